@@ -1,0 +1,34 @@
+# Two commands do the whole set-up on a fresh machine (Python 3.11 + pip):
+#   make demo   OCR the bundled sample PDF and print its text
+#   make test   run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.docvision-installed
+
+.PHONY: setup demo test poppler clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test]"
+	touch $(STAMP)
+
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing poppler-utils (pdftoppm, pdfinfo)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else \
+	    echo "docvision needs poppler-utils (pdftoppm, pdfinfo): e.g. sudo apt-get install poppler-utils" >&2; exit 1; \
+	  fi; }
+
+setup: $(STAMP) poppler
+
+demo: setup
+	$(BIN)/docvision ocr data/samples/letter.pdf --format text
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

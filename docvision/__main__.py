@@ -1,0 +1,5 @@
+import sys
+
+from docvision.cli import main
+
+sys.exit(main())

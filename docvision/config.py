@@ -1,0 +1,126 @@
+"""Typed configuration: dataclasses with defaults, optionally read from YAML."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+import yaml
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    depth: int = 50
+    """ResNet depth: 18, 34 or 50."""
+    stages: tuple[int, ...] = (2, 3, 4)
+    """ResNet stages (1-4, i.e. ``layer1..layer4``) fed to the feature pyramid."""
+    fpn_channels: int = 256
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    head_channels: int = 64
+    k: float = 50.0
+    """Steepness of the differentiable binarization 1 / (1 + exp(-k (P - T)))."""
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    height: int = 32
+    """Input height of word crops; width follows the aspect ratio."""
+    channels: tuple[int, ...] = (32, 64, 96, 128)
+    lstm_hidden: int = 128
+    lstm_layers: int = 2
+
+
+@dataclass(frozen=True)
+class PostprocessConfig:
+    """Probability map to word polygons (DBNet post-processing)."""
+
+    bin_thresh: float = 0.3
+    box_thresh: float = 0.5
+    unclip_ratio: float = 1.5
+    min_size: float = 3.0
+    """Smallest side, in detector-input pixels, of a kept box."""
+    max_candidates: int = 3000
+
+
+@dataclass(frozen=True)
+class LayoutConfig:
+    line_gap: float = 1.0
+    """Largest horizontal gap between words of one line, in word heights."""
+    column_gap: float = 1.0
+    """Smallest empty vertical band that separates columns, in line heights."""
+    block_gap: float = 0.8
+    """Largest vertical gap between lines of one block, in line heights."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    dpi: int = 200
+    """PDF render resolution: 8 pt text stays ~20 px tall for the recognizer."""
+    det_max_side: int = 1280
+    """Longest side of the detector input; pages are scaled down to it, never up."""
+    rec_batch_size: int = 64
+    max_pixels: int = 60_000_000
+    """Pages with more pixels are rendered at a lower DPI (PDF) or rejected (image)."""
+    pdf_timeout: float = 120.0
+    """Seconds allowed to render one PDF page."""
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+
+
+def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
+    """Build dataclass ``cls`` from nested dicts; unknown keys raise ``ValueError``."""
+    data = data or {}
+    hints = get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {', '.join(sorted(unknown))}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if is_dataclass(hint):
+            kwargs[name] = from_dict(hint, value)
+        elif isinstance(value, list):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """Plain nested dict of a config dataclass (tuples become lists)."""
+    return yaml.safe_load(yaml.safe_dump(_listify(asdict(config))))
+
+
+def _listify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _listify(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_listify(v) for v in value]
+    return value
+
+
+def load_yaml(cls: type[T], path: str | Path) -> T:
+    """Read a config dataclass from a YAML file."""
+    return from_dict(cls, yaml.safe_load(Path(path).read_text()))
+
+
+__all__ = [
+    "BackboneConfig",
+    "DetectorConfig",
+    "LayoutConfig",
+    "PipelineConfig",
+    "PostprocessConfig",
+    "RecognizerConfig",
+    "from_dict",
+    "load_yaml",
+    "replace",
+    "to_dict",
+]

@@ -1,0 +1,1 @@
+"""Training and evaluation data: labeled-page readers, synthetic pages, LMDB."""

@@ -1,0 +1,1 @@
+"""Word detection: DB training targets and loss, probability map to polygons, the predictor."""

@@ -1,0 +1,98 @@
+"""The result tree: Document > Page > Block > Line > Word, in reading order.
+
+Coordinates are pixels of the rendered page, origin top-left. ``bbox`` is
+``(x0, y0, x1, y1)``; ``polygon`` lists the corners of the detected (possibly
+rotated) word box clockwise from the top-left one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]
+Point = tuple[float, float]
+
+
+def union_bbox(boxes: Sequence[BBox]) -> BBox:
+    """Smallest box holding all ``boxes``."""
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+@dataclass
+class Word:
+    text: str
+    bbox: BBox
+    polygon: list[Point]
+    confidence: float
+
+
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def bbox(self) -> BBox:
+        return union_bbox([w.bbox for w in self.words])
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass
+class Block:
+    lines: list[Line]
+
+    @property
+    def bbox(self) -> BBox:
+        return union_bbox([line.bbox for line in self.lines])
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+@dataclass
+class Page:
+    index: int
+    width: int
+    height: int
+    dpi: float | None
+    blocks: list[Block] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+    """Seconds spent per stage on this page (not exported)."""
+
+    def words(self) -> Iterator[Word]:
+        """Words in reading order."""
+        for block in self.blocks:
+            for line in block.lines:
+                yield from line.words
+
+    @property
+    def text(self) -> str:
+        """Plain text in reading order: blocks separated by a blank line."""
+        return "\n\n".join(block.text for block in self.blocks)
+
+
+@dataclass
+class Document:
+    source: str
+    models: dict[str, str]
+    pages: list[Page] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Plain text of all pages, pages separated by a form feed."""
+        return "\f".join(page.text for page in self.pages)
+
+    def export(self, fmt: str = "json") -> str:
+        """Serialize as ``json``, ``text`` or ``hocr``."""
+        from docvision.export import export
+
+        return export(self, fmt)

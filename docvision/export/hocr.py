@@ -1,0 +1,52 @@
+"""hOCR export: XHTML with ``ocr_page`` > ``ocr_carea`` > ``ocr_line`` > ``ocrx_word``."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from docvision import __version__
+from docvision.document import BBox, Document
+
+
+def _bbox(box: BBox) -> str:
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    return f"bbox {x0} {y0} {x1} {y1}"
+
+
+def to_hocr(document: Document) -> str:
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"'
+        ' "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
+        "<head>",
+        f"<title>{escape(document.source)}</title>",
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />',
+        f'<meta name="ocr-system" content="docvision {__version__}" />',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word" />',
+        "</head>",
+        "<body>",
+    ]
+    for page in document.pages:
+        p = page.index + 1
+        title = f"image {quoteattr(document.source)[1:-1]}; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}"
+        if page.dpi:
+            title += f"; scan_res {int(round(page.dpi))} {int(round(page.dpi))}"
+        out.append(f'<div class="ocr_page" id="page_{p}" title={quoteattr(title)}>')
+        word_id = 0
+        for b, block in enumerate(page.blocks, start=1):
+            out.append(f'<div class="ocr_carea" id="block_{p}_{b}" title="{_bbox(block.bbox)}">')
+            for n, line in enumerate(block.lines, start=1):
+                out.append(f'<span class="ocr_line" id="line_{p}_{b}_{n}" title="{_bbox(line.bbox)}">')
+                for word in line.words:
+                    word_id += 1
+                    conf = int(round(100 * word.confidence))
+                    out.append(
+                        f'<span class="ocrx_word" id="word_{p}_{word_id}"'
+                        f' title="{_bbox(word.bbox)}; x_wconf {conf}">{escape(word.text)}</span>'
+                    )
+                out.append("</span>")
+            out.append("</div>")
+        out.append("</div>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)

@@ -1,0 +1,74 @@
+"""CRNN word recognizer: slim residual conv stack -> BiLSTM -> per-step class logits."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from docvision.config import RecognizerConfig
+
+
+class _Residual(nn.Module):
+    """Basic residual block (two 3x3 convs) with a 1x1 projection when channels change."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+            nn.BatchNorm2d(cout),
+        )
+        self.skip = (
+            nn.Identity()
+            if cin == cout
+            else nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        )
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.body(x) + self.skip(x))
+
+
+class CRNN(nn.Module):
+    """Grayscale crops ``(N, 1, height, W)`` in [0, 1] -> logits ``(N, W / 4, num_classes)``.
+
+    Pooling halves width twice and height down to 1 (``(2, 1)`` pools keep
+    horizontal resolution for narrow characters), so each output step covers
+    4 input columns. Class 0 is the CTC blank.
+    """
+
+    def __init__(self, num_classes: int, config: RecognizerConfig = RecognizerConfig()):
+        super().__init__()
+        if config.height % 16:
+            raise ValueError(f"recognizer height must be a multiple of 16, got {config.height}")
+        c1, c2, c3, c4 = config.channels
+        self.config = config
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # H/2, W/2
+            _Residual(c1, c2),
+            nn.MaxPool2d(2),  # H/4, W/4
+            _Residual(c2, c3),
+            nn.MaxPool2d((2, 1)),  # H/8
+            _Residual(c3, c4),
+            nn.MaxPool2d((2, 1)),  # H/16
+            _Residual(c4, c4),
+            nn.AdaptiveAvgPool2d((1, None)),
+        )
+        self.rnn = nn.LSTM(
+            c4,
+            config.lstm_hidden,
+            num_layers=config.lstm_layers,
+            bidirectional=True,
+            batch_first=True,
+        )
+        self.classifier = nn.Linear(2 * config.lstm_hidden, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.features(x).squeeze(2).transpose(1, 2)  # N, T, C
+        seq, _ = self.rnn(feats)
+        return self.classifier(seq)

@@ -1,0 +1,110 @@
+"""Weights files: fp16 safetensors plus a JSON manifest beside them.
+
+``<dir>/detector.safetensors`` + ``<dir>/detector.json`` (likewise ``recognizer``).
+The manifest records the architecture, its config, the vocabulary (recognizer),
+the sha256 of the tensors file, the training data and the measured metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from docvision.errors import WeightsError
+
+PACKAGE_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS_ENV = "DOCVISION_WEIGHTS"
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class Manifest:
+    architecture: str
+    """``dbnet`` or ``crnn``."""
+    config: dict[str, Any]
+    name: str = ""
+    """Identifier reported in results, e.g. ``dbnet_resnet50-synth-v1``."""
+    sha256: str = ""
+    vocabulary: list[str] | None = None
+    training_data: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    version: int = MANIFEST_VERSION
+
+
+def weights_dir(path: str | Path | None = None) -> Path:
+    """The weights folder: ``path``, else ``$DOCVISION_WEIGHTS``, else the package's own."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(WEIGHTS_ENV)
+    return Path(env) if env else PACKAGE_WEIGHTS
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(model: torch.nn.Module, directory: str | Path, name: str, manifest: Manifest) -> Path:
+    """Write ``name.safetensors`` (fp16 floats) and ``name.json``; returns the tensors path."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        k: (v.detach().half() if v.is_floating_point() else v.detach()).contiguous().cpu()
+        for k, v in model.state_dict().items()
+    }
+    path = directory / f"{name}.safetensors"
+    save_file(tensors, str(path))
+    manifest.sha256 = sha256_file(path)
+    (directory / f"{name}.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def has_weights(directory: Path, name: str) -> bool:
+    return (directory / f"{name}.safetensors").is_file() or (directory / f"{name}.json").is_file()
+
+
+def read_manifest(directory: Path, name: str) -> Manifest:
+    path = directory / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Manifest(**data)
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: manifest missing") from None
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as err:
+        raise WeightsError(f"{path}: not a valid weights manifest ({err})") from None
+
+
+def load_weights(model: torch.nn.Module, directory: Path, name: str, manifest: Manifest) -> None:
+    """Check the sha256 and the tensor names/shapes, then load into ``model`` (as its dtype)."""
+    path = directory / f"{name}.safetensors"
+    if not path.is_file():
+        raise WeightsError(f"{path}: weights file missing")
+    if manifest.sha256 and sha256_file(path) != manifest.sha256:
+        raise WeightsError(f"{path}: sha256 does not match its manifest (corrupt or replaced file)")
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError) as err:
+        raise WeightsError(f"{path}: unreadable safetensors file ({err})") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
+    if missing or unexpected or wrong:
+        detail = "; ".join(
+            f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise WeightsError(f"{path}: does not match the {manifest.architecture} model ({detail})")
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})

@@ -1,0 +1,161 @@
+"""The OCR pipeline: pages -> detection -> recognition -> layout -> Document."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from docvision.config import DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
+from docvision.detection.detector import Detector
+from docvision.document import Document, Page, Word
+from docvision.errors import WeightsError
+from docvision.io import PageSource, open_document
+from docvision.io.sources import Source
+from docvision.layout import arrange
+from docvision.models.crnn import CRNN
+from docvision.models.dbnet import DBNet
+from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
+from docvision.recognition.crops import crop_polygon
+from docvision.recognition.recognizer import Recognizer
+from docvision.recognition.vocab import Vocab
+
+UNTRAINED = "untrained"
+
+
+class OCRPipeline:
+    """Composes the stages. Reusable for many inputs and from several threads."""
+
+    def __init__(self, detector: Detector, recognizer: Recognizer, config: PipelineConfig, models: dict[str, str]):
+        self.detector = detector
+        self.recognizer = recognizer
+        self.config = config
+        self.models = models
+
+    @property
+    def trained(self) -> bool:
+        """False when either model runs with random weights (output is meaningless)."""
+        return UNTRAINED not in self.models.values()
+
+    def open(
+        self, source: Source, *, pages: Sequence[int] | str | None = None, dpi: int | None = None, password: str | None = None
+    ) -> PageSource:
+        """Open and check an input with this pipeline's DPI, pixel cap and render timeout."""
+        return open_document(
+            source,
+            dpi=dpi or self.config.dpi,
+            pages=pages,
+            password=password,
+            max_pixels=self.config.max_pixels,
+            timeout=self.config.pdf_timeout,
+        )
+
+    def ocr_image(self, image: np.ndarray, *, index: int = 0, dpi: float | None = None) -> Page:
+        """OCR one RGB page image (``H x W x 3`` uint8)."""
+        height, width = image.shape[:2]
+        timings = {}
+        start = time.perf_counter()
+        detections = self.detector.detect(image)
+        timings["detect"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        results = self.recognizer.recognize([crop_polygon(image, d.polygon) for d in detections])
+        timings["recognize"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        words = []
+        for det, (text, confidence) in zip(detections, results):
+            if not text:
+                continue
+            x0, y0 = det.polygon.min(axis=0)
+            x1, y1 = det.polygon.max(axis=0)
+            bbox = (max(float(x0), 0.0), max(float(y0), 0.0), min(float(x1), width), min(float(y1), height))
+            polygon = [(float(x), float(y)) for x, y in det.polygon]
+            words.append(Word(text, bbox, polygon, confidence * det.score))
+        blocks = arrange(words, self.config.layout)
+        timings["layout"] = time.perf_counter() - start
+        return Page(index, width, height, dpi, blocks, timings)
+
+    def iter_pages(self, source: Source | PageSource, **options) -> Iterator[Page]:
+        """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time."""
+        document = source if isinstance(source, PageSource) else self.open(source, **options)
+        try:
+            for page in document:
+                yield self.ocr_image(page.image, index=page.index, dpi=page.dpi)
+        finally:
+            document.close()
+
+    def __call__(self, source: Source, **options) -> Document:
+        """OCR a whole input; ``options`` as :meth:`open`."""
+        name = str(source) if isinstance(source, (str, Path)) else f"<{type(source).__name__}>"
+        return Document(name, dict(self.models), list(self.iter_pages(source, **options)))
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise WeightsError("CUDA device requested but torch sees no GPU")
+    return device
+
+
+def _manifest(directory: Path, name: str, architecture: str) -> Manifest:
+    manifest = read_manifest(directory, name)
+    if manifest.architecture != architecture:
+        raise WeightsError(f"{directory / (name + '.json')}: architecture {manifest.architecture!r}, expected {architecture!r}")
+    return manifest
+
+
+def load(
+    weights: str | Path | None = None,
+    *,
+    device: str = "auto",
+    config: PipelineConfig | str | Path | None = None,
+    threads: int | None = None,
+) -> OCRPipeline:
+    """Build the pipeline with weights from ``weights`` (a folder), ``$DOCVISION_WEIGHTS``
+    or the package. Without weights in the package the models stay untrained (random)
+    and ``pipeline.trained`` is False; a folder given explicitly must hold both models.
+    """
+    if not isinstance(config, PipelineConfig):
+        config = load_yaml(PipelineConfig, config) if config is not None else PipelineConfig()
+    if threads:
+        torch.set_num_threads(threads)
+    dev = _device(device)
+    directory = weights_dir(weights)
+    explicit = directory != PACKAGE_WEIGHTS
+    models: dict[str, str] = {}
+
+    if has_weights(directory, "detector"):
+        manifest = _manifest(directory, "detector", "dbnet")
+        dbnet = DBNet(from_dict(DetectorConfig, manifest.config))
+        load_weights(dbnet, directory, "detector", manifest)
+        models["detector"] = manifest.name
+    elif explicit:
+        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
+    else:
+        dbnet = DBNet(DetectorConfig())
+        models["detector"] = UNTRAINED
+
+    if has_weights(directory, "recognizer"):
+        manifest = _manifest(directory, "recognizer", "crnn")
+        if not manifest.vocabulary:
+            raise WeightsError(f"{directory / 'recognizer.json'}: manifest has no vocabulary")
+        vocab = Vocab(tuple(manifest.vocabulary))
+        crnn = CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config))
+        load_weights(crnn, directory, "recognizer", manifest)
+        models["recognizer"] = manifest.name
+    elif explicit:
+        raise WeightsError(f"{directory / 'recognizer.safetensors'}: weights file missing")
+    else:
+        vocab = Vocab.load()
+        crnn = CRNN(vocab.num_classes, RecognizerConfig())
+        models["recognizer"] = UNTRAINED
+
+    detector = Detector(dbnet, max_side=config.det_max_side, postprocess=config.postprocess, device=dev)
+    recognizer = Recognizer(crnn, vocab, batch_size=config.rec_batch_size, device=dev)
+    return OCRPipeline(detector, recognizer, config, models)

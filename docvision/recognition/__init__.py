@@ -1,0 +1,1 @@
+"""Word recognition: vocabulary, crops, the CRNN predictor and CTC decoding."""

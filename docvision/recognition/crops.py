@@ -1,0 +1,55 @@
+"""Word crops: rectify a (possibly rotated) quadrilateral and batch crops for the CRNN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from docvision.detection.postprocess import order_quad
+
+MAX_WIDTH = 1024
+"""Widest crop fed to the recognizer, in pixels at the recognizer's height."""
+
+
+def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """The region of ``polygon`` warped upright to an axis-aligned image.
+
+    Four points are used as they are (ordered clockwise from top-left); other
+    polygons are replaced by their minimum-area rectangle first.
+    """
+    points = np.asarray(polygon, np.float32).reshape(-1, 2)
+    if len(points) != 4:
+        points = cv2.boxPoints(cv2.minAreaRect(points))
+    quad = order_quad(points)
+    tl, tr, br, bl = quad
+    width = max(1, round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = max(1, round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    return cv2.warpPerspective(
+        image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def to_recognizer_input(crop: np.ndarray, height: int) -> np.ndarray:
+    """Grayscale, resized to ``height`` keeping the aspect ratio, ink-positive float32 in [0, 1]
+    (paper ~ 0, ink ~ 1, so zero padding looks like paper)."""
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
+    h, w = gray.shape
+    width = int(np.clip(round(w * height / max(h, 1)), 4, MAX_WIDTH))
+    resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
+    return (255 - resized.astype(np.float32)) / 255
+
+
+def pad_batch(inputs: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
+    """Stack recognizer inputs into ``(N, 1, H, W_max)`` (W_max a multiple of 4), zero-padded
+    on the right; also returns each input's width."""
+    widths = [x.shape[1] for x in inputs]
+    max_width = -(-max(widths) // 4) * 4
+    batch = np.zeros((len(inputs), 1, inputs[0].shape[0], max_width), np.float32)
+    for i, x in enumerate(inputs):
+        batch[i, 0, :, : x.shape[1]] = x
+    return torch.from_numpy(batch), widths

@@ -1,0 +1,52 @@
+"""The recognition stage: word crops -> (text, confidence)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from docvision.models.crnn import CRNN
+from docvision.recognition.crops import pad_batch, to_recognizer_input
+from docvision.recognition.decode import ctc_greedy_decode
+from docvision.recognition.vocab import Vocab
+
+STEP = 4
+"""Input columns per CRNN output step."""
+
+
+class Recognizer:
+    """CRNN + CTC decoding over batches of crops sorted by width; thread-safe."""
+
+    def __init__(
+        self,
+        model: CRNN,
+        vocab: Vocab,
+        *,
+        batch_size: int = 64,
+        device: torch.device = torch.device("cpu"),
+    ):
+        if model.classifier.out_features != vocab.num_classes:
+            raise ValueError(
+                f"recognizer has {model.classifier.out_features} classes, vocabulary {vocab.num_classes}"
+            )
+        self.model = model.eval().to(device, memory_format=torch.channels_last)
+        self.vocab = vocab
+        self.batch_size = batch_size
+        self.device = device
+
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Text and confidence of each crop (RGB or grayscale uint8), in input order."""
+        inputs = [to_recognizer_input(c, self.model.config.height) for c in crops]
+        order = sorted(range(len(inputs)), key=lambda i: inputs[i].shape[1])
+        results: list[tuple[str, float]] = [("", 0.0)] * len(inputs)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            batch, widths = pad_batch([inputs[i] for i in chunk])
+            batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
+            with torch.inference_mode():
+                probs = self.model(batch).float().softmax(-1).cpu().numpy()
+            for i, p, width in zip(chunk, probs, widths):
+                results[i] = ctc_greedy_decode(p[: -(-width // STEP)], self.vocab)
+        return results
