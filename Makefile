@@ -6,7 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docvision-installed
 
-.PHONY: setup demo test poppler clean
+.PHONY: setup demo test poppler fonts clean
+
+# Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
+FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
+  fonts-crosextra-carlito fonts-crosextra-caladea fonts-courier-prime fonts-roboto-unhinted fonts-linuxlibertine \
+  fonts-lato fonts-inconsolata fonts-open-sans fonts-go fonts-ebgaramond fonts-texgyre
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +28,9 @@ poppler:
 	  fi; }
 
 setup: $(STAMP) poppler
+
+fonts:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fontconfig $(FONT_PACKAGES) >/dev/null
 
 demo: setup
 	$(BIN)/docvision ocr data/samples/letter.pdf --format text

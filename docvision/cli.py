@@ -11,10 +11,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from docvision import __version__
+from docvision.datasets import cli as datasets_cli
 from docvision.document import Document
 from docvision.errors import DocvisionError
 from docvision.export import EXPORTERS, SUFFIXES, export
+from docvision.evaluation import cli as evaluation_cli
 from docvision.io import write_atomic
+from docvision.training import cli as training_cli
 
 log = logging.getLogger("docvision")
 
@@ -35,7 +38,7 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="pipeline config YAML (see configs/pipeline.yaml)")
     p.add_argument("--bin-thresh", type=float, help="probability threshold of text pixels (default 0.3)")
     p.add_argument("--box-thresh", type=float, help="minimum mean probability of a kept box (default 0.5)")
-    p.add_argument("--unclip-ratio", type=float, help="how far detected kernels are grown back (default 1.5)")
+    p.add_argument("--unclip-ratio", type=float, help="how far detected kernels are grown back; 1.0 (default) undoes the training shrink exactly")
     p.add_argument("--det-max-side", type=int, help="longest side of the detector input (default 1280)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or warnings")
     p.set_defaults(func=run_ocr)
@@ -47,6 +50,7 @@ def _output_paths(inputs: list[str], output: Path | None, fmt: str) -> list[Path
             raise DocvisionError("several inputs need -o FOLDER (one output file per input)")
         return [None]
     if len(inputs) == 1 and not output.is_dir():
+        output.parent.mkdir(parents=True, exist_ok=True)  # as for the folder of several outputs
         return [output]
     output.mkdir(parents=True, exist_ok=True)
     paths, used = [], set()
@@ -121,21 +125,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"docvision {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_ocr(subparsers)
+    for module in (datasets_cli, training_cli, evaluation_cli):
+        module.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; errors a user can act on are one line on stderr, never a traceback."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.ERROR if getattr(args, "quiet", False) else logging.INFO,
-        format="docvision: %(message)s",
-        stream=sys.stderr,
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("docvision: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
+    log.propagate = False
     try:
         return args.func(args)
     except KeyboardInterrupt:
         log.error("interrupted")
         return 130
+    except (DocvisionError, ValueError, OSError) as err:
+        log.error("error: %s", err)
+        return 2
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 import yaml
 
@@ -43,7 +43,10 @@ class PostprocessConfig:
 
     bin_thresh: float = 0.3
     box_thresh: float = 0.5
-    unclip_ratio: float = 1.5
+    shrink_ratio: float = 0.4
+    """The ratio the detector's training targets were shrunk with."""
+    unclip_ratio: float = 1.0
+    """How far a kernel is grown back: 1.0 undoes the training shrink exactly."""
     min_size: float = 3.0
     """Smallest side, in detector-input pixels, of a kept box."""
     max_candidates: int = 3000
@@ -85,8 +88,11 @@ def from_dict(cls: type[T], data: dict[str, Any] | None) -> T:
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         hint = hints[name]
+        items = get_args(hint)
         if is_dataclass(hint):
             kwargs[name] = from_dict(hint, value)
+        elif get_origin(hint) is tuple and items and is_dataclass(items[0]) and isinstance(value, list):
+            kwargs[name] = tuple(from_dict(items[0], v) for v in value)
         elif isinstance(value, list):
             kwargs[name] = tuple(value)
         else:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
 
 from docvision.config import DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
 from docvision.detection.detector import Detector
+from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page, Word
 from docvision.errors import WeightsError
 from docvision.io import PageSource, open_document
@@ -24,6 +27,7 @@ from docvision.recognition.recognizer import Recognizer
 from docvision.recognition.vocab import Vocab
 
 UNTRAINED = "untrained"
+T = TypeVar("T")
 
 
 class OCRPipeline:
@@ -53,12 +57,15 @@ class OCRPipeline:
             timeout=self.config.pdf_timeout,
         )
 
-    def ocr_image(self, image: np.ndarray, *, index: int = 0, dpi: float | None = None) -> Page:
-        """OCR one RGB page image (``H x W x 3`` uint8)."""
+    def ocr_image(
+        self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections: list[Detection] | None = None
+    ) -> Page:
+        """OCR one RGB page image (``H x W x 3`` uint8); ``detections`` skips the detector."""
         height, width = image.shape[:2]
         timings = {}
         start = time.perf_counter()
-        detections = self.detector.detect(image)
+        if detections is None:
+            detections = self.detector.detect(image)
         timings["detect"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -82,15 +89,16 @@ class OCRPipeline:
     def iter_pages(self, source: Source | PageSource, **options) -> Iterator[Page]:
         """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time."""
         document = source if isinstance(source, PageSource) else self.open(source, **options)
-        try:
+        with document:
             for page in document:
                 yield self.ocr_image(page.image, index=page.index, dpi=page.dpi)
-        finally:
-            document.close()
 
     def __call__(self, source: Source, **options) -> Document:
         """OCR a whole input; ``options`` as :meth:`open`."""
-        name = str(source) if isinstance(source, (str, Path)) else f"<{type(source).__name__}>"
+        if isinstance(source, (str, os.PathLike)):
+            name = str(source)
+        else:  # the names the JSON schema documents
+            name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
         return Document(name, dict(self.models), list(self.iter_pages(source, **options)))
 
 
@@ -108,6 +116,14 @@ def _manifest(directory: Path, name: str, architecture: str) -> Manifest:
     if manifest.architecture != architecture:
         raise WeightsError(f"{directory / (name + '.json')}: architecture {manifest.architecture!r}, expected {architecture!r}")
     return manifest
+
+
+def _build(directory: Path, name: str, build: Callable[[], T]) -> T:
+    """``build()``, with an invalid manifest config reported as a :class:`WeightsError`."""
+    try:
+        return build()
+    except (ValueError, TypeError, KeyError) as err:
+        raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
 
 
 def load(
@@ -132,7 +148,7 @@ def load(
 
     if has_weights(directory, "detector"):
         manifest = _manifest(directory, "detector", "dbnet")
-        dbnet = DBNet(from_dict(DetectorConfig, manifest.config))
+        dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
         load_weights(dbnet, directory, "detector", manifest)
         models["detector"] = manifest.name
     elif explicit:
@@ -145,8 +161,8 @@ def load(
         manifest = _manifest(directory, "recognizer", "crnn")
         if not manifest.vocabulary:
             raise WeightsError(f"{directory / 'recognizer.json'}: manifest has no vocabulary")
-        vocab = Vocab(tuple(manifest.vocabulary))
-        crnn = CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config))
+        vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifest.vocabulary)))
+        crnn = _build(directory, "recognizer", lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config)))
         load_weights(crnn, directory, "recognizer", manifest)
         models["recognizer"] = manifest.name
     elif explicit:

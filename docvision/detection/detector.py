@@ -17,23 +17,33 @@ STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
 STRIDE = 32
 
 
+def normalize(image: np.ndarray) -> np.ndarray:
+    """``H x W x 3`` uint8 RGB -> ``(3, H, W)`` float32 standardized as the detector expects."""
+    return np.ascontiguousarray(((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1))
+
+
+def scale_to_fit(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the longest side is at most ``max_side`` (never up); returns the scale too."""
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return image, scale
+
+
 def prepare_image(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """Scale an RGB page down so its longest side is at most ``max_side`` (never up),
     pad right/bottom with white to a multiple of 32 and normalize.
 
     Returns the ``(3, H, W)`` float32 array and the scale applied to the page.
     """
-    h, w = image.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    if scale < 1.0:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    image, scale = scale_to_fit(image, max_side)
     rh, rw = image.shape[:2]
     ph, pw = -(-rh // STRIDE) * STRIDE, -(-rw // STRIDE) * STRIDE
     padded = np.full((ph, pw, 3), 255, np.uint8)
     padded[:rh, :rw] = image
-    normalized = (padded.astype(np.float32) - MEAN) / STD
-    return np.ascontiguousarray(normalized.transpose(2, 0, 1)), scale
+    return normalize(padded), scale
 
 
 class Detector:

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 
 from docvision.config import PostprocessConfig
-from docvision.detection.targets import offset_polygon
-from shapely.geometry import Polygon
+
+Rect = tuple[tuple[float, float], tuple[float, float], float]
+"""OpenCV rotated rectangle: centre, (width, height), angle in degrees."""
 
 
 @dataclass
@@ -40,13 +41,20 @@ def box_score(prob: np.ndarray, contour: np.ndarray) -> float:
     return float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
 
 
-def unclip(box: np.ndarray, ratio: float) -> np.ndarray | None:
-    """Grow a shrunk kernel back by ``A * ratio / L``; ``None`` if it degenerates."""
-    shape = Polygon(box)
-    if shape.length == 0:
-        return None
-    grown = offset_polygon(box, shape.area * ratio / shape.length)
-    return grown[0] if len(grown) == 1 else None
+def expand_kernel(rect: Rect, shrink_ratio: float, scale: float = 1.0) -> Rect:
+    """Grow a detected kernel (a rotated rectangle) back to its word box.
+
+    Training shrinks a ``w x h`` box by ``D = A (1 - r^2) / L`` on every side, so the
+    kernel is ``(w - 2D) x (h - 2D)``; this solves that relation for ``D`` from the
+    kernel's size (exact for any aspect ratio, unlike the ``A' r' / L'`` rule of
+    scene-text DBNet, which leaves long words too short and too thin) and grows each
+    side by ``scale * D``.
+    """
+    center, (kw, kh), angle = rect
+    c = 1.0 - shrink_ratio**2
+    a, b, q = 8 - 4 * c, 2 * (1 - c) * (kw + kh), -c * kw * kh
+    d = (-b + np.sqrt(b * b - 4 * a * q)) / (2 * a)
+    return center, (kw + 2 * scale * d, kh + 2 * scale * d), angle
 
 
 def detect_boxes(prob: np.ndarray, config: PostprocessConfig = PostprocessConfig()) -> list[Detection]:
@@ -59,14 +67,12 @@ def detect_boxes(prob: np.ndarray, config: PostprocessConfig = PostprocessConfig
         points = contour.reshape(-1, 2).astype(np.float32)
         if len(points) < 2:
             continue
-        kernel = cv2.boxPoints(cv2.minAreaRect(points))
-        score = box_score(prob, points if len(points) >= 3 else kernel)
+        # contour points are the kernel's boundary pixels, the vertices its target was filled from
+        kernel = cv2.minAreaRect(points)
+        score = box_score(prob, points if len(points) >= 3 else cv2.boxPoints(kernel))
         if score < config.box_thresh:
             continue
-        grown = unclip(kernel, config.unclip_ratio)
-        if grown is None:
-            continue
-        rect = cv2.minAreaRect(grown)
+        rect = expand_kernel(kernel, config.shrink_ratio, config.unclip_ratio)
         if min(rect[1]) < config.min_size:
             continue
         quad = order_quad(cv2.boxPoints(rect))

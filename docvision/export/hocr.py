@@ -29,7 +29,8 @@ def to_hocr(document: Document) -> str:
     ]
     for page in document.pages:
         p = page.index + 1
-        title = f"image {quoteattr(document.source)[1:-1]}; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}"
+        # hOCR quotes the file name; quoteattr below does the (single) XML escaping
+        title = f'image "{document.source}"; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}'
         if page.dpi:
             title += f"; scan_res {int(round(page.dpi))} {int(round(page.dpi))}"
         out.append(f'<div class="ocr_page" id="page_{p}" title={quoteattr(title)}>')

@@ -7,11 +7,13 @@ grow with the number of pages.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
 import re
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +58,7 @@ def parse_page_ranges(spec: str) -> list[int]:
     return sorted(pages)
 
 
-class PageSource:
+class PageSource(ABC):
     """An opened document: ``len()`` is the number of selected pages, iteration yields them."""
 
     def __init__(self, name: str, num_pages: int, pages: Sequence[int] | None):
@@ -80,8 +82,15 @@ class PageSource:
     def close(self) -> None:
         """Release temporary files (PDF given as bytes)."""
 
+    def __enter__(self) -> PageSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
     def _page(self, number: int) -> PageImage:
-        raise NotImplementedError
+        """Read page ``number`` (1-based)."""
 
 
 class _PdfSource(PageSource):
@@ -131,6 +140,8 @@ class _PdfSource(PageSource):
             )
         except PDFPopplerTimeoutError:
             raise InputError(f"page {number}: rendering timed out after {self.timeout:g} s") from None
+        except PDFPageCountError as err:  # the file changed or broke since it was opened
+            raise InputError(f"page {number}: {_poppler_reason(str(err), self.password)}") from None
         if not images:
             raise InputError(f"page {number}: could not be rendered (corrupt PDF)")
         return PageImage(number - 1, _to_rgb(images[0]), dpi)
@@ -141,8 +152,8 @@ class _PdfSource(PageSource):
 
 
 class _ImageSource(PageSource):
-    def __init__(self, image: Image.Image, name: str, pages, max_pixels: int):
-        self.image, self.max_pixels = image, max_pixels
+    def __init__(self, image: Image.Image, name: str, pages, max_pixels: int, owned: bool = True):
+        self.image, self.max_pixels, self.owned = image, max_pixels, owned
         super().__init__(name, getattr(image, "n_frames", 1), pages)
 
     def _page(self, number: int) -> PageImage:
@@ -160,7 +171,8 @@ class _ImageSource(PageSource):
             raise InputError(f"page {number}: unreadable image ({err})") from None
 
     def close(self) -> None:
-        self.image.close()
+        if self.owned:  # never close an image the caller passed in
+            self.image.close()
 
 
 class _ArraySource(PageSource):
@@ -175,6 +187,8 @@ class _ArraySource(PageSource):
 def _poppler_reason(message: str, password: str | None) -> str:
     if "Incorrect password" in message:
         return "wrong password for encrypted PDF" if password else "encrypted PDF: a password is needed (--password)"
+    if re.search(r"Invalid page count 0|last page \(0\)", message):  # pdfinfo refuses a zero-page PDF
+        return "document has no pages"
     details = [line.strip() for line in message.splitlines()[1:] if line.strip()]
     return f"corrupt or truncated PDF ({details[-1] if details else 'poppler cannot read it'})"
 
@@ -222,7 +236,7 @@ def open_document(
     if isinstance(source, np.ndarray):
         return _ArraySource(source, "<array>", pages)
     if isinstance(source, Image.Image):
-        return _ImageSource(source, "<image>", pages, max_pixels)
+        return _ImageSource(source, "<image>", pages, max_pixels, owned=False)
     if isinstance(source, (bytes, bytearray)):
         if _is_pdf(bytes(source[:1024])):
             fd, tmp = tempfile.mkstemp(suffix=".pdf", prefix="docvision-")
@@ -233,8 +247,6 @@ def open_document(
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-        import io
-
         return _open_image(io.BytesIO(source), "<bytes>", pages, max_pixels)
     path = Path(source)
     if not path.exists():

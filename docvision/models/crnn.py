@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from docvision.config import RecognizerConfig
 
@@ -68,7 +69,14 @@ class CRNN(nn.Module):
         )
         self.classifier = nn.Linear(2 * config.lstm_hidden, num_classes)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
+        """``steps`` (``(N,)``, optional): valid output steps of each right-padded crop; the
+        BiLSTM then ignores the padding, so a crop reads the same in any batch."""
         feats = self.features(x).squeeze(2).transpose(1, 2)  # N, T, C
-        seq, _ = self.rnn(feats)
+        if steps is None:
+            seq, _ = self.rnn(feats)
+        else:
+            lengths = steps.clamp(1, feats.shape[1]).cpu()
+            packed = pack_padded_sequence(feats, lengths, batch_first=True, enforce_sorted=False)
+            seq, _ = pad_packed_sequence(self.rnn(packed)[0], batch_first=True, total_length=feats.shape[1])
         return self.classifier(seq)

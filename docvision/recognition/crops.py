@@ -28,7 +28,8 @@ def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     width = max(1, round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
     height = max(1, round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
     target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
-    matrix = cv2.getPerspectiveTransform(quad, target)
+    # corners are continuous coordinates; OpenCV indexes pixel centres, hence the half pixel
+    matrix = cv2.getPerspectiveTransform(quad - 0.5, target - 0.5)
     return cv2.warpPerspective(
         image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )

@@ -16,6 +16,11 @@ STEP = 4
 """Input columns per CRNN output step."""
 
 
+def output_steps(width: int) -> int:
+    """CRNN output steps covering an input ``width`` pixels wide."""
+    return -(-width // STEP)
+
+
 class Recognizer:
     """CRNN + CTC decoding over batches of crops sorted by width; thread-safe."""
 
@@ -45,8 +50,9 @@ class Recognizer:
             chunk = order[start : start + self.batch_size]
             batch, widths = pad_batch([inputs[i] for i in chunk])
             batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
+            steps = torch.tensor([output_steps(w) for w in widths])
             with torch.inference_mode():
-                probs = self.model(batch).float().softmax(-1).cpu().numpy()
-            for i, p, width in zip(chunk, probs, widths):
-                results[i] = ctc_greedy_decode(p[: -(-width // STEP)], self.vocab)
+                probs = self.model(batch, steps).float().softmax(-1).cpu().numpy()
+            for i, p, n in zip(chunk, probs, steps.tolist()):
+                results[i] = ctc_greedy_decode(p[:n], self.vocab)
         return results

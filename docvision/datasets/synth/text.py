@@ -1,0 +1,219 @@
+"""Document-like text: frequent words, names, addresses, dates, amounts, codes, e-mails, URLs."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import wordfreq
+
+from docvision.recognition.vocab import Vocab
+
+FIRST_NAMES = (
+    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
+    "Richard Susan Joseph Jessica Thomas Sarah Charles Karen Daniel Nancy Matthew Lisa Anthony "
+    "Betty Mark Sandra Paul Ashley Steven Kimberly Andrew Donna Kenneth Emily Joshua Michelle "
+    "Kevin Carol Brian Amanda George Melissa Timothy Deborah Ronald Stephanie José María Zoë "
+    "François Søren Jürgen Ángel Chloé Noël Björn Inés Raúl Günter Hélène"
+).split()
+LAST_NAMES = (
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
+    "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris "
+    "Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill "
+    "Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Müller Dubois "
+    "Ødegaard Peña O'Brien McDonald Schäfer Lefèvre Håkansson Łukas"
+).split()
+STREET_TYPES = "Street St. Avenue Ave. Road Rd. Boulevard Blvd. Lane Drive Dr. Court Way Place Suite".split()
+STATES = "AL AK AZ CA CO CT DE FL GA IL IN KY MA MD MI MN NC NJ NY OH PA TX VA WA WI".split()
+MONTHS = "January February March April May June July August September October November December".split()
+TLDS = "com org net edu gov io co.uk de fr".split()
+BLOCKED = frozenset(
+    "fuck fucking fucked shit bitch cunt dick cock pussy nigga nigger fag faggot whore slut porn asshole".split()
+)
+"""Words a business document does not print, left out of the frequency list."""
+FORM_LABELS = (
+    "Name|Date|Address|Phone|Fax|E-mail|Signature|Title|Company|Department|City|State|ZIP Code|"
+    "Country|Account No.|Invoice No.|Order No.|Customer ID|Reference|Subject|Amount|Total|"
+    "Date of Birth|Social Security No.|Tax ID|Description|Quantity|Unit Price|Approved by|"
+    "Prepared by|Received|Remarks|Comments|Project|Supervisor|Telephone|Contact|Due Date|Terms|"
+    "Ship To|Bill To|P.O. Number|Brand|Program|Budget|Cost Center|Period|Region|Status"
+).split("|")
+
+
+class TextSource:
+    """Draws document-like tokens; everything it returns is covered by the vocabulary."""
+
+    def __init__(
+        self, vocab: Vocab | None = None, n_words: int = 30000, languages: tuple[str, ...] = ("en", "fr", "de", "es")
+    ) -> None:
+        self.vocab = vocab or Vocab.load()
+        words: list[str] = []
+        weights: list[float] = []
+        for k, lang in enumerate(languages):
+            ranked = [
+                w
+                for w in wordfreq.top_n_list(lang, n_words // (1 + 2 * k))
+                if w.isprintable() and w not in BLOCKED and self.vocab.covers(w)
+            ]
+            words += ranked
+            # Zipf-like rank weights, flattened so rare words still show up; other languages rarer.
+            weights += [(1.0 / (r + 20) ** 0.7) / (1 + 4 * k) for r in range(len(ranked))]
+        self.words = words
+        self.first_names = [n for n in FIRST_NAMES if self.vocab.covers(n)]
+        self.last_names = [n for n in LAST_NAMES if self.vocab.covers(n)]
+        p = np.asarray(weights)
+        self._cdf = np.cumsum(p / p.sum())
+        self._symbols = [c for c in self.vocab.chars if c != " "]
+
+    def _pick(self, rng: np.random.Generator, items: list[str] | tuple[str, ...]) -> str:
+        return items[int(rng.integers(len(items)))]
+
+    def word(self, rng: np.random.Generator) -> str:
+        """A frequency-weighted dictionary word, lower case."""
+        return self.words[min(int(np.searchsorted(self._cdf, rng.random())), len(self.words) - 1)]
+
+    def case(self, rng: np.random.Generator, text: str, upper: float = 0.05, title: float = 0.12) -> str:
+        """``text`` in ALL CAPS, Title case or unchanged."""
+        r = rng.random()
+        return text.upper() if r < upper else text[:1].upper() + text[1:] if r < upper + title else text
+
+    def sentence(self, rng: np.random.Generator, n: int) -> list[str]:
+        """``n`` tokens of running text with capitals, punctuation and the odd special token."""
+        out: list[str] = []
+        start = True
+        for _ in range(n):
+            r = rng.random()
+            if r < 0.03:
+                tok = self.number(rng)
+            elif r < 0.045:
+                tok = self.special(rng)
+            elif r < 0.05:
+                tok = self.garble(rng)
+            else:
+                tok = self.case(rng, self.word(rng))
+            if start:
+                tok = tok[:1].upper() + tok[1:]
+            start = False
+            r = rng.random()
+            if r < 0.08:
+                tok += "."
+                start = True
+            elif r < 0.16:
+                tok += ","
+            elif r < 0.175:
+                tok += self._pick(rng, (";", ":", "?", "!", "…"))
+            elif r < 0.19:
+                q = self._pick(rng, ('""', "“”", "()", "‘’", "''", "[]", "«»"))
+                tok = q[0] + tok + q[1]
+            out.append(tok)
+        if out and out[-1][-1] not in ".?!":
+            out[-1] += "."
+        return out
+
+    def name(self, rng: np.random.Generator) -> str:
+        """A person's name, sometimes with an initial or a title."""
+        first, last = self._pick(rng, self.first_names), self._pick(rng, self.last_names)
+        r = rng.random()
+        if r < 0.2:
+            first = first[0] + "."
+        elif r < 0.3:
+            first = self._pick(rng, ("Mr.", "Ms.", "Dr.", "Mrs.", "Prof.")) + " " + first
+        if rng.random() < 0.1:
+            last = last.upper()
+        return (
+            f"{first} {string.ascii_uppercase[int(rng.integers(26))]}. {last}"
+            if rng.random() < 0.15
+            else f"{first} {last}"
+        )
+
+    def address(self, rng: np.random.Generator) -> list[str]:
+        """Two or three address lines."""
+        street = f"{int(rng.integers(1, 9999))} {self.word(rng).title()} {self._pick(rng, STREET_TYPES)}"
+        city = f"{self.word(rng).title()}, {self._pick(rng, STATES)} {int(rng.integers(10000, 99999))}"
+        lines = [street, city]
+        if rng.random() < 0.3:
+            lines.insert(1, f"{self._pick(rng, ('Suite', 'Room', 'P.O. Box', 'Floor'))} {int(rng.integers(1, 999))}")
+        return lines
+
+    def date(self, rng: np.random.Generator) -> str:
+        """A date in one of several common formats."""
+        y, m, d = int(rng.integers(1960, 2030)), int(rng.integers(1, 13)), int(rng.integers(1, 29))
+        fmt = int(rng.integers(7))
+        return [
+            f"{m}/{d}/{y % 100:02d}",
+            f"{m:02d}/{d:02d}/{y}",
+            f"{d:02d}.{m:02d}.{y}",
+            f"{y}-{m:02d}-{d:02d}",
+            f"{MONTHS[m - 1]} {d}, {y}",
+            f"{d} {MONTHS[m - 1][:3]} {y}",
+            f"{MONTHS[m - 1][:3].upper()} {d:02d} {y}",
+        ][fmt]
+
+    def amount(self, rng: np.random.Generator) -> str:
+        """A money amount or a percentage."""
+        value = float(np.exp(rng.uniform(0, 11)))
+        r = rng.random()
+        if r < 0.45:
+            return f"${value:,.2f}"
+        if r < 0.6:
+            return f"{value:,.2f}".replace(",", " ").replace(".", ",") + " €"
+        if r < 0.7:
+            return f"£{value:,.2f}"
+        if r < 0.8:
+            return f"({value:,.2f})"
+        if r < 0.9:
+            return f"{value % 100:.1f}%"
+        return f"{value:,.2f}"
+
+    def number(self, rng: np.random.Generator) -> str:
+        """A plain number, quantity or year."""
+        r = rng.random()
+        if r < 0.4:
+            return str(int(rng.integers(1, 100)))
+        if r < 0.7:
+            return str(int(rng.integers(1900, 2030)))
+        return f"{int(rng.integers(1, 10**6)):,}"
+
+    def code(self, rng: np.random.Generator) -> str:
+        """An identifier: invoice or order number, ZIP code, phone number, long digit string."""
+        r = rng.random()
+        letters = "".join(rng.choice(list(string.ascii_uppercase), int(rng.integers(1, 4))))
+        if r < 0.3:
+            return f"{letters}-{int(rng.integers(10**3, 10**6))}"
+        if r < 0.5:
+            return str(int(rng.integers(10**6, 10**10)))
+        if r < 0.7:
+            return f"({int(rng.integers(200, 999))}) {int(rng.integers(200, 999))}-{int(rng.integers(1000, 9999))}"
+        if r < 0.85:
+            return f"#{int(rng.integers(1, 99999)):05d}"
+        return f"{letters}{int(rng.integers(10, 999))}/{int(rng.integers(1, 99)):02d}"
+
+    def email(self, rng: np.random.Generator) -> str:
+        """An e-mail address."""
+        user = self._pick(
+            rng,
+            (
+                f"{self._pick(rng, self.first_names)[0]}.{self._pick(rng, self.last_names)}",
+                self.word(rng),
+                f"{self.word(rng)}{int(rng.integers(1, 99))}",
+            ),
+        )
+        user = "".join(c for c in user.lower() if c.isascii() and (c.isalnum() or c in "._"))
+        return f"{user or 'info'}@{self.word(rng)}.{self._pick(rng, TLDS)}"
+
+    def url(self, rng: np.random.Generator) -> str:
+        """A web address."""
+        host = f"{self._pick(rng, ('www.', '', 'https://', 'http://www.'))}{self.word(rng)}.{self._pick(rng, TLDS)}"
+        return host + (f"/{self.word(rng)}" if rng.random() < 0.4 else "")
+
+    def special(self, rng: np.random.Generator) -> str:
+        """One of the structured tokens: date, amount, code, e-mail or URL."""
+        return [self.date, self.amount, self.code, self.email, self.url][int(rng.integers(5))](rng)
+
+    def garble(self, rng: np.random.Generator) -> str:
+        """A short random string over the whole vocabulary, so that rare characters appear."""
+        return "".join(rng.choice(self._symbols, int(rng.integers(1, 6))))
+
+    def label(self, rng: np.random.Generator) -> str:
+        """A form field label such as ``Invoice No.``."""
+        return self.case(rng, self._pick(rng, FORM_LABELS), upper=0.25, title=0.0)

@@ -1,0 +1,1 @@
+"""Evaluation (metrics, ``docvision eval``) and benchmarks (``docvision bench``)."""

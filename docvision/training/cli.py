@@ -1,0 +1,92 @@
+"""``docvision train det|rec``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from docvision.config import DetectorConfig, RecognizerConfig, from_dict, load_yaml
+from docvision.errors import DocvisionError
+
+log = logging.getLogger("docvision")
+
+DEFAULT_CONFIGS = {"det": "configs/det_resnet50.yaml", "rec": "configs/rec_crnn.yaml"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="train the detector or the recognizer", description=(
+        "Train on synthetic pages and/or labeled data (see configs/). Checkpoints go to --run-dir; "
+        "the best weights are exported to RUN_DIR/weights/ in the shipped format."))
+    p.add_argument("task", choices=["det", "rec"], help="det: DBNet word detector; rec: CRNN recognizer")
+    p.add_argument("--config", type=Path, help="training config YAML (default: configs/det_resnet50.yaml or configs/rec_crnn.yaml)")
+    p.add_argument("--run-dir", type=Path, help="checkpoints, log.jsonl and exported weights (default runs/<task>)")
+    p.add_argument("--max-minutes", type=float, help="stop (checkpoint, validate, export) after this many minutes")
+    p.add_argument("--max-steps", type=int, help="override the config's loop.max_steps")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--init", help="start from weights: 'default' (the installed ones) or a weights folder")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda")
+    p.add_argument("--workers", type=int, help="DataLoader worker processes (override the config)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from docvision.training.config import DetTrainConfig, RecTrainConfig
+    from docvision.training.loop import fit
+
+    try:
+        config_path = args.config or Path(DEFAULT_CONFIGS[args.task])
+        config = load_yaml(DetTrainConfig if args.task == "det" else RecTrainConfig, config_path)
+        loop = config.loop
+        if args.max_steps:
+            loop = replace(loop, max_steps=args.max_steps)
+        if args.workers is not None:
+            loop = replace(loop, workers=args.workers)
+        config = replace(config, loop=loop)
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                              "cpu" if args.device == "auto" else args.device)
+        task = _task(args, config)
+        summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
+                      max_minutes=args.max_minutes, resume=args.resume)
+    except (DocvisionError, ValueError, FileNotFoundError) as err:
+        log.error("error: %s", err)
+        return 2
+    log.info("done: %s", summary)
+    return 0
+
+
+def _task(args: argparse.Namespace, config):
+    """The task, its model initialised from ``--init`` weights when asked (their config wins)."""
+    from docvision.models.weights import load_weights, read_manifest, weights_dir
+
+    name = "detector" if args.task == "det" else "recognizer"
+    model = None
+    if args.init:
+        directory = weights_dir(None if args.init == "default" else args.init)
+        manifest = read_manifest(directory, name)
+        if args.task == "det":
+            from docvision.models.dbnet import DBNet
+
+            config = replace(config, model=from_dict(DetectorConfig, manifest.config))
+            model = DBNet(config.model)
+        else:
+            from docvision.models.crnn import CRNN
+            from docvision.recognition.vocab import Vocab
+
+            config = replace(config, model=from_dict(RecognizerConfig, manifest.config))
+            model = CRNN(Vocab(tuple(manifest.vocabulary or ())).num_classes, config.model)
+        load_weights(model, directory, name, manifest)
+        log.info("initialised %s from %s", name, directory)
+    if args.task == "det":
+        from docvision.training.detection import DetectorTask
+
+        return DetectorTask(config, model)
+    from docvision.training.recognition import RecognizerTask
+
+    return RecognizerTask(config, model)

@@ -1,0 +1,62 @@
+"""Training configs (``configs/det_*.yaml``, ``configs/rec_*.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from docvision.config import DetectorConfig, RecognizerConfig
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """``path`` is ``synth`` (pages generated on the fly) or a labeled dataset path
+    (page folder, ICDAR txt, FUNSD, LMDB...); ``weight`` sets its share of the batches."""
+
+    path: str = "synth"
+    weight: float = 1.0
+    size: int = 100_000
+    """Synthetic only: number of distinct pages (page ``i`` of a seed is always the same)."""
+    seed: int = 0
+    dpi: tuple[float, float] = (100.0, 200.0)
+    """Synthetic only: render resolution range."""
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    max_steps: int = 200_000
+    """Also the length of the cosine learning-rate schedule."""
+    log_every: int = 20
+    val_every: int = 500
+    checkpoint_every: int = 100
+    workers: int = 2
+    seed: int = 0
+    grad_clip: float = 5.0
+
+
+@dataclass(frozen=True)
+class DetTrainConfig:
+    model: DetectorConfig = field(default_factory=DetectorConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    train: tuple[DataSource, ...] = (DataSource(),)
+    val: tuple[DataSource, ...] = (DataSource(size=16, seed=10_000),)
+    crop_size: int = 512
+    max_side: int = 1280
+    """Pages are scaled as the pipeline scales them (longest side to this) before cropping."""
+    scale_range: tuple[float, float] = (0.6, 1.4)
+    """Random extra scale around the pipeline's, so the model sees text at varied sizes."""
+
+
+@dataclass(frozen=True)
+class RecTrainConfig:
+    model: RecognizerConfig = field(default_factory=RecognizerConfig)
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    train: tuple[DataSource, ...] = (DataSource(),)
+    val: tuple[DataSource, ...] = (DataSource(size=8, seed=10_000),)
+    vocab: str = ""
+    """Vocabulary file; empty = the package's default."""
+    max_width: int = 512
+    """Wider crops (at the recognizer's height) are skipped in training."""

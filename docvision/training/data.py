@@ -1,0 +1,38 @@
+"""Training sources: synthetic pages and users' labeled data, mixed by weight."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import ConcatDataset, Dataset, WeightedRandomSampler
+
+from docvision.datasets.sources import CROP_READERS, open_crops, open_pages, sniff_format
+from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
+from docvision.training.config import DataSource
+
+
+def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
+    """One source: generated pages (``synth``) or a labeled dataset path. Page datasets
+    yield :class:`LabeledPage`; with ``crops``, word-crop datasets (recognition LMDB,
+    images + labels.json) are accepted too and yield ``(image, text)``."""
+    if source.path == "synth":
+        return SyntheticPages(source.size, seed=source.seed, config=SynthConfig(dpi=tuple(source.dpi)))
+    if crops and sniff_format(source.path) in CROP_READERS:
+        return open_crops(source.path)
+    return open_pages(source.path)
+
+
+def mixed(sources: Sequence[DataSource], *, crops: bool = False) -> tuple[ConcatDataset, torch.Tensor]:
+    """All sources concatenated, and per-sample weights giving each source its share."""
+    datasets = [open_source(s, crops=crops) for s in sources]
+    total = sum(s.weight for s in sources)
+    weights = torch.cat(
+        [torch.full((len(d),), s.weight / total / max(len(d), 1), dtype=torch.double) for s, d in zip(sources, datasets)]
+    )
+    return ConcatDataset(datasets), weights
+
+
+def weighted_sampler(weights: torch.Tensor, num_samples: int, seed: int) -> WeightedRandomSampler:
+    generator = torch.Generator().manual_seed(seed)
+    return WeightedRandomSampler(weights, num_samples, replacement=True, generator=generator)

@@ -1,0 +1,187 @@
+"""The training loop shared by the detector and the recognizer.
+
+Time budget, periodic and final checkpoints (``last.pt``), ``resume``, validation
+at intervals keeping the best weights (``best.pt``), channels_last (2-4x faster
+convolutions on CPU too), bf16 autocast on CUDA, a clear error on a non-finite loss, and the export of the
+best weights in the shipped format (``<run>/weights/``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from docvision.errors import DocvisionError
+from docvision.models.weights import Manifest, save_weights
+from docvision.training.config import LoopConfig
+
+log = logging.getLogger(__name__)
+
+
+class TrainingError(DocvisionError):
+    """Training cannot go on (e.g. the loss became NaN)."""
+
+
+class Task(Protocol):
+    """What the loop needs from a detector or recognizer training set-up."""
+
+    name: str
+    """Weights name: ``detector`` or ``recognizer``."""
+    metric: str
+    """Validation metric to maximize."""
+    model: nn.Module
+
+    def batches(self, seed: int) -> Iterator[dict[str, Any]]:
+        """Training batches (with an ``indices`` list of sample ids), one pass."""
+
+    def loss(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        """``total`` (to minimize) and detached parts for the log."""
+
+    def validate(self, device: torch.device) -> dict[str, float]:
+        """Metrics of the current model on the validation set."""
+
+    def manifest(self, metrics: dict[str, float]) -> Manifest:
+        """Manifest of the exported weights."""
+
+
+def _schedule(loop: LoopConfig):
+    def factor(step: int) -> float:
+        if step < loop.warmup_steps:
+            return (step + 1) / loop.warmup_steps
+        progress = min(1.0, (step - loop.warmup_steps) / max(1, loop.max_steps - loop.warmup_steps))
+        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def _save(obj: dict[str, Any], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _batches_forever(task: Task, seed: int) -> Iterator[dict[str, Any]]:
+    epoch = 0
+    while True:
+        yield from task.batches(seed + epoch)
+        epoch += 1
+
+
+def fit(
+    task: Task,
+    loop: LoopConfig,
+    run_dir: Path,
+    *,
+    device: torch.device,
+    max_minutes: float | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Train ``task.model`` until ``loop.max_steps`` or ``max_minutes``; returns a summary.
+
+    The exported weights (``run_dir/weights``) are the best validated ones.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model = task.model.to(device, memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=loop.lr, weight_decay=loop.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(loop))
+    step, best, best_metrics, validated_at = 0, -math.inf, {}, -1
+    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
+    if resume and last_path.is_file():
+        state = torch.load(last_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, best, best_metrics = state["step"], state["best"], state["best_metrics"]
+        log.info("resumed %s at step %d (best %s = %.4f)", task.name, step, task.metric, best)
+    elif resume:
+        log.info("no checkpoint in %s: starting from scratch", run_dir)
+
+    def checkpoint() -> None:
+        _save(
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "step": step, "best": best, "best_metrics": best_metrics},
+            last_path,
+        )
+
+    def validate() -> None:
+        nonlocal best, best_metrics, validated_at
+        validated_at = step
+        model.eval()
+        metrics = task.validate(device)
+        model.train()
+        improved = metrics[task.metric] > best
+        if improved:
+            best, best_metrics = metrics[task.metric], {**metrics, "step": step}
+            _save({"model": model.state_dict(), "metrics": best_metrics}, best_path)
+        log.info("step %d validation: %s%s", step, _fmt(metrics), " (best)" if improved else "")
+        _append(run_dir / "log.jsonl", {"step": step, "validation": metrics})
+
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    deadline = time.monotonic() + max_minutes * 60 if max_minutes else math.inf
+    batches = _batches_forever(task, loop.seed + step)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=loop.max_steps, initial=step, desc=f"train {task.name}", unit="step", disable=not show)
+    model.train()
+    window_start, window_samples = time.monotonic(), 0
+    while step < loop.max_steps and time.monotonic() < deadline:
+        batch = next(batches)
+        with autocast:
+            losses = task.loss(batch, device)
+        total = losses["total"]
+        if not torch.isfinite(total):
+            raise TrainingError(
+                f"{task.name}: loss is {total.item()} at step {step} (batch of samples {batch['indices']}); "
+                "lower the learning rate or check those samples"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), loop.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        window_samples += len(batch["indices"])
+        bar.update()
+        if step % loop.log_every == 0:
+            elapsed = time.monotonic() - window_start
+            record = {k: round(v.item(), 5) for k, v in losses.items()}
+            record.update(step=step, lr=scheduler.get_last_lr()[0], samples_per_s=round(window_samples / elapsed, 2))
+            bar.set_postfix(loss=record["total"], sps=record["samples_per_s"])
+            if not show:
+                log.info("step %d %s", step, _fmt(record))
+            _append(run_dir / "log.jsonl", record)
+            window_start, window_samples = time.monotonic(), 0
+        if step % loop.checkpoint_every == 0:
+            checkpoint()
+        if step % loop.val_every == 0:
+            validate()
+    bar.close()
+    checkpoint()
+    if validated_at != step:
+        validate()
+    final = torch.load(best_path, map_location="cpu", weights_only=False)
+    model.load_state_dict(final["model"])
+    weights = save_weights(model.float().cpu(), run_dir / "weights", task.name, task.manifest(final["metrics"]))
+    log.info("%s: %d steps; best %s = %.4f at step %s; exported %s",
+             task.name, step, task.metric, best, best_metrics.get("step"), weights)
+    return {"steps": step, "best": best_metrics, "weights": str(weights)}
+
+
+def _fmt(values: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items() if k != "step")
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a") as f:
+        f.write(json.dumps(record) + "\n")

@@ -1,0 +1,155 @@
+"""Recognizer training: word crops cut from labeled pages with detector-like box jitter,
+CTC loss, word accuracy / CER validation."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
+
+from docvision.config import to_dict
+from docvision.datasets.crops import word_crops
+from docvision.datasets.types import LabeledPage
+from docvision.evaluation.metrics import word_scores
+from docvision.models.crnn import CRNN
+from docvision.models.weights import Manifest
+from docvision.recognition.crops import pad_batch, to_recognizer_input
+from docvision.recognition.recognizer import STEP, Recognizer, output_steps
+from docvision.recognition.vocab import Vocab
+from docvision.training.config import RecTrainConfig
+from docvision.training.data import mixed, open_source, weighted_sampler
+
+Sample = tuple[np.ndarray, list[int], str]
+"""Recognizer input ``(H, W)``, label ids, sample id (``page:word``)."""
+SHUFFLE_BUFFER = 4096
+STRETCH = (0.8, 1.25)
+"""Random horizontal scaling of training crops (condensed and wide fonts)."""
+MAX_VAL_WORDS = 3000
+
+
+JITTER = 0.25
+"""How far crop sides stray from the word's ink, in box heights (see ``jitter_quad``)."""
+
+
+def word_samples(page: LabeledPage, vocab: Vocab, rng: np.random.Generator | None) -> list[tuple[np.ndarray, str]]:
+    """Crops of the page's words whose text ``vocab`` covers, box-jittered when ``rng``."""
+    crops = word_crops(page, rng, JITTER if rng is not None else 0.0)
+    return [(crop, text) for crop, text in crops if vocab.covers(text) and crop.shape[0] >= 4 and crop.shape[1] >= 2]
+
+
+def _collate(samples: Sequence[Sample]) -> dict[str, Any]:
+    images, widths = pad_batch([s[0] for s in samples])
+    return {
+        "image": images,
+        "steps": torch.tensor([output_steps(w) for w in widths]),
+        "labels": torch.tensor([i for s in samples for i in s[1]]),
+        "label_lengths": torch.tensor([len(s[1]) for s in samples]),
+        "indices": [s[2] for s in samples],
+    }
+
+
+class WordCrops(IterableDataset):
+    """Batches of word crops from the items picked by ``order`` (labeled pages, whose
+    words are cut out with jitter, or ready ``(crop, text)`` samples).
+
+    Crops are pooled in a shuffle buffer, and each batch takes crops of similar width
+    (little padding, so less compute); the batches come out in random order.
+    """
+
+    def __init__(self, pages: Dataset, order: Sequence[int], vocab: Vocab, config: RecTrainConfig, seed: int):
+        self.pages, self.order, self.vocab, self.config, self.seed = pages, list(order), vocab, config, seed
+
+    def _samples(self, rng: np.random.Generator, indices: Sequence[int]) -> Iterator[Sample]:
+        height, max_width = self.config.model.height, self.config.max_width
+        for index in indices:
+            item = self.pages[index]
+            pairs = word_samples(item, self.vocab, rng) if isinstance(item, LabeledPage) else [item]
+            for n, (crop, text) in enumerate(pairs):
+                if not self.vocab.covers(text):
+                    continue
+                stretch = rng.uniform(*STRETCH)
+                crop = cv2.resize(crop, (max(1, round(crop.shape[1] * stretch)), crop.shape[0]))
+                x = to_recognizer_input(crop, height)
+                if x.shape[1] <= max_width and x.shape[1] // STEP >= 2 * len(text) - 1:
+                    yield x, self.vocab.encode(text), f"{index}:{n}"
+
+    def _batches(self, pool: list[Sample], shuffle: random.Random) -> list[dict[str, Any]]:
+        size = self.config.loop.batch_size
+        pool.sort(key=lambda s: s[0].shape[1])
+        batches = [_collate(pool[i : i + size]) for i in range(0, len(pool) - size + 1, size)]
+        shuffle.shuffle(batches)
+        return batches
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info else (0, 1)
+        rng = np.random.default_rng([self.seed, worker])
+        shuffle = random.Random(self.seed * 1000 + worker)
+        buffer: list[Sample] = []
+        for sample in self._samples(rng, self.order[worker::workers]):
+            buffer.append(sample)
+            if len(buffer) >= SHUFFLE_BUFFER:
+                shuffle.shuffle(buffer)
+                half = SHUFFLE_BUFFER // 2
+                yield from self._batches(buffer[:half], shuffle)
+                buffer = buffer[half:]
+        shuffle.shuffle(buffer)
+        yield from self._batches(buffer, shuffle)
+
+
+class RecognizerTask:
+    """CRNN training set-up for :func:`docvision.training.loop.fit`."""
+
+    name = "recognizer"
+    metric = "accuracy"
+
+    def __init__(self, config: RecTrainConfig, model: CRNN | None = None, vocab: Vocab | None = None, pages_per_pass: int = 200):
+        self.config = config
+        self.vocab = vocab or (Vocab.load(config.vocab) if config.vocab else Vocab.load())
+        self.model = model or CRNN(self.vocab.num_classes, config.model)
+        self.train_pages, self.weights = mixed(config.train, crops=True)
+        self.pages_per_pass = pages_per_pass
+        self.val_crops = []
+        for source in config.val:
+            dataset = open_source(source, crops=True)
+            for i in range(len(dataset)):
+                item = dataset[i]
+                pairs = word_samples(item, self.vocab, None) if isinstance(item, LabeledPage) else [item]
+                self.val_crops += [(crop, text) for crop, text in pairs if self.vocab.covers(text)]
+        self.val_crops = self.val_crops[:MAX_VAL_WORDS]
+
+    def batches(self, seed: int) -> Iterator[dict[str, Any]]:
+        loop = self.config.loop
+        order = list(weighted_sampler(self.weights, self.pages_per_pass, seed))
+        dataset = WordCrops(self.train_pages, order, self.vocab, self.config, seed)
+        yield from DataLoader(dataset, batch_size=None, num_workers=loop.workers)
+
+    def loss(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
+        logits = self.model(batch["image"].to(device).contiguous(memory_format=torch.channels_last), batch["steps"])
+        log_probs = logits.float().log_softmax(-1).transpose(0, 1)  # T, N, C
+        steps = batch["steps"].clamp(max=log_probs.shape[0])
+        ctc = F.ctc_loss(log_probs, batch["labels"].to(device), steps, batch["label_lengths"],
+                         blank=0, reduction="mean", zero_infinity=True)
+        return {"total": ctc, "ctc": ctc.detach()}
+
+    def validate(self, device: torch.device) -> dict[str, float]:
+        recognizer = Recognizer(self.model, self.vocab, batch_size=128, device=device)
+        predicted = [text for text, _ in recognizer.recognize([crop for crop, _ in self.val_crops])]
+        scores = word_scores(predicted, [text for _, text in self.val_crops]).as_dict()
+        return {"accuracy": scores["accuracy"], "accuracy_nocase": scores["accuracy_nocase"], "cer": scores["cer"]}
+
+    def manifest(self, metrics: dict[str, float]) -> Manifest:
+        return Manifest(
+            architecture="crnn",
+            name="crnn_resnet_slim",
+            config=to_dict(self.config.model),
+            vocabulary=list(self.vocab.chars),
+            training_data=", ".join(f"{s.path} (weight {s.weight})" for s in self.config.train),
+            metrics={"validation": metrics},
+        )

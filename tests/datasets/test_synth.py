@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from docvision.datasets.synth.degrade import (
+    CLEAN,
+    random_homography,
+    sample_degradation,
+    warp_image,
+    warp_points,
+)
+from docvision.datasets.synth.fonts import parse_charset
+from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
+from docvision.datasets.synth.layouts import LAYOUTS
+from docvision.datasets.types import LabeledPage
+from docvision.recognition.vocab import Vocab
+
+
+def _polygon_mask(words, shape) -> np.ndarray:
+    """Pixels whose centre lies inside a word polygon (polygons use pixel-edge coordinates)."""
+    mask = np.zeros(shape, np.uint8)
+    for w in words:
+        pts = np.round((w.polygon - 0.5) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 1, cv2.LINE_8, shift=4)
+    return mask.astype(bool)
+
+
+def test_parse_charset():
+    assert parse_charset("41-43 61") == frozenset("ABCa")
+
+
+def test_font_set_from_folder(small_fonts):
+    assert small_fonts and all(f.covers("Total 12.50") for f in small_fonts)
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_clean_page_boxes_are_exact(small_fonts, index):
+    ds = SyntheticPages(8, seed=11, config=SynthConfig(page_size=(4.0, 5.0), dpi=100, degrade=False), fonts=small_fonts)
+    synth = ds.generate(index)
+    page = synth.page
+    assert page.image.shape == (500, 400, 3) and page.image.dtype == np.uint8
+    words = [w for w in page.words if not w.ignore]
+    assert words
+    inside = _polygon_mask(page.words, synth.text_ink.shape)
+    assert not (synth.text_ink > 0)[~inside].any(), "word ink outside every word polygon"
+    for w in words:  # tight: the ink touches all four sides of its box
+        x0, y0 = w.polygon.min(0).astype(int)
+        x1, y1 = w.polygon.max(0).astype(int)
+        ink = synth.text_ink[y0:y1, x0:x1] > 0
+        assert ink[0].any() and ink[-1].any() and ink[:, 0].any() and ink[:, -1].any(), w.text
+    # Nothing but words and marks changed the paper.
+    gray = page.image[..., 0].astype(int)
+    paper = np.median(gray)
+    marked = (synth.text_ink > 0) | (synth.mark_ink > 0)
+    assert not (gray != paper)[~marked].any()
+
+
+def test_warped_boxes_follow_the_ink(small_synth):
+    for index in range(6):
+        synth = small_synth.generate(index, degradation=CLEAN)
+        inside = cv2.dilate(
+            _polygon_mask(synth.page.words, synth.text_ink.shape).astype(np.uint8), np.ones((3, 3), np.uint8)
+        )
+        assert not (synth.text_ink > 0)[inside == 0].any()
+
+
+def test_warp_points_matches_warp_image():
+    rng = np.random.default_rng(0)
+    m = random_homography(rng, 200, 100, 5.0, 0.03)
+    img = np.zeros((100, 200), np.uint8)
+    img[40:44, 120:124] = 255  # a 4x4 square with edge coordinates 120..124, 40..44
+    warped = warp_image(img, m).astype(float)
+    ys, xs = np.mgrid[: warped.shape[0], : warped.shape[1]] + 0.5  # pixel centres, edge coordinates
+    centroid = np.array([(xs * warped).sum(), (ys * warped).sum()]) / warped.sum()
+    assert np.abs(centroid - warp_points(np.array([[122.0, 42.0]]), m)[0]).max() < 0.1
+
+
+def test_seed_reproducibility(small_synth, small_fonts):
+    a = small_synth[5]
+    again = SyntheticPages(64, seed=3, config=small_synth.config, fonts=small_fonts)[5]
+    other = SyntheticPages(64, seed=4, config=small_synth.config, fonts=small_fonts)[5]
+    assert isinstance(a, LabeledPage)
+    assert np.array_equal(a.image, again.image)
+    assert [w.text for w in a.words] == [w.text for w in again.words]
+    assert all(np.array_equal(x.polygon, y.polygon) for x, y in zip(a.words, again.words))
+    assert [w.text for w in a.words] != [w.text for w in other.words]
+
+
+def test_text_in_vocabulary_and_lines_consistent(small_synth):
+    vocab = Vocab.load()
+    layouts = set()
+    for i in range(20):
+        synth = small_synth.generate(i)
+        layouts.add(synth.layout)
+        for w in synth.page.words:
+            assert w.text and vocab.covers(w.text) and " " not in w.text
+            assert w.polygon.dtype == np.float32 and w.polygon.shape[1] == 2
+        covered = [i for line in synth.lines for i in line]
+        assert len(covered) == len(set(covered)) and all(0 <= i < len(synth.page.words) for i in covered)
+    assert len(layouts) >= 4
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_layout_draws_words(small_fonts, layout):
+    ds = SyntheticPages(
+        1, seed=0, config=SynthConfig(page_size=(5.0, 6.0), dpi=100, layouts={layout: 1.0}), fonts=small_fonts
+    )
+    synth = ds.generate(0)
+    assert synth.layout == layout and len(synth.page.words) >= 5
+
+
+def test_degradations_keep_shape():
+    rng = np.random.default_rng(1)
+    kinds = {sample_degradation(rng, 150) for _ in range(50)}
+    assert len(kinds) > 10

@@ -1,0 +1,135 @@
+"""Probability map -> word quadrilaterals, on maps shaped like DBNet's: the shrunk kernels
+of :func:`make_db_targets`, which unclip must grow back to the word boxes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from docvision.config import PostprocessConfig
+from docvision.detection.postprocess import box_score, detect_boxes, expand_kernel, order_quad
+from docvision.detection.targets import make_db_targets
+
+
+def rect(x0, y0, x1, y1) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def rotated(w, h, degrees, center) -> np.ndarray:
+    return order_quad(cv2.boxPoints((center, (w, h), degrees)))
+
+
+def kernel_map(polygons, height=220, width=260) -> np.ndarray:
+    return make_db_targets(polygons, [False] * len(polygons), height, width).shrink_map
+
+
+def signed_area(quad: np.ndarray) -> float:
+    x, y = quad[:, 0], quad[:, 1]
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def match(detections, boxes, tol=2.0):
+    """Each expected box has a detection whose ordered corners are within ``tol`` px."""
+    assert len(detections) == len(boxes)
+    quads = [order_quad(d.polygon) for d in detections]
+    for box in boxes:
+        errors = [np.abs(q - order_quad(box)).max() for q in quads]
+        assert min(errors) <= tol, f"box {box.tolist()} recovered only within {min(errors):.1f} px"
+
+
+def test_recovers_boxes_and_rotated_box():
+    boxes = [rect(20, 20, 60, 60), rect(80, 20, 140, 50), rect(170, 30, 230, 60), rotated(60, 30, 20, (110, 150))]
+    detections = detect_boxes(kernel_map(boxes))
+    match(detections, boxes)
+    for det in detections:
+        assert det.polygon.shape == (4, 2) and det.polygon.dtype == np.float32
+        assert det.score == pytest.approx(1.0)
+        assert signed_area(det.polygon) > 0  # clockwise on image axes
+
+
+def test_recovers_word_shaped_boxes():
+    boxes = [rect(20, 20, 120, 40), rect(20, 80, 180, 104), rect(20, 130, 240, 142), rotated(150, 16, 8, (130, 180))]
+    match(detect_boxes(kernel_map(boxes)), boxes, tol=1.5)
+
+
+def test_box_thresh_filters_weak_boxes():
+    prob = kernel_map([rect(20, 20, 60, 60)]) + 0.4 * kernel_map([rect(100, 20, 140, 60)])
+    assert len(detect_boxes(prob)) == 1  # mean 0.4 < box_thresh 0.5
+    strong = detect_boxes(prob)[0]
+    assert strong.polygon[:, 0].max() < 80
+    weak = detect_boxes(prob, PostprocessConfig(box_thresh=0.35))
+    assert len(weak) == 2
+    assert sorted(d.score for d in weak) == pytest.approx([0.4, 1.0])
+
+
+def test_bin_thresh():
+    prob = 0.25 * kernel_map([rect(20, 20, 60, 60)])
+    assert detect_boxes(prob) == []  # under bin_thresh 0.3: no pixel is text
+    assert len(detect_boxes(prob, PostprocessConfig(bin_thresh=0.2, box_thresh=0.2))) == 1
+
+
+def test_unclip_ratio_grows_boxes():
+    box = [rect(60, 60, 120, 120)]
+    small = detect_boxes(kernel_map(box), PostprocessConfig(unclip_ratio=1.0))[0].polygon
+    large = detect_boxes(kernel_map(box), PostprocessConfig(unclip_ratio=2.0))[0].polygon
+    assert np.all(large.min(axis=0) < small.min(axis=0)) and np.all(large.max(axis=0) > small.max(axis=0))
+
+
+def test_specks_are_dropped():
+    prob = np.zeros((50, 50), np.float32)
+    prob[10, 10] = 1.0  # one pixel
+    prob[30:32, 30:32] = 1.0  # 2 x 2 pixels
+    assert detect_boxes(prob) == []
+
+
+def test_empty_map():
+    assert detect_boxes(np.zeros((32, 32), np.float32)) == []
+
+
+def test_boxes_are_clipped_to_the_map():
+    prob = np.zeros((40, 60), np.float32)
+    prob[0:10, 0:30] = 1.0
+    (det,) = detect_boxes(prob)
+    assert det.polygon.min() >= 0 and det.polygon[:, 0].max() <= 60 and det.polygon[:, 1].max() <= 40
+
+
+def test_max_candidates():
+    boxes = [rect(10 + 50 * i, 20, 40 + 50 * i, 50) for i in range(5)]
+    assert len(detect_boxes(kernel_map(boxes))) == 5
+    assert len(detect_boxes(kernel_map(boxes), PostprocessConfig(max_candidates=2))) == 2
+
+
+def test_box_score_is_mean_inside():
+    prob = np.zeros((20, 20), np.float32)
+    prob[5:10, 5:15] = 1.0
+    assert box_score(prob, rect(5, 5, 14, 9)) == pytest.approx(1.0)
+    assert box_score(prob, rect(5, 5, 14, 14)) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("w, h", [(40, 40), (100, 20), (300, 12)])
+def test_expand_kernel_inverts_the_shrink(w, h):
+    d = w * h * (1 - 0.4**2) / (2 * (w + h))  # D = A (1 - r^2) / L
+    center, size, angle = expand_kernel(((50.0, 60.0), (w - 2 * d, h - 2 * d), 10.0), 0.4)
+    assert center == (50.0, 60.0) and angle == 10.0
+    np.testing.assert_allclose(size, (w, h), rtol=1e-6)
+    _, wider, _ = expand_kernel(((0.0, 0.0), (w - 2 * d, h - 2 * d), 0.0), 0.4, scale=1.5)
+    np.testing.assert_allclose(wider, (w + d, h + d), rtol=1e-6)
+
+
+@pytest.mark.parametrize("degrees", [0, 10, -10, 30, -35, 60])
+def test_order_quad(degrees):
+    quad = rotated(80, 20, degrees, (100, 100))
+    for perm in ([0, 1, 2, 3], [2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]):
+        ordered = order_quad(quad[perm])
+        assert signed_area(ordered) > 0  # clockwise (y down)
+        tl, tr, br, bl = ordered
+        # top-left: one of the two leftmost corners, the upper one
+        leftmost = quad[np.argsort(quad[:, 0])[:2]]
+        np.testing.assert_allclose(tl, leftmost[np.argmin(leftmost[:, 1])])
+        assert tl[1] <= bl[1] and tr[1] <= br[1]
+
+
+def test_order_quad_axis_aligned():
+    shuffled = np.array([[50, 30], [10, 10], [10, 30], [50, 10]], np.float32)
+    np.testing.assert_array_equal(order_quad(shuffled), rect(10, 10, 50, 30))

@@ -1,0 +1,112 @@
+"""Smoke tests of ``docvision eval`` and ``docvision bench`` on tiny generated sets, with the
+small random models of ``small_weights`` (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from docvision.evaluation.cli import register
+
+# A small detector input and a high box threshold keep random-weight models fast.
+TINY_CONFIG = "det_max_side: 128\npostprocess:\n  box_thresh: 0.8\n"
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="docvision")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.fixture
+def model(tmp_path: Path, small_weights: Path) -> list[str]:
+    """Options for small random models on a tiny detector input, single-threaded."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text(TINY_CONFIG)
+    return ["--weights", str(small_weights), "--config", str(config), "--device", "cpu", "--threads", "1"]
+
+
+def test_bench_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    report_path = tmp_path / "bench.json"
+    argv = ["bench", *"--pages 1 --repeats 2 --dpi 30 --long-pdf 11".split(), *model, "--report", str(report_path)]
+    tesseract = shutil.which("tesseract") is not None
+    assert run(argv + (["--tesseract"] if tesseract else [])) == 0
+
+    report = json.loads(report_path.read_text())
+    assert report["machine"]["cores"] >= 1 and report["machine"]["device"] == "cpu"
+    engines = report["engines"]
+    assert engines[0]["engine"] == "docvision" and engines[0]["pages"] == 1
+    assert set(engines[0]["seconds_per_page"]) == {"rasterize", "detect", "recognize", "layout", "export"}
+    assert engines[0]["pages_per_s"]["median"] > 0
+    assert "f1" in engines[0]["detection"]  # generated pages carry ground truth
+    if tesseract:
+        assert engines[1]["engine"].startswith("tesseract") and "ocr" in engines[1]["seconds_per_page"]
+    memory = report["memory"]
+    assert memory["pages"] == 11 and memory["checkpoint"] == 10
+    assert 0 < memory["rss_mib_after_checkpoint"] <= memory["process_peak_rss_mib"]
+
+    out = capsys.readouterr().out
+    assert "pages/s" in out and "detect ms/page" in out and "RSS after 10 pages" in out
+
+
+def test_bench_user_input_and_errors(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    image = tmp_path / "page.png"
+    Image.new("RGB", (300, 200), "white").save(image)
+    assert run(["bench", str(image), "--repeats", "1", *model]) == 0
+    assert "| docvision | 1 " in capsys.readouterr().out
+    assert run(["bench", "--repeats", "0"]) == 2
+    assert run(["bench", str(tmp_path / "missing.pdf"), "--repeats", "1", *model]) == 2
+
+
+def write_page_folder(root: Path, n: int, height: int = 90) -> None:
+    """The top ``height`` pixels of ``n`` generated pages in the page-folder format."""
+    from PIL import Image
+
+    from docvision.evaluation.pages import generate_pages
+
+    (root / "pages").mkdir(parents=True)
+    (root / "gt").mkdir()
+    for page in generate_pages(n, dpi=40):
+        Image.fromarray(page.image[:height]).save(root / "pages" / f"{page.id}.png")
+        words = [
+            {"text": w.text, "bbox": [float(v) for v in (*w.polygon.min(0), *w.polygon.max(0))]}
+            for w in page.words
+            if w.polygon[:, 1].max() < height
+        ]
+        width = page.image.shape[1]
+        (root / "gt" / f"{page.id}.json").write_text(json.dumps({"width": width, "height": height, "words": words}))
+
+
+def test_eval_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    dataset = tmp_path / "set"
+    write_page_folder(dataset, 3)
+    report_path, draw = tmp_path / "eval.json", tmp_path / "draw"
+    options = "--limit 2 --box-thresh-sweep 0.8:0.9:0.05 --worst 1 -q".split()
+    argv = ["eval", str(dataset), *options, *model, "--report", str(report_path), "--draw", str(draw)]
+    assert run(argv) == 0
+
+    report = json.loads(report_path.read_text())
+    assert report["pages"] == 2 and len(report["per_page"]) == 2
+    assert report["box_thresh"] == 0.8
+    n_gt = report["detection"]["n_gt"]
+    assert n_gt == sum(p["detection"]["n_gt"] for p in report["per_page"]) > 40
+    assert report["recognition"]["words"] == n_gt
+    assert [r["box_thresh"] for r in report["box_thresh_sweep"]] == [0.8, 0.85, 0.9]
+    assert report["box_thresh_sweep"][0]["n_pred"] == report["detection"]["n_pred"]
+    assert len(report["worst_pages"]) == 1
+    assert sorted(p.name for p in draw.iterdir()) == ["generated-0000.png", "generated-0001.png"]
+    out = capsys.readouterr().out
+    assert "detection" in out and "recognition on GT crops" in out and "worst pages" in out and "* best" in out
+
+
+def test_eval_errors(tmp_path: Path) -> None:
+    assert run(["eval", str(tmp_path / "missing")]) == 2
+    assert run(["eval", str(tmp_path), "--limit", "0"]) == 2
+    assert run(["eval", str(tmp_path), "--box-thresh-sweep", "0.9:0.1:0.1"]) == 2

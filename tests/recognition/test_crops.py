@@ -1,0 +1,81 @@
+"""Word crops: rectification of rotated boxes, recognizer input, batching."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from docvision.recognition.crops import MAX_WIDTH, crop_polygon, pad_batch, to_recognizer_input
+
+
+def patch(w=120, h=30) -> np.ndarray:
+    """An upright word stand-in whose orientation shows: black left half, grey right
+    half, a white stripe along the top third."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:, w // 2 :] = 128
+    img[: h // 3, :] = 255
+    return img
+
+
+def place_rotated(img: np.ndarray, degrees: float, canvas=(300, 300)):
+    """Paste ``img`` rotated by ``degrees`` (counter-clockwise on screen) centred on a
+    canvas of paper (value 200); returns the page and the word's corners tl, tr, br, bl."""
+    h, w = img.shape[:2]
+    cx, cy = canvas[1] / 2, canvas[0] / 2
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    matrix[:, 2] += (cx - w / 2, cy - h / 2)
+    page = cv2.warpAffine(img, matrix, (canvas[1], canvas[0]), flags=cv2.INTER_LINEAR, borderValue=(200, 200, 200))
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    return page, cv2.transform(corners[None], matrix)[0]
+
+
+@pytest.mark.parametrize("degrees", [0, 15, -25])
+def test_rotated_word_is_rectified_upright(degrees):
+    page, corners = place_rotated(patch(), degrees)
+    for polygon in (corners, corners[[2, 0, 3, 1]]):  # corner order must not matter
+        crop = crop_polygon(page, polygon)
+        assert abs(crop.shape[0] - 30) <= 1 and abs(crop.shape[1] - 120) <= 1 and crop.shape[2] == 3
+        inner = crop[3:-3, 3:-3, 0].astype(int)  # away from interpolated borders
+        assert inner[:7].mean() > 240  # white stripe on top: upright
+        assert inner[12:, :50].mean() < 20  # black on the left: not mirrored
+        assert abs(inner[12:, 64:].mean() - 128) < 15
+
+
+def test_non_quad_polygon_uses_min_area_rect():
+    page, corners = place_rotated(patch(), 10)
+    mids = (corners + np.roll(corners, -1, axis=0)) / 2
+    octagon = np.stack([corners, mids], axis=1).reshape(-1, 2)  # 8 points on the same rectangle
+    crop = crop_polygon(page, octagon)
+    assert abs(crop.shape[0] - 30) <= 1 and abs(crop.shape[1] - 120) <= 1
+
+
+def test_degenerate_polygon_gives_a_pixel():
+    crop = crop_polygon(np.zeros((10, 10, 3), np.uint8), np.array([[5, 5]] * 4, np.float32))
+    assert crop.shape[:2] == (1, 1)
+
+
+def test_to_recognizer_input():
+    crop = np.full((60, 200, 3), 255, np.uint8)
+    crop[:, :100] = 0
+    x = to_recognizer_input(crop, 32)
+    assert x.shape == (32, 107) and x.dtype == np.float32  # 200 * 32 / 60 = 106.7
+    assert x[:, :50].min() == pytest.approx(1.0) and x[:, -50:].max() == pytest.approx(0.0)  # ink-positive
+    gray = to_recognizer_input(np.full((16, 16), 255, np.uint8), 32)
+    assert gray.shape == (32, 32) and gray.max() == 0.0
+
+
+def test_to_recognizer_input_width_limits():
+    assert to_recognizer_input(np.zeros((100, 2, 3), np.uint8), 32).shape == (32, 4)
+    assert to_recognizer_input(np.zeros((10, 5000, 3), np.uint8), 32).shape == (32, MAX_WIDTH)
+
+
+def test_pad_batch():
+    inputs = [np.ones((32, w), np.float32) for w in (10, 33, 4)]
+    batch, widths = pad_batch(inputs)
+    assert isinstance(batch, torch.Tensor) and batch.dtype == torch.float32
+    assert batch.shape == (3, 1, 32, 36)  # widest 33 rounded up to a multiple of 4
+    assert widths == [10, 33, 4]
+    for i, w in enumerate(widths):
+        assert batch[i, 0, :, :w].min() == 1 and batch[i, 0, :, w:].abs().sum() == 0

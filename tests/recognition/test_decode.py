@@ -1,0 +1,41 @@
+"""Greedy CTC decoding and its confidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from docvision.recognition.decode import ctc_greedy_decode
+from docvision.recognition.vocab import Vocab
+
+VOCAB = Vocab(tuple("helo"))  # h=1 e=2 l=3 o=4, blank=0
+
+
+def steps(classes, confidence=0.9, num_classes=5) -> np.ndarray:
+    """One-hot-ish probabilities: ``confidence`` on each step's class, the rest spread."""
+    probs = np.full((len(classes), num_classes), (1 - confidence) / (num_classes - 1), np.float32)
+    probs[np.arange(len(classes)), classes] = confidence
+    return probs
+
+
+def test_repeats_collapse_and_blanks_vanish():
+    assert ctc_greedy_decode(steps([1, 1, 0, 2, 2, 2, 3, 0, 0, 4]), VOCAB)[0] == "helo"
+
+
+def test_blank_separates_doubled_letters():
+    assert ctc_greedy_decode(steps([1, 2, 3, 0, 3, 4]), VOCAB)[0] == "hello"
+    assert ctc_greedy_decode(steps([1, 2, 3, 3, 4]), VOCAB)[0] == "helo"
+
+
+def test_confidence_is_the_least_certain_step():
+    probs = steps([1, 2, 3, 0, 3, 4])
+    probs[3] = [0.4, 0.3, 0.1, 0.1, 0.1]  # a doubtful blank
+    text, confidence = ctc_greedy_decode(probs, VOCAB)
+    assert text == "hello"
+    assert confidence == pytest.approx(0.4)
+    assert isinstance(confidence, float)
+
+
+def test_all_blank_and_empty():
+    assert ctc_greedy_decode(steps([0, 0, 0]), VOCAB) == ("", pytest.approx(0.9))
+    assert ctc_greedy_decode(np.zeros((0, 5), np.float32), VOCAB) == ("", 0.0)

@@ -1,0 +1,128 @@
+"""The composed pipeline: load, one page, whole documents, streaming, threads."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import docvision
+from docvision.config import PipelineConfig
+from docvision.document import Document, Page
+from docvision.io import PageSource
+
+STAGES = {"detect", "recognize", "layout"}
+
+
+def test_public_api():
+    for name in ("load", "OCRPipeline", "Document", "Page", "Block", "Line", "Word", "InputError", "WeightsError", "DocvisionError"):
+        assert hasattr(docvision, name)
+    assert issubclass(docvision.InputError, docvision.DocvisionError)
+    assert issubclass(docvision.WeightsError, docvision.DocvisionError)
+
+
+def test_load_then_ocr_image_with_untrained_models(page_image):
+    ocr = docvision.load(device="cpu", config=PipelineConfig(det_max_side=128))
+    page = ocr.ocr_image(np.array(page_image(300, 200)), index=4, dpi=72)
+    assert isinstance(page, Page)
+    assert (page.index, page.width, page.height, page.dpi) == (4, 300, 200, 72)
+    assert set(page.timings) == STAGES and all(t >= 0 for t in page.timings.values())
+    for word in page.words():  # untrained: any text, but well-formed
+        x0, y0, x1, y1 = word.bbox
+        assert 0 <= x0 <= x1 <= 300 and 0 <= y0 <= y1 <= 200 and 0 <= word.confidence <= 1
+
+
+def test_load_accepts_a_config_file(tmp_path, small_weights):
+    path = tmp_path / "p.yaml"
+    path.write_text("dpi: 100\ndet_max_side: 320\nrec_batch_size: 8\npostprocess:\n  box_thresh: 0.25\n")
+    ocr = docvision.load(small_weights, device="cpu", config=path)
+    assert ocr.config.dpi == 100 and ocr.detector.max_side == 320 and ocr.recognizer.batch_size == 8
+    assert ocr.detector.postprocess.box_thresh == 0.25
+
+
+def test_words_flow_through_every_stage(ink_pipeline, page_image):
+    boxes = [(20, 20, 120, 40), (150, 20, 260, 40), (20, 80, 200, 100)]
+    page = ink_pipeline.ocr_image(np.array(page_image(300, 200, boxes)))
+    words = list(page.words())
+    assert [[len(line.words) for line in block.lines] for block in page.blocks] == [[2, 1]]
+    for word, box in zip(words, boxes):  # reading order: the boxes as drawn
+        x0, y0, x1, y1 = word.bbox
+        assert x0 <= box[0] + 1 and y0 <= box[1] + 1 and x1 >= box[2] - 1 and y1 >= box[3] - 1  # grown, not shrunk
+        assert len(word.polygon) == 4 and word.text and 0 <= word.confidence <= 1
+
+
+def test_call_on_a_two_page_pdf(ink_pipeline, make_pdf, validate):
+    path = make_pdf(pages=2)
+    doc = ink_pipeline(path, dpi=72)
+    assert isinstance(doc, Document)
+    assert doc.source == str(path) and doc.models == {"detector": "ink-test", "recognizer": "crnn-test"}
+    assert [(p.index, p.width, p.height, p.dpi) for p in doc.pages] == [(0, 300, 200, 72), (1, 300, 200, 72)]
+    assert [len(list(p.words())) for p in doc.pages] == [4, 5]  # page i has i + 1 extra marks
+    validate(json.loads(doc.export("json")))
+    assert doc.models is not ink_pipeline.models  # the document owns a copy
+
+
+def test_call_options_and_sources(ink_pipeline, make_pdf, page_image, pdf_bytes, schema):
+    assert [p.index for p in ink_pipeline(make_pdf(pages=3), pages="2-3", dpi=36).pages] == [1, 2]
+    # the names the schema documents for inputs without a path
+    assert ink_pipeline(np.array(page_image())).source == "<array>"
+    assert ink_pipeline(page_image()).source == "<image>"
+    assert ink_pipeline(pdf_bytes(1), dpi=36).source == "<bytes>"
+    assert all(name in schema["properties"]["source"]["description"] for name in ("<array>", "<image>", "<bytes>"))
+    with pytest.raises(docvision.InputError, match="out of range"):
+        ink_pipeline(make_pdf(pages=1), pages="2")
+
+
+def test_iter_pages_is_lazy(ink_pipeline, make_pdf, monkeypatch):
+    calls = []
+    real = ink_pipeline.ocr_image
+    monkeypatch.setattr(ink_pipeline, "ocr_image", lambda image, **kw: calls.append(kw["index"]) or real(image, **kw))
+    pages = ink_pipeline.iter_pages(make_pdf("lazy.pdf", pages=3), dpi=36)
+    assert inspect.isgenerator(pages) and calls == []
+    first = next(pages)
+    assert first.index == 0 and calls == [0]
+    assert next(pages).index == 1 and calls == [0, 1]
+    pages.close()
+    assert calls == [0, 1]
+
+
+def test_iter_pages_accepts_an_opened_source_and_closes_it(ink_pipeline, make_pdf):
+    source = ink_pipeline.open(make_pdf(pages=2), dpi=36)
+    assert isinstance(source, PageSource) and len(source) == 2
+    closed = []
+    source.close = lambda: closed.append(True)
+    assert [p.index for p in ink_pipeline.iter_pages(source)] == [0, 1]
+    assert closed == [True]
+
+
+def test_same_pipeline_from_two_threads(ink_pipeline, page_image):
+    images = [np.array(page_image(300, 200, [(20 + 10 * i, 20, 120 + 10 * i, 40), (20, 80, 200 - 10 * i, 100)])) for i in range(4)]
+    expected = [ink_pipeline.ocr_image(image) for image in images]
+    barrier = threading.Barrier(2)
+
+    def work(order):
+        barrier.wait()
+        return [(i, ink_pipeline.ocr_image(images[i])) for i in order]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(work, [[0, 1, 2, 3, 0, 1], [3, 2, 1, 0, 3, 2]]))
+    for batch in results:
+        for i, page in batch:
+            assert page == expected[i]  # Page equality ignores timings
+
+
+def test_dbnet_pipeline_from_two_threads(page_image, small_weights):
+    ocr = docvision.load(small_weights, device="cpu", config=PipelineConfig(det_max_side=128))
+    image = np.array(page_image(300, 200))
+    expected = ocr.ocr_image(image)
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda _: ocr.ocr_image(image), range(2))) == [expected, expected]
+
+
+def test_page_without_text(ink_pipeline):
+    page = ink_pipeline.ocr_image(np.full((64, 64, 3), 255, np.uint8))
+    assert page.blocks == [] and set(page.timings) == STAGES

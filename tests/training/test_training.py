@@ -1,0 +1,125 @@
+"""Tiny training runs on generated pages: the loss goes down, checkpoints resume,
+and the exported weights load back into the pipeline."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import docvision
+from docvision.cli import main
+from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, from_dict
+from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, RecTrainConfig
+from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
+from docvision.training.loop import TrainingError, fit
+from docvision.recognition.vocab import Vocab
+from docvision.training.recognition import RecognizerTask, word_samples
+
+SYNTH = (DataSource(path="synth", size=6, seed=3, dpi=(72.0, 72.0)),)
+VAL = (DataSource(path="synth", size=1, seed=99, dpi=(72.0, 72.0)),)
+TINY_DET = DetectorConfig(BackboneConfig(depth=18, stages=(2, 3, 4), fpn_channels=16), head_channels=8)
+TINY_REC = RecognizerConfig(channels=(8, 16, 16, 32), lstm_hidden=32, lstm_layers=1)
+
+
+def _loop(**kw) -> LoopConfig:
+    base = dict(batch_size=2, lr=2e-3, warmup_steps=1, max_steps=4, log_every=1, val_every=100, checkpoint_every=2, workers=0)
+    return LoopConfig(**{**base, **kw})
+
+
+def _losses(run: Path) -> list[float]:
+    return [r["total"] for r in map(json.loads, (run / "log.jsonl").read_text().splitlines()) if "total" in r]
+
+
+def _page() -> LabeledPage:
+    image = np.full((400, 300, 3), 255, np.uint8)
+    square = np.array([[100, 100], [160, 100], [160, 120], [100, 120]], np.float32)
+    image[100:120, 100:160] = 0
+    return LabeledPage("p", image, [LabeledWord("word", square)])
+
+
+def test_random_crop_keeps_word_geometry():
+    page = _page()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        crop, polygons, ignore = random_crop(page, rng, crop_size=128, max_side=400, scale_range=(1.0, 1.0))
+        assert crop.shape == (128, 128, 3)
+        for polygon, ignored in zip(polygons, ignore):
+            if not ignored:
+                x0, y0 = np.floor(polygon.min(axis=0)).astype(int)
+                x1, y1 = np.ceil(polygon.max(axis=0)).astype(int)
+                assert crop[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].max() == 0  # the word's ink is under its box
+
+
+def test_word_samples_skip_words_outside_vocab():
+    page = _page()
+    page.words.append(LabeledWord("日本", page.words[0].polygon + 200))
+    samples = word_samples(page, Vocab.load(), np.random.default_rng(0))
+    assert [text for _, text in samples] == ["word"]
+    assert samples[0][0].shape[0] >= 17  # jitter moves a side in by at most 1/16 of the height
+
+
+def test_detection_sample_shapes():
+    config = DetTrainConfig(model=TINY_DET, train=SYNTH, val=VAL, crop_size=64, max_side=256)
+    task = DetectorTask(config)
+    sample = DetectionCrops(task.train_pages, config, seed=0)[0]
+    assert sample["image"].shape == (3, 64, 64) and sample["targets"].shape == (4, 64, 64)
+
+
+def test_detector_trains_resumes_and_exports(tmp_path):
+    torch.manual_seed(0)
+    config = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=6), train=SYNTH, val=VAL, crop_size=96, max_side=256)
+    run = tmp_path / "det"
+    summary = fit(DetectorTask(config), config.loop, run, device=torch.device("cpu"))
+    assert summary["steps"] == 6 and (run / "last.pt").is_file()
+    losses = _losses(run)
+    assert np.mean(losses[-2:]) < np.mean(losses[:2])
+    longer = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=8), train=SYNTH, val=VAL, crop_size=96, max_side=256)
+    summary = fit(DetectorTask(longer), longer.loop, run, device=torch.device("cpu"), resume=True)
+    assert summary["steps"] == 8 and len(_losses(run)) == 8  # resumed at 6, not restarted
+    manifest = json.loads((run / "weights" / "detector.json").read_text())
+    assert manifest["architecture"] == "dbnet" and "f1" in manifest["metrics"]["validation"]
+    assert from_dict(DetectorConfig, manifest["config"]) == TINY_DET
+
+
+def test_recognizer_trains_and_exports_into_pipeline(tmp_path):
+    torch.manual_seed(0)
+    config = RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=16, max_steps=12, lr=3e-3), train=SYNTH, val=VAL)
+    run = tmp_path / "rec"
+    fit(RecognizerTask(config, pages_per_pass=2), config.loop, run, device=torch.device("cpu"))
+    losses = _losses(run)
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    det = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=1), train=SYNTH, val=VAL, crop_size=64, max_side=256)
+    fit(DetectorTask(det), det.loop, tmp_path / "det", device=torch.device("cpu"))
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for name, src in (("recognizer", run), ("detector", tmp_path / "det")):
+        for suffix in (".json", ".safetensors"):
+            shutil.copy(src / "weights" / f"{name}{suffix}", weights)
+    ocr = docvision.load(weights, device="cpu")
+    assert ocr.trained and ocr.models == {"detector": "dbnet_resnet18", "recognizer": "crnn_resnet_slim"}
+    page = ocr.ocr_image(_page().image)
+    assert page.width == 300
+
+
+def test_nan_loss_names_step_and_batch(tmp_path):
+    config = DetTrainConfig(model=TINY_DET, loop=_loop(), train=SYNTH, val=VAL, crop_size=64, max_side=256)
+    task = DetectorTask(config)
+    with torch.no_grad():
+        for p in task.model.parameters():
+            p.fill_(math.nan)
+    with pytest.raises(TrainingError, match=r"at step 0 \(batch of samples \["):
+        fit(task, config.loop, tmp_path / "nan", device=torch.device("cpu"))
+
+
+def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("loop: {nonsense: 1}\n")
+    assert main(["train", "det", "--config", str(bad), "--run-dir", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == "docvision: error: unknown LoopConfig keys: nonsense\n"
