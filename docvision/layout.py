@@ -4,8 +4,10 @@
    small relative to their height (a column gutter is wider than a space).
 2. Lines are ordered by a recursive XY-cut that prefers vertical cuts: a region
    is split at every empty vertical band at least ``column_gap`` line heights
-   wide (columns, read left to right); failing that, at its widest empty
-   horizontal band (read top to bottom); a region with neither is one column.
+   wide (columns, read left to right) unless a would-be column lies wholly
+   above or below the rest (a centred header or page number); otherwise at its
+   widest empty horizontal band (read top to bottom); a region with neither is
+   one column.
 3. Consecutive lines in that order form a block while each starts just below
    the previous one and overlaps it horizontally.
 """
@@ -69,13 +71,22 @@ def _split(lines: list[Line], column_gap: float) -> list[list[Line]] | None:
     columns = [pos for pos, width in _gaps(boxes[:, [0, 2]]) if width >= column_gap]
     if columns:
         bins = np.searchsorted(np.array(columns), (boxes[:, 0] + boxes[:, 2]) / 2)
-        return [[ln for ln, k in zip(lines, bins) if k == b] for b in range(len(columns) + 1)]
+        parts = [np.flatnonzero(bins == b) for b in range(len(columns) + 1)]
+        if not any(_stands_apart(boxes, part) for part in parts):
+            return [[lines[i] for i in part] for part in parts]
     rows = _gaps(boxes[:, [1, 3]])
     if rows:
         cut = max(rows, key=lambda g: g[1])[0]
         centers = (boxes[:, 1] + boxes[:, 3]) / 2
         return [[ln for ln, c in zip(lines, centers) if c < cut], [ln for ln, c in zip(lines, centers) if c >= cut]]
     return None
+
+
+def _stands_apart(boxes: np.ndarray, part: np.ndarray) -> bool:
+    """Whether the lines ``part`` lie wholly above or below all the others: a header, footer
+    or page number over or under a gutter, to be cut off horizontally, not a column."""
+    others = np.delete(boxes, part, axis=0)
+    return bool(boxes[part, 3].max() <= others[:, 1].min() or boxes[part, 1].min() >= others[:, 3].max())
 
 
 def xy_cut(lines: Sequence[Line], column_gap: float) -> list[Line]:

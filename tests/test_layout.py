@@ -90,11 +90,6 @@ def test_two_columns_slightly_skewed(skew):
     assert line_names(arrange(words)) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="XY-cut prefers vertical cuts: a page number centred in the gutter opens empty vertical bands "
-    "on both sides and is read between the left and the right column",
-)
 def test_page_number_centred_under_the_gutter():
     words, expected = two_column_page(footer=(293, 307), header=False)  # "12": 14 px wide, 40 px gutter
     assert line_names(arrange(words)) == expected
@@ -159,3 +154,11 @@ def test_empty_and_single_word():
     assert arrange([]) == []
     (block,) = arrange([word("only.0", 5, 5, 40)])
     assert block.text == "only.0"
+
+
+def test_short_second_column_is_still_a_column():
+    # the right column holds 3 lines beside the top of a 10-line left column
+    words = [w for i in range(10) for w in line_words(f"L{i}", 40, 280, 60 + 30 * i)]
+    words += [w for i in range(3) for w in line_words(f"R{i}", 320, 560, 65 + 30 * i)]
+    random.Random(0).shuffle(words)
+    assert line_names(arrange(words)) == [f"L{i}" for i in range(10)] + [f"R{i}" for i in range(3)]

@@ -121,6 +121,19 @@ class _LmdbReader:
         with open_readonly(self.path).begin() as txn:
             return txn.get(b"image-%09d" % (index + 1)), txn.get(b"label-%09d" % (index + 1))
 
+    def first_readable(self, index: int, what: str) -> tuple[int, np.ndarray, bytes]:
+        """Entry ``index``, or the next one whose image decodes (the bad ones are logged)."""
+        if not 0 <= index < self.length:
+            raise IndexError(index)
+        for k in range(self.length):
+            i = (index + k) % self.length
+            buf, label = self.get(i)
+            image = decode_image(buf) if buf else None
+            if image is not None and label is not None:
+                return i, image, label
+            log.error("%s: %s %d unreadable, skipped", self.path, what, i + 1)
+        raise RuntimeError(f"{self.path}: no readable {what}")
+
 
 class RecognitionLmdb(Dataset):
     """Word or line crops: ``[i] -> (RGB uint8 image, text)``; undecodable samples are logged
@@ -133,17 +146,8 @@ class RecognitionLmdb(Dataset):
         return self.store.length
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, str]:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        for k in range(len(self)):
-            i = (index + k) % len(self)
-            buf, label = self.store.get(i)
-            image = decode_image(buf) if buf else None
-            if image is None or label is None:
-                log.error("%s: sample %d unreadable, skipped", self.store.path, i + 1)
-                continue
-            return image, label.decode("utf-8")
-        raise RuntimeError(f"{self.store.path}: no readable sample")
+        i, image, label = self.store.first_readable(index, "sample")
+        return image, label.decode("utf-8")
 
 
 class DetectionLmdb(PageDataset):
@@ -156,18 +160,7 @@ class DetectionLmdb(PageDataset):
         return self.store.length
 
     def __getitem__(self, index: int) -> LabeledPage:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        for k in range(len(self)):
-            i = (index + k) % len(self)
-            buf, label = self.store.get(i)
-            image = decode_image(buf) if buf else None
-            if image is None or label is None:
-                log.error("%s: page %d unreadable, skipped", self.store.path, i + 1)
-                continue
-            data = json.loads(label)
-            words = clean_words(
-                page_json_words(data, f"{self.store.path}: page {i + 1}"), image.shape[1], image.shape[0]
-            )
-            return LabeledPage(data.get("id", str(i + 1)), image, words)
-        raise RuntimeError(f"{self.store.path}: no readable page")
+        i, image, label = self.store.first_readable(index, "page")
+        data = json.loads(label)
+        words = clean_words(page_json_words(data, f"{self.store.path}: page {i + 1}"), image.shape[1], image.shape[0])
+        return LabeledPage(data.get("id", str(i + 1)), image, words)

@@ -90,17 +90,22 @@ class FilePages(PageDataset):
 # ---- page folder: pages/<id>.<ext> + gt/<id>.json --------------------------------------------
 
 
-def page_folder(root: str | Path) -> FilePages:
-    """The page-folder format (``pages/`` + ``gt/``), as in shared/datasets and ``docvision synth``."""
-    root = Path(root)
-    images = _images_by_stem(root / "pages")
+def _pairs(image_dir: Path, label_dir: Path) -> list[PageEntry]:
+    """``label_dir/<id>.json`` with the image of the same stem in ``image_dir``."""
+    images = _images_by_stem(image_dir)
     entries = []
-    for label in sorted((root / "gt").glob("*.json")):
+    for label in sorted(label_dir.glob("*.json")):
         if label.stem in images:
             entries.append(PageEntry(label.stem, images[label.stem], label))
         else:
-            log.error("%s: no image for this label file in %s, page skipped", label, root / "pages")
-    return FilePages(entries, lambda e: page_json_words(_read_json(e.label), str(e.label)))
+            log.error("%s: no image for this label file in %s, page skipped", label, image_dir)
+    return entries
+
+
+def page_folder(root: str | Path) -> FilePages:
+    """The page-folder format (``pages/`` + ``gt/``), as in shared/datasets and ``docvision synth``."""
+    root = Path(root)
+    return FilePages(_pairs(root / "pages", root / "gt"), lambda e: page_json_words(_read_json(e.label), str(e.label)))
 
 
 # ---- ICDAR 2015: one gt txt per image, "x1,y1,...,x4,y4,text" ---------------------------------
@@ -158,14 +163,7 @@ def parse_funsd(data: dict, source: str) -> list[RawWord]:
 def funsd(root: str | Path) -> FilePages:
     """FUNSD's own layout: ``annotations/*.json`` and ``images/*.png``."""
     root = Path(root)
-    images = _images_by_stem(root / "images")
-    entries = []
-    for label in sorted((root / "annotations").glob("*.json")):
-        if label.stem in images:
-            entries.append(PageEntry(label.stem, images[label.stem], label))
-        else:
-            log.error("%s: no image for this annotation, page skipped", label)
-    return FilePages(entries, lambda e: parse_funsd(_read_json(e.label), str(e.label)))
+    return FilePages(_pairs(root / "images", root / "annotations"), lambda e: parse_funsd(_read_json(e.label), str(e.label)))
 
 
 # ---- images/ + labels.json {"<file>": [{"text", "polygon" | "bbox"}] | {"words": [...]}} -------
