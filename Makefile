@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docvision-installed
 
-.PHONY: setup demo test poppler fonts clean
+.PHONY: setup demo test poppler fonts gpu-bundle clean
 
 # Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
 FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
@@ -37,6 +37,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# What configs/gpu/train.sh needs on a bare GPU machine (wheels, trimmed wordfreq, fonts): .gpu/
+gpu-bundle: $(STAMP)
+	$(BIN)/python configs/gpu/bundle.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -19,6 +19,8 @@ class DataSource:
     seed: int = 0
     dpi: tuple[float, float] = (100.0, 200.0)
     """Synthetic only: render resolution range."""
+    font_dir: str | None = None
+    """Synthetic only: fonts from this folder instead of fontconfig's."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class LoopConfig:
     workers: int = 2
     seed: int = 0
     grad_clip: float = 5.0
+    amp: bool = True
+    """bf16 autocast on CUDA (ignored on CPU, where bf16 is slow)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class DetTrainConfig:
     """Pages are scaled as the pipeline scales them (longest side to this) before cropping."""
     scale_range: tuple[float, float] = (0.6, 1.4)
     """Random extra scale around the pipeline's, so the model sees text at varied sizes."""
+    crops_per_page: int = 1
+    """Crops cut from each page; a batch holds ``batch_size // crops_per_page`` pages."""
 
 
 @dataclass(frozen=True)

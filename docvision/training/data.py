@@ -17,7 +17,8 @@ def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
     yield :class:`LabeledPage`; with ``crops``, word-crop datasets (recognition LMDB,
     images + labels.json) are accepted too and yield ``(image, text)``."""
     if source.path == "synth":
-        return SyntheticPages(source.size, seed=source.seed, config=SynthConfig(dpi=tuple(source.dpi)))
+        config = SynthConfig(dpi=tuple(source.dpi), font_dir=source.font_dir)
+        return SyntheticPages(source.size, seed=source.seed, config=config)
     if crops and sniff_format(source.path) in CROP_READERS:
         return open_crops(source.path)
     return open_pages(source.path)
@@ -36,3 +37,10 @@ def mixed(sources: Sequence[DataSource], *, crops: bool = False) -> tuple[Concat
 def weighted_sampler(weights: torch.Tensor, num_samples: int, seed: int) -> WeightedRandomSampler:
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(weights, num_samples, replacement=True, generator=generator)
+
+
+def quiet_worker(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: one OpenCV thread per worker (workers are the parallelism)."""
+    import cv2
+
+    cv2.setNumThreads(1)

@@ -19,7 +19,7 @@ from docvision.evaluation.metrics import Counts, match_detections
 from docvision.models.dbnet import DBNet
 from docvision.models.weights import Manifest
 from docvision.training.config import DetTrainConfig
-from docvision.training.data import mixed, open_source, weighted_sampler
+from docvision.training.data import mixed, open_source, quiet_worker, weighted_sampler
 
 TEXT_FOCUS = 0.8
 """Share of crops centred on a random word rather than anywhere on the page (pages have margins)."""
@@ -58,7 +58,9 @@ def random_crop(
 
 
 class DetectionCrops(Dataset):
-    """Training samples ``{"image": (3, S, S), "targets": (4, S, S), "index"}`` from labeled pages."""
+    """``crops_per_page`` training samples per labeled page, each
+    ``{"image": (3, S, S), "targets": (4, S, S), "index"}`` (a page is costly to make or
+    read; several crops of it keep a fast GPU fed)."""
 
     def __init__(self, pages: Dataset, config: DetTrainConfig, seed: int):
         self.pages, self.config, self.seed = pages, config, seed
@@ -66,18 +68,23 @@ class DetectionCrops(Dataset):
     def __len__(self) -> int:
         return len(self.pages)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> list[dict[str, Any]]:
         rng = np.random.default_rng([self.seed, index])
         c = self.config
-        crop, polygons, ignore = random_crop(
-            self.pages[index], rng, crop_size=c.crop_size, max_side=c.max_side, scale_range=c.scale_range
-        )
-        t = make_db_targets(polygons, ignore, c.crop_size, c.crop_size)
-        targets = np.stack([t.shrink_map, t.shrink_mask, t.thresh_map, t.thresh_mask])
-        return {"image": torch.from_numpy(normalize(crop)), "targets": torch.from_numpy(targets), "index": index}
+        page = self.pages[index]
+        samples = []
+        for k in range(c.crops_per_page):
+            crop, polygons, ignore = random_crop(
+                page, rng, crop_size=c.crop_size, max_side=c.max_side, scale_range=c.scale_range
+            )
+            t = make_db_targets(polygons, ignore, c.crop_size, c.crop_size)
+            targets = np.stack([t.shrink_map, t.shrink_mask, t.thresh_map, t.thresh_mask])
+            samples.append({"image": torch.from_numpy(normalize(crop)), "targets": torch.from_numpy(targets), "index": f"{index}:{k}"})
+        return samples
 
 
-def _collate(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _collate(pages: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
+    samples = [s for page in pages for s in page]
     return {
         "image": torch.stack([s["image"] for s in samples]),
         "targets": torch.stack([s["targets"] for s in samples]),
@@ -101,10 +108,11 @@ class DetectorTask:
     def batches(self, seed: int) -> Iterator[dict[str, Any]]:
         loop = self.config.loop
         dataset = DetectionCrops(self.train_pages, self.config, seed)
-        sampler = weighted_sampler(self.weights, self.steps_per_pass * loop.batch_size, seed)
+        pages_per_batch = max(1, loop.batch_size // self.config.crops_per_page)
+        sampler = weighted_sampler(self.weights, self.steps_per_pass * pages_per_batch, seed)
         yield from DataLoader(
-            dataset, batch_size=loop.batch_size, sampler=sampler, num_workers=loop.workers,
-            collate_fn=_collate, drop_last=True, persistent_workers=False,
+            dataset, batch_size=pages_per_batch, sampler=sampler, num_workers=loop.workers,
+            collate_fn=_collate, drop_last=True, worker_init_fn=quiet_worker,
         )
 
     def loss(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:

@@ -128,7 +128,9 @@ def fit(
         log.info("step %d validation: %s%s", step, _fmt(metrics), " (best)" if improved else "")
         _append(run_dir / "log.jsonl", {"step": step, "validation": metrics})
 
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    cuda = device.type == "cuda"
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=loop.amp) if cuda else torch.autocast("cpu", enabled=False)
+    torch.backends.cudnn.benchmark = cuda  # fixed-size crops: let cuDNN pick its fastest kernels
     deadline = time.monotonic() + max_minutes * 60 if max_minutes else math.inf
     batches = _batches_forever(task, loop.seed + step)
     show = sys.stderr.isatty() if progress is None else progress

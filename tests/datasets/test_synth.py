@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import shutil
+
 import cv2
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.layouts import LAYOUTS
 from docvision.datasets.types import LabeledPage
 from docvision.recognition.vocab import Vocab
+
 
 
 def _polygon_mask(words, shape) -> np.ndarray:
@@ -115,3 +118,21 @@ def test_degradations_keep_shape():
     rng = np.random.default_rng(1)
     kinds = {sample_degradation(rng, 150) for _ in range(50)}
     assert len(kinds) > 10
+
+
+def test_font_index_stands_in_for_fontconfig(tmp_path, monkeypatch):
+    from docvision.datasets.synth import fonts
+
+    shutil.copy("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", tmp_path)
+    index = fonts.write_font_index(tmp_path)
+    assert str(tmp_path) not in index.read_text()  # relative paths: the folder can move
+
+    moved = tmp_path.parent / f"{tmp_path.name}-moved"
+    tmp_path.rename(moved)
+
+    def no_fontconfig(*args, **kwargs):
+        raise FileNotFoundError("fc-scan")
+
+    monkeypatch.setattr(fonts.subprocess, "run", no_fontconfig)
+    (font,) = fonts.find_fonts(str(moved))
+    assert font.path == str(moved.resolve() / "DejaVuSans.ttf") and "€" in font.chars

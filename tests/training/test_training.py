@@ -66,10 +66,15 @@ def test_word_samples_skip_words_outside_vocab():
 
 
 def test_detection_sample_shapes():
-    config = DetTrainConfig(model=TINY_DET, train=SYNTH, val=VAL, crop_size=64, max_side=256)
+    config = DetTrainConfig(model=TINY_DET, train=SYNTH, val=VAL, crop_size=64, max_side=256, crops_per_page=3,
+                            loop=_loop(batch_size=6))
     task = DetectorTask(config)
-    sample = DetectionCrops(task.train_pages, config, seed=0)[0]
-    assert sample["image"].shape == (3, 64, 64) and sample["targets"].shape == (4, 64, 64)
+    samples = DetectionCrops(task.train_pages, config, seed=0)[0]
+    assert [s["index"] for s in samples] == ["0:0", "0:1", "0:2"]
+    assert samples[0]["image"].shape == (3, 64, 64) and samples[0]["targets"].shape == (4, 64, 64)
+    assert not torch.equal(samples[0]["image"], samples[1]["image"])  # different crops of the page
+    batch = next(task.batches(seed=0))
+    assert batch["image"].shape == (6, 3, 64, 64) and len(batch["indices"]) == 6
 
 
 def test_detector_trains_resumes_and_exports(tmp_path):

@@ -67,21 +67,42 @@ def _parse_record(line: str) -> FontInfo | None:
     )
 
 
+INDEX = "fonts.tsv"
+"""fontconfig's description of a font folder, saved in it so that machines without
+fontconfig (a bare GPU machine) can use the folder too; paths relative to the folder."""
+
+
+def _scan(folder: Path) -> str:
+    files = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"no font files ({', '.join(FONT_SUFFIXES)}) under {folder}")
+    return subprocess.run(["fc-scan", "--format", _FORMAT, *files], check=True, capture_output=True, text=True).stdout
+
+
+def write_font_index(folder: str | Path) -> Path:
+    """Describe the fonts under ``folder`` in ``folder/fonts.tsv`` (needs ``fc-scan``)."""
+    folder = Path(folder).resolve()
+    lines = [line.replace(f"{folder}/", "", 1) for line in _scan(folder).splitlines()]
+    index = folder / INDEX
+    index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return index
+
+
 @functools.lru_cache(maxsize=8)
 def find_fonts(folder: str | None = None) -> tuple[FontInfo, ...]:
-    """Usable text fonts: those fontconfig knows, or the font files under ``folder``.
+    """Usable text fonts: those fontconfig knows, or the font files under ``folder``
+    (described by its ``fonts.tsv`` when present, else by ``fc-scan``).
 
     Decorative fonts and fonts lacking basic Latin letters, digits or punctuation are left out.
     The result is sorted by path so that a seed gives the same pages on the same font set.
     """
     if folder is None:
-        cmd = ["fc-list", "--format", _FORMAT]
+        out = subprocess.run(["fc-list", "--format", _FORMAT], check=True, capture_output=True, text=True).stdout
+    elif (Path(folder) / INDEX).is_file():
+        root = Path(folder).resolve()
+        out = "\n".join(f"{root}/{line}" for line in (root / INDEX).read_text(encoding="utf-8").splitlines())
     else:
-        files = sorted(str(p) for p in Path(folder).rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
-        if not files:
-            raise FileNotFoundError(f"no font files ({', '.join(FONT_SUFFIXES)}) under {folder}")
-        cmd = ["fc-scan", "--format", _FORMAT, *files]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        out = _scan(Path(folder))
     fonts = {f.path: f for f in map(_parse_record, out.splitlines()) if f is not None}
     if not fonts:
         raise RuntimeError("no usable fonts found; install the Debian font packages (see README)")
