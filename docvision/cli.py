@@ -11,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from docvision import __version__
+from docvision.config import PipelineConfig, load_yaml
 from docvision.datasets import cli as datasets_cli
 from docvision.document import Document
 from docvision.errors import DocvisionError
@@ -65,25 +66,27 @@ def _output_paths(inputs: list[str], output: Path | None, fmt: str) -> list[Path
     return paths
 
 
+def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
+    """``--config`` (or the defaults) with the detector options of the command line on top."""
+    config = load_yaml(PipelineConfig, args.config) if args.config else PipelineConfig()
+    post = {k: v for k in ("bin_thresh", "box_thresh", "unclip_ratio") if (v := getattr(args, k)) is not None}
+    return replace(
+        config,
+        postprocess=replace(config.postprocess, **post),
+        det_max_side=args.det_max_side or config.det_max_side,
+    )
+
+
 def run_ocr(args: argparse.Namespace) -> int:
     from docvision.pipeline import load
 
     fmt = args.format or (FORMAT_BY_SUFFIX.get(args.output.suffix.lower(), "json") if args.output else "json")
     try:
         outputs = _output_paths(args.inputs, args.output, fmt)
-        ocr = load(args.weights, device=args.device, config=args.config, threads=args.threads)
+        ocr = load(args.weights, device=args.device, config=_pipeline_config(args), threads=args.threads)
     except (DocvisionError, ValueError, OSError) as err:
         log.error("error: %s", err)
         return 2
-    overrides = {
-        k: v
-        for k, v in (("bin_thresh", args.bin_thresh), ("box_thresh", args.box_thresh), ("unclip_ratio", args.unclip_ratio))
-        if v is not None
-    }
-    if overrides:
-        ocr.detector.postprocess = replace(ocr.detector.postprocess, **overrides)
-    if args.det_max_side:
-        ocr.detector.max_side = args.det_max_side
     if not ocr.trained:
         log.warning(
             "warning: no trained weights installed (%s): the models are random and the text is meaningless; "
