@@ -55,14 +55,15 @@ class Task(Protocol):
         """Manifest of the exported weights."""
 
 
-def _schedule(loop: LoopConfig):
-    def factor(step: int) -> float:
-        if step < loop.warmup_steps:
-            return (step + 1) / loop.warmup_steps
-        progress = min(1.0, (step - loop.warmup_steps) / max(1, loop.max_steps - loop.warmup_steps))
-        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return factor
+def lr_factor(loop: LoopConfig, step: int, time_fraction: float = 0.0) -> float:
+    """Linear warm-up, then a cosine from 1 to 0.02 over whichever runs out first: the steps
+    (``max_steps``) or the time budget (``time_fraction`` of it spent). A resumed run with a
+    new budget starts a new cosine from where its steps are (a warm restart)."""
+    if step < loop.warmup_steps:
+        return (step + 1) / loop.warmup_steps
+    by_steps = (step - loop.warmup_steps) / max(1, loop.max_steps - loop.warmup_steps)
+    progress = min(1.0, max(by_steps, time_fraction))
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def _save(obj: dict[str, Any], path: Path) -> None:
@@ -95,14 +96,12 @@ def fit(
     run_dir.mkdir(parents=True, exist_ok=True)
     model = task.model.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=loop.lr, weight_decay=loop.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(loop))
     step, best, best_metrics, validated_at = 0, -math.inf, {}, -1
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     if resume and last_path.is_file():
         state = torch.load(last_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         step, best, best_metrics = state["step"], state["best"], state["best_metrics"]
         log.info("resumed %s at step %d (best %s = %.4f)", task.name, step, task.metric, best)
     elif resume:
@@ -110,7 +109,7 @@ def fit(
 
     def checkpoint() -> None:
         _save(
-            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
              "step": step, "best": best, "best_metrics": best_metrics},
             last_path,
         )
@@ -131,13 +130,17 @@ def fit(
     cuda = device.type == "cuda"
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=loop.amp) if cuda else torch.autocast("cpu", enabled=False)
     torch.backends.cudnn.benchmark = cuda  # fixed-size crops: let cuDNN pick its fastest kernels
-    deadline = time.monotonic() + max_minutes * 60 if max_minutes else math.inf
+    started = time.monotonic()
+    budget = max_minutes * 60 if max_minutes else math.inf
     batches = _batches_forever(task, loop.seed + step)
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=loop.max_steps, initial=step, desc=f"train {task.name}", unit="step", disable=not show)
     model.train()
     window_start, window_samples = time.monotonic(), 0
-    while step < loop.max_steps and time.monotonic() < deadline:
+    while step < loop.max_steps and time.monotonic() - started < budget:
+        lr = loop.lr * lr_factor(loop, step, (time.monotonic() - started) / budget)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         batch = next(batches)
         with autocast:
             losses = task.loss(batch, device)
@@ -151,14 +154,13 @@ def fit(
         total.backward()
         nn.utils.clip_grad_norm_(model.parameters(), loop.grad_clip)
         optimizer.step()
-        scheduler.step()
         step += 1
         window_samples += len(batch["indices"])
         bar.update()
         if step % loop.log_every == 0:
             elapsed = time.monotonic() - window_start
             record = {k: round(v.item(), 5) for k, v in losses.items()}
-            record.update(step=step, lr=scheduler.get_last_lr()[0], samples_per_s=round(window_samples / elapsed, 2))
+            record.update(step=step, lr=lr, samples_per_s=round(window_samples / elapsed, 2))
             bar.set_postfix(loss=record["total"], sps=record["samples_per_s"])
             if not show:
                 log.info("step %d %s", step, _fmt(record))

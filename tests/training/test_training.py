@@ -18,7 +18,7 @@ from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, f
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, RecTrainConfig
 from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
-from docvision.training.loop import TrainingError, fit
+from docvision.training.loop import TrainingError, fit, lr_factor
 from docvision.recognition.vocab import Vocab
 from docvision.training.recognition import RecognizerTask, word_samples
 
@@ -128,3 +128,13 @@ def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):
     bad.write_text("loop: {nonsense: 1}\n")
     assert main(["train", "det", "--config", str(bad), "--run-dir", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err == "docvision: error: unknown LoopConfig keys: nonsense\n"
+
+
+def test_learning_rate_follows_the_steps_or_the_time_budget():
+    loop = LoopConfig(warmup_steps=10, max_steps=110)
+    assert lr_factor(loop, 0) == pytest.approx(0.1) and lr_factor(loop, 9) == pytest.approx(1.0)
+    assert lr_factor(loop, 10) == pytest.approx(1.0)
+    assert lr_factor(loop, 60) == pytest.approx(0.51)  # half-way down the cosine
+    assert lr_factor(loop, 110) == pytest.approx(0.02)
+    assert lr_factor(loop, 20, time_fraction=0.5) == pytest.approx(0.51)  # the budget is half spent
+    assert lr_factor(loop, 20, time_fraction=1.0) == pytest.approx(0.02)
