@@ -38,9 +38,3 @@ def weighted_sampler(weights: torch.Tensor, num_samples: int, seed: int) -> Weig
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(weights, num_samples, replacement=True, generator=generator)
 
-
-def quiet_worker(worker_id: int) -> None:
-    """DataLoader ``worker_init_fn``: one OpenCV thread per worker (workers are the parallelism)."""
-    import cv2
-
-    cv2.setNumThreads(1)

@@ -19,7 +19,7 @@ from docvision.evaluation.metrics import Counts, match_detections
 from docvision.models.dbnet import DBNet
 from docvision.models.weights import Manifest
 from docvision.training.config import DetTrainConfig
-from docvision.training.data import mixed, open_source, quiet_worker, weighted_sampler
+from docvision.training.data import mixed, open_source, weighted_sampler
 
 TEXT_FOCUS = 0.8
 """Share of crops centred on a random word rather than anywhere on the page (pages have margins)."""
@@ -112,7 +112,7 @@ class DetectorTask:
         sampler = weighted_sampler(self.weights, self.steps_per_pass * pages_per_batch, seed)
         yield from DataLoader(
             dataset, batch_size=pages_per_batch, sampler=sampler, num_workers=loop.workers,
-            collate_fn=_collate, drop_last=True, worker_init_fn=quiet_worker,
+            collate_fn=_collate, drop_last=True,
         )
 
     def loss(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:

@@ -23,7 +23,7 @@ from docvision.recognition.crops import pad_batch, to_recognizer_input
 from docvision.recognition.recognizer import STEP, Recognizer, output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import RecTrainConfig
-from docvision.training.data import mixed, open_source, quiet_worker, weighted_sampler
+from docvision.training.data import mixed, open_source, weighted_sampler
 
 Sample = tuple[np.ndarray, list[int], str]
 """Recognizer input ``(H, W)``, label ids, sample id (``page:word``)."""
@@ -128,7 +128,7 @@ class RecognizerTask:
         loop = self.config.loop
         order = list(weighted_sampler(self.weights, self.pages_per_pass, seed))
         dataset = WordCrops(self.train_pages, order, self.vocab, self.config, seed)
-        yield from DataLoader(dataset, batch_size=None, num_workers=loop.workers, worker_init_fn=quiet_worker)
+        yield from DataLoader(dataset, batch_size=None, num_workers=loop.workers)
 
     def loss(self, batch: dict[str, Any], device: torch.device) -> dict[str, torch.Tensor]:
         logits = self.model(batch["image"].to(device).contiguous(memory_format=torch.channels_last), batch["steps"])
