@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from docvision.errors import DocvisionError
 from docvision.evaluation.report import format_table, write_json
 
 log = logging.getLogger("docvision")
@@ -117,14 +116,10 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         log.error("error: --limit must be >= 1")
         return 2
-    try:
-        sweep = parse_sweep(args.box_thresh_sweep) if args.box_thresh_sweep else None
-        pages = open_pages(args.dataset)
-        total = len(pages) if args.limit is None else min(args.limit, len(pages))
-        pipeline = _load(args)
-    except (DocvisionError, ValueError, OSError) as err:
-        log.error("error: %s", err)
-        return 2
+    sweep = parse_sweep(args.box_thresh_sweep) if args.box_thresh_sweep else None
+    pages = open_pages(args.dataset)
+    total = len(pages) if args.limit is None else min(args.limit, len(pages))
+    pipeline = _load(args)
     if args.box_thresh is not None:
         pipeline.detector.postprocess = replace(pipeline.detector.postprocess, box_thresh=args.box_thresh)
     log.info("evaluating %d pages of %s", total, args.dataset)
@@ -138,11 +133,7 @@ def run_eval(args: argparse.Namespace) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
     )
     report = {"dataset": str(args.dataset), "models": dict(pipeline.models), **report}
-    print(format_eval(report))
-    if args.report:
-        write_json(report, args.report)
-        log.info("report written to %s", args.report)
-    return 0
+    return _emit(format_eval(report), report, args.report)
 
 
 def format_eval(report: dict[str, Any]) -> str:
@@ -203,33 +194,30 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.tesseract and tesseract_version() is None:
         log.error("error: tesseract is not on PATH (Debian: apt-get install tesseract-ocr)")
         return 2
-    try:
-        pipeline = _load(args)
-    except (DocvisionError, ValueError, OSError) as err:
-        log.error("error: %s", err)
-        return 2
+    pipeline = _load(args)
     device = pipeline.detector.device.type
     log.info("benchmarking on %s: %d repeats%s", device, args.repeats, ", with Tesseract" if args.tesseract else "")
-    try:
-        report = bench(
-            pipeline,
-            inputs=args.inputs,
-            pages=args.pages,
-            repeats=args.repeats,
-            dpi=args.dpi,
-            device=device,
-            long_pdf=args.long_pdf,
-            tesseract=args.tesseract,
-            progress=sys.stderr.isatty(),
-        )
-    except DocvisionError as err:
-        log.error("error: %s", err)
-        return 2
+    report = bench(
+        pipeline,
+        inputs=args.inputs,
+        pages=args.pages,
+        repeats=args.repeats,
+        dpi=args.dpi,
+        device=device,
+        long_pdf=args.long_pdf,
+        tesseract=args.tesseract,
+        progress=sys.stderr.isatty(),
+    )
     report["models"] = dict(pipeline.models)
-    print(format_bench(report))
-    if args.report:
-        write_json(report, args.report)
-        log.info("report written to %s", args.report)
+    return _emit(format_bench(report), report, args.report)
+
+
+def _emit(text: str, report: dict[str, Any], path: Path | None) -> int:
+    """Print the tables; write the full report as JSON when asked."""
+    print(text)
+    if path:
+        write_json(report, path)
+        log.info("report written to %s", path)
     return 0
 
 

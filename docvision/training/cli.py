@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from docvision.config import DetectorConfig, RecognizerConfig, from_dict, load_yaml
-from docvision.errors import DocvisionError
 
 log = logging.getLogger("docvision")
 
@@ -38,25 +37,21 @@ def run_train(args: argparse.Namespace) -> int:
     from docvision.training.config import DetTrainConfig, RecTrainConfig
     from docvision.training.loop import fit
 
-    try:
-        config_path = args.config or Path(DEFAULT_CONFIGS[args.task])
-        config = load_yaml(DetTrainConfig if args.task == "det" else RecTrainConfig, config_path)
-        loop = config.loop
-        if args.max_steps:
-            loop = replace(loop, max_steps=args.max_steps)
-        if args.workers is not None:
-            loop = replace(loop, workers=args.workers)
-        config = replace(config, loop=loop)
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                              "cpu" if args.device == "auto" else args.device)
-        task = _task(args, config)
-        summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
-                      max_minutes=args.max_minutes, resume=args.resume)
-    except (DocvisionError, ValueError, FileNotFoundError) as err:
-        log.error("error: %s", err)
-        return 2
+    config_path = args.config or Path(DEFAULT_CONFIGS[args.task])
+    config = load_yaml(DetTrainConfig if args.task == "det" else RecTrainConfig, config_path)
+    loop = config.loop
+    if args.max_steps:
+        loop = replace(loop, max_steps=args.max_steps)
+    if args.workers is not None:
+        loop = replace(loop, workers=args.workers)
+    config = replace(config, loop=loop)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          "cpu" if args.device == "auto" else args.device)
+    task = _task(args, config)
+    summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
+                  max_minutes=args.max_minutes, resume=args.resume)
     log.info("done: %s", summary)
     return 0
 

@@ -3,24 +3,21 @@ small random models of ``small_weights`` (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from docvision.evaluation.cli import register
+from docvision.cli import main
 
 # A small detector input and a high box threshold keep random-weight models fast.
 TINY_CONFIG = "det_max_side: 128\npostprocess:\n  box_thresh: 0.8\n"
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="docvision")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """The real entry point: its handler turns user errors into one line and exit 2."""
+    return main(argv)
 
 
 @pytest.fixture
