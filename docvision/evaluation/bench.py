@@ -9,8 +9,9 @@ and range over repeats, and pages/s by the pages of a repeat over its wall time.
 
 Tesseract gets the very same rasterized pages (encoded as PPM on its standard input, TSV on
 its standard output, ``OMP_THREAD_LIMIT`` = the torch thread count); its ``ocr`` stage is the
-whole process call. When pages carry ground truth (the generated set), both engines get the
-same metrics from their output words: detection and end-to-end F1 and page CER/WER.
+whole process call. When pages carry ground truth (the generated set, or labeled datasets
+given with ``--labeled``), both engines get the same metrics from their output words:
+detection and end-to-end P/R/F1 and page CER/WER.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from docvision.datasets.sources import open_pages as open_labeled
 from docvision.datasets.types import LabeledPage
 from docvision.document import Document
 from docvision.errors import DocvisionError
@@ -180,26 +182,44 @@ class EngineBench:
 
 @dataclass
 class Input:
-    """A benchmark input file, with ground truth per page index when known."""
+    """A benchmark input: a PDF or image file, with ground truth per page index when known,
+    or (``labeled``) a labeled-page dataset (:func:`docvision.datasets.sources.open_pages`)."""
 
     path: Path
     truth: dict[int, LabeledPage] = field(default_factory=dict)
+    labeled: bool = False
+
+
+def _input_pages(item: Input, dpi: int) -> Iterator[tuple[LabeledPage | None, np.ndarray, float | None]]:
+    """``(ground truth or None, image, dpi)`` for each page of ``item``, read lazily."""
+    if item.labeled:
+        dataset = open_labeled(item.path)
+        for i in range(len(dataset)):
+            page = dataset[i]
+            yield page, page.image, None
+        return
+    pages = open_pages(item.path, dpi=dpi)
+    try:
+        for page in pages:
+            yield item.truth.get(page.index), page.image, page.dpi
+    finally:
+        pages.close()
 
 
 def _timed_pages(
     inputs: Sequence[Input], dpi: int, limit: int | None
-) -> Iterator[tuple[Input, int, np.ndarray, float | None, float]]:
-    """``(input, page index, image, dpi, rasterize seconds)`` for up to ``limit`` pages."""
+) -> Iterator[tuple[LabeledPage | None, np.ndarray, float | None, float]]:
+    """``(ground truth or None, image, dpi, rasterize seconds)`` for up to ``limit`` pages."""
     count = 0
     for item in inputs:
-        pages = open_pages(item.path, dpi=dpi)
+        pages = _input_pages(item, dpi)
         try:
             while limit is None or count < limit:
                 start = time.perf_counter()
                 page = next(pages, None)
                 if page is None:
                     break
-                yield item, page.index, page.image, page.dpi, time.perf_counter() - start
+                yield *page, time.perf_counter() - start
                 count += 1
         finally:
             pages.close()
@@ -230,7 +250,7 @@ def bench_engine(
 ) -> EngineBench:
     """Warm up on one page, then time ``repeats`` passes over the pages; score the last pass
     (outside the timed loop) where pages have ground truth."""
-    for _, _, image, page_dpi, _ in _timed_pages(inputs, dpi, 1):
+    for _, image, page_dpi, _ in _timed_pages(inputs, dpi, 1):
         engine(image, page_dpi)
     rates: list[float] = []
     per_stage: dict[str, list[float]] = {s: [] for s in stages}
@@ -240,14 +260,14 @@ def bench_engine(
         sums = dict.fromkeys(stages, 0.0)
         scored, n = [], 0
         start = time.perf_counter()
-        for item, index, image, page_dpi, raster_s in _timed_pages(inputs, dpi, limit):
+        for truth, image, page_dpi, raster_s in _timed_pages(inputs, dpi, limit):
             out = engine(image, page_dpi)
             sums["rasterize"] += raster_s
             for stage, seconds in out.timings.items():
                 sums[stage] += seconds
             n += 1
-            if index in item.truth:
-                scored.append((item.truth[index], out))
+            if truth is not None:
+                scored.append((truth, out))
         rates.append(n / (time.perf_counter() - start))
         for stage in stages:
             per_stage[stage].append(sums[stage] / max(n, 1))
@@ -352,6 +372,7 @@ def bench(
     pipeline: Any,
     *,
     inputs: Sequence[Path] = (),
+    labeled: Sequence[Path] = (),
     pages: int = 4,
     repeats: int = 3,
     dpi: int = 200,
@@ -363,8 +384,9 @@ def bench(
     """Run the benchmark; returns the report (machine, engines, memory)."""
     with tempfile.TemporaryDirectory(prefix="docvision-bench-") as tmp:
         work = Path(tmp)
-        items = [Input(Path(p)) for p in inputs] or generated_inputs(work, pages, dpi)
-        limit = pages if inputs else None
+        items = [Input(Path(p)) for p in inputs] + [Input(Path(p), labeled=True) for p in labeled]
+        limit = pages if items else None
+        items = items or generated_inputs(work, pages, dpi)
         engines = [
             bench_engine(
                 "docvision", docvision_engine(pipeline), DOCVISION_STAGES, items, dpi=dpi, limit=limit, repeats=repeats

@@ -66,13 +66,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="INPUT",
         help="PDFs or images (default: generated letter pages with ground truth)",
     )
+    b.add_argument(
+        "--labeled",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DATASET",
+        help="also labeled pages (a page folder, FUNSD, LMDB...: as for eval), scored for both engines; repeatable",
+    )
     _add_model_options(b)
     b.add_argument(
         "--pages",
         type=int,
         default=4,
         metavar="N",
-        help="pages to time: generated, or the first N of the inputs (default 4)",
+        help="pages to time: generated, or the first N of the inputs and labeled sets (default 4)",
     )
     b.add_argument("--repeats", type=int, default=3, metavar="R", help="timed passes over the pages (default 3)")
     b.add_argument("--dpi", type=int, default=200, help="render resolution of PDFs and generated pages (default 200)")
@@ -186,6 +194,7 @@ def format_eval(report: dict[str, Any]) -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from docvision.datasets.sources import open_pages as open_labeled
     from docvision.evaluation.bench import bench, tesseract_version
 
     if args.pages < 1 or args.repeats < 1 or args.long_pdf < 0:
@@ -194,12 +203,15 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.tesseract and tesseract_version() is None:
         log.error("error: tesseract is not on PATH (Debian: apt-get install tesseract-ocr)")
         return 2
+    for dataset in args.labeled:
+        open_labeled(dataset)  # a wrong path or format fails here, before any model loads
     pipeline = _load(args)
     device = pipeline.detector.device.type
     log.info("benchmarking on %s: %d repeats%s", device, args.repeats, ", with Tesseract" if args.tesseract else "")
     report = bench(
         pipeline,
         inputs=args.inputs,
+        labeled=args.labeled,
         pages=args.pages,
         repeats=args.repeats,
         dpi=args.dpi,
@@ -259,20 +271,16 @@ def format_bench(report: dict[str, Any]) -> str:
         rows = [
             [
                 e["engine"],
-                e["detection"]["f1"],
-                e["end_to_end"]["exact"]["f1"],
+                *(e["detection"][k] for k in ("precision", "recall", "f1")),
+                *(e["end_to_end"]["exact"][k] for k in ("precision", "recall", "f1")),
                 e["end_to_end"]["nocase"]["f1"],
                 e["page_text"]["cer"],
                 e["page_text"]["wer"],
             ]
             for e in scored
         ]
-        parts += [
-            "",
-            format_table(
-                ["engine", "detection F1", "end-to-end F1", "end-to-end F1 (no case)", "page CER", "page WER"], rows
-            ),
-        ]
+        head = ["det P", "det R", "det F1", "e2e P", "e2e R", "e2e F1", "e2e F1 (no case)", "page CER", "page WER"]
+        parts += ["", format_table(["engine", *head], rows)]
     if "memory" in report:
         mem = report["memory"]
         rows = [

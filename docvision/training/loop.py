@@ -1,6 +1,6 @@
 """The training loop shared by the detector and the recognizer.
 
-Time budget, periodic and final checkpoints (``last.pt``), ``resume``, validation
+Time budget, periodic and final checkpoints (``last.pt``, also on Ctrl-C), ``resume``, validation
 at intervals keeping the best weights (``best.pt``), channels_last (2-4x faster
 convolutions on CPU too), bf16 autocast on CUDA, a clear error on a non-finite loss, and the export of the
 best weights in the shipped format (``<run>/weights/``).
@@ -116,10 +116,10 @@ def fit(
 
     def validate() -> None:
         nonlocal best, best_metrics, validated_at
-        validated_at = step
         model.eval()
         metrics = task.validate(device)
         model.train()
+        validated_at = step
         improved = metrics[task.metric] > best
         if improved:
             best, best_metrics = metrics[task.metric], {**metrics, "step": step}
@@ -137,39 +137,42 @@ def fit(
     bar = tqdm(total=loop.max_steps, initial=step, desc=f"train {task.name}", unit="step", disable=not show)
     model.train()
     window_start, window_samples = time.monotonic(), 0
-    while step < loop.max_steps and time.monotonic() - started < budget:
-        lr = loop.lr * lr_factor(loop, step, (time.monotonic() - started) / budget)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        batch = next(batches)
-        with autocast:
-            losses = task.loss(batch, device)
-        total = losses["total"]
-        if not torch.isfinite(total):
-            raise TrainingError(
-                f"{task.name}: loss is {total.item()} at step {step} (batch of samples {batch['indices']}); "
-                "lower the learning rate or check those samples"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), loop.grad_clip)
-        optimizer.step()
-        step += 1
-        window_samples += len(batch["indices"])
-        bar.update()
-        if step % loop.log_every == 0:
-            elapsed = time.monotonic() - window_start
-            record = {k: round(v.item(), 5) for k, v in losses.items()}
-            record.update(step=step, lr=lr, samples_per_s=round(window_samples / elapsed, 2))
-            bar.set_postfix(loss=record["total"], sps=record["samples_per_s"])
-            if not show:
-                log.info("step %d %s", step, _fmt(record))
-            _append(run_dir / "log.jsonl", record)
-            window_start, window_samples = time.monotonic(), 0
-        if step % loop.checkpoint_every == 0:
-            checkpoint()
-        if step % loop.val_every == 0:
-            validate()
+    try:
+        while step < loop.max_steps and time.monotonic() - started < budget:
+            lr = loop.lr * lr_factor(loop, step, (time.monotonic() - started) / budget)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch = next(batches)
+            with autocast:
+                losses = task.loss(batch, device)
+            total = losses["total"]
+            if not torch.isfinite(total):
+                raise TrainingError(
+                    f"{task.name}: loss is {total.item()} at step {step} (batch of samples {batch['indices']}); "
+                    "lower the learning rate or check those samples"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), loop.grad_clip)
+            optimizer.step()
+            step += 1
+            window_samples += len(batch["indices"])
+            bar.update()
+            if step % loop.log_every == 0:
+                elapsed = time.monotonic() - window_start
+                record = {k: round(v.item(), 5) for k, v in losses.items()}
+                record.update(step=step, lr=lr, samples_per_s=round(window_samples / elapsed, 2))
+                bar.set_postfix(loss=record["total"], sps=record["samples_per_s"])
+                if not show:
+                    log.info("step %d %s", step, _fmt(record))
+                _append(run_dir / "log.jsonl", record)
+                window_start, window_samples = time.monotonic(), 0
+            if step % loop.checkpoint_every == 0:
+                checkpoint()
+            if step % loop.val_every == 0:
+                validate()
+    except KeyboardInterrupt:  # Ctrl-C: keep what was learned (checkpoint, validation, export below)
+        log.warning("interrupted at step %d: saving the checkpoint and exporting the best weights", step)
     bar.close()
     checkpoint()
     if validated_at != step:

@@ -103,6 +103,19 @@ def test_eval_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixt
     assert "detection" in out and "recognition on GT crops" in out and "worst pages" in out and "* best" in out
 
 
+def test_bench_labeled_pages(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    dataset = tmp_path / "set"
+    write_page_folder(dataset, 3)
+    report_path = tmp_path / "bench.json"
+    argv = ["bench", "--labeled", str(dataset), "--pages", "2", "--repeats", "1", *model, "--report", str(report_path)]
+    assert run(argv) == 0
+    docvision = json.loads(report_path.read_text())["engines"][0]
+    assert docvision["pages"] == 2
+    assert docvision["detection"]["n_gt"] > 40  # the labeled words of the first two pages
+    assert "e2e F1 (no case)" in capsys.readouterr().out
+    assert run(["bench", "--labeled", str(tmp_path / "missing"), *model]) == 2
+
+
 def test_eval_errors(tmp_path: Path) -> None:
     assert run(["eval", str(tmp_path / "missing")]) == 2
     assert run(["eval", str(tmp_path), "--limit", "0"]) == 2

@@ -123,6 +123,24 @@ def test_nan_loss_names_step_and_batch(tmp_path):
         fit(task, config.loop, tmp_path / "nan", device=torch.device("cpu"))
 
 
+def test_ctrl_c_keeps_a_checkpoint_and_exports(tmp_path):
+    config = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=50), train=SYNTH, val=VAL, crop_size=64, max_side=256)
+    task = DetectorTask(config)
+    train_loss, calls = task.loss, []
+
+    def interrupted_at_step_3(batch, device):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return train_loss(batch, device)
+
+    task.loss = interrupted_at_step_3
+    summary = fit(task, config.loop, tmp_path / "run", device=torch.device("cpu"))
+    assert summary["steps"] == 3 and summary["best"]["step"] == 3
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=False)["step"] == 3
+    assert (tmp_path / "run" / "weights" / "detector.safetensors").is_file()
+
+
 def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("loop: {nonsense: 1}\n")
