@@ -56,18 +56,25 @@ def sha256_file(path: Path) -> str:
 
 
 def save_weights(model: torch.nn.Module, directory: str | Path, name: str, manifest: Manifest) -> Path:
-    """Write ``name.safetensors`` (fp16 floats) and ``name.json``; returns the tensors path."""
+    """Write ``name.safetensors`` (floats as fp16, or fp32 where fp16 would overflow) and
+    ``name.json``; returns the tensors path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {
-        k: (v.detach().half() if v.is_floating_point() else v.detach()).contiguous().cpu()
-        for k, v in model.state_dict().items()
-    }
+    tensors = {k: _stored(v.detach()).contiguous().cpu() for k, v in model.state_dict().items()}
     path = directory / f"{name}.safetensors"
     save_file(tensors, str(path))
     manifest.sha256 = sha256_file(path)
     (directory / f"{name}.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def _stored(tensor: torch.Tensor) -> torch.Tensor:
+    """fp16 for floats that fit it; fp32 for those that don't (a BatchNorm running variance
+    trained from scratch can exceed fp16's 65504 and would load as inf)."""
+    if not tensor.is_floating_point():
+        return tensor
+    fits = tensor.numel() == 0 or float(tensor.abs().max()) <= torch.finfo(torch.float16).max
+    return tensor.half() if fits else tensor.float()
 
 
 def has_weights(directory: Path, name: str) -> bool:
@@ -107,4 +114,7 @@ def load_weights(model: torch.nn.Module, directory: Path, name: str, manifest: M
             if keys
         )
         raise WeightsError(f"{path}: does not match the {manifest.architecture} model ({detail})")
+    broken = sorted(k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all())
+    if broken:
+        raise WeightsError(f"{path}: non-finite values in {', '.join(broken[:3])}{' ...' if len(broken) > 3 else ''}")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})

@@ -53,6 +53,30 @@ def test_round_trip_fp16(saved, tmp_path):
         torch.testing.assert_close(other(x), model(x), rtol=0.02, atol=0.02)
 
 
+def test_values_beyond_fp16_stay_fp32(tmp_path):
+    model = crnn()
+    bn = model.features[1]
+    bn.running_var[0] = 8e5  # seen in a DBNet head trained from scratch: inf in fp16
+    manifest = Manifest("crnn", to_dict(CONFIG), name="tiny", vocabulary=list("abcdefghijk"))
+    save_weights(model, tmp_path, "recognizer", manifest)
+    tensors = load_file(str(tmp_path / "recognizer.safetensors"))
+    assert tensors["features.1.running_var"].dtype == torch.float32
+    assert tensors["features.1.weight"].dtype == torch.float16
+    other = crnn(seed=1)
+    load_weights(other, tmp_path, "recognizer", read_manifest(tmp_path, "recognizer"))
+    assert other.features[1].running_var[0] == 8e5
+
+
+def test_non_finite_weights_are_refused(tmp_path):
+    model = crnn()
+    with torch.no_grad():
+        model.classifier.bias[0] = float("inf")
+    manifest = Manifest("crnn", to_dict(CONFIG), name="tiny", vocabulary=list("abcdefghijk"))
+    save_weights(model, tmp_path, "recognizer", manifest)
+    with pytest.raises(WeightsError, match="non-finite values in classifier.bias"):
+        load_weights(crnn(), tmp_path, "recognizer", read_manifest(tmp_path, "recognizer"))
+
+
 def test_sha256_mismatch(saved, tmp_path):
     _, path, manifest = saved
     data = bytearray(path.read_bytes())
