@@ -384,9 +384,9 @@ def bench(
     """Run the benchmark; returns the report (machine, engines, memory)."""
     with tempfile.TemporaryDirectory(prefix="docvision-bench-") as tmp:
         work = Path(tmp)
-        items = [Input(Path(p)) for p in inputs] + [Input(Path(p), labeled=True) for p in labeled]
-        limit = pages if items else None
-        items = items or generated_inputs(work, pages, dpi)
+        given = [Input(Path(p)) for p in inputs] + [Input(Path(p), labeled=True) for p in labeled]
+        items = given or generated_inputs(work, pages, dpi)
+        limit = pages if given else None
         engines = [
             bench_engine(
                 "docvision", docvision_engine(pipeline), DOCVISION_STAGES, items, dpi=dpi, limit=limit, repeats=repeats

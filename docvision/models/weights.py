@@ -77,6 +77,11 @@ def _stored(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.half() if fits else tensor.float()
 
 
+def _first(keys: list[str], n: int = 3) -> str:
+    """The first ``n`` tensor names, for an error message."""
+    return ", ".join(keys[:n]) + (" ..." if len(keys) > n else "")
+
+
 def has_weights(directory: Path, name: str) -> bool:
     return (directory / f"{name}.safetensors").is_file() or (directory / f"{name}.json").is_file()
 
@@ -109,12 +114,12 @@ def load_weights(model: torch.nn.Module, directory: Path, name: str, manifest: M
     wrong = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
     if missing or unexpected or wrong:
         detail = "; ".join(
-            f"{label}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''}"
+            f"{label}: {_first(keys)}"
             for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
             if keys
         )
         raise WeightsError(f"{path}: does not match the {manifest.architecture} model ({detail})")
     broken = sorted(k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all())
     if broken:
-        raise WeightsError(f"{path}: non-finite values in {', '.join(broken[:3])}{' ...' if len(broken) > 3 else ''}")
+        raise WeightsError(f"{path}: non-finite values in {_first(broken)}")
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
