@@ -13,9 +13,9 @@ from docvision.datasets.synth.degrade import (
     warp_image,
     warp_points,
 )
-from docvision.datasets.synth.fonts import parse_charset
+from docvision.datasets.synth.fonts import _fixed_pitch, parse_charset
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
-from docvision.datasets.synth.layouts import LAYOUTS
+from docvision.datasets.synth.layouts import LAYOUTS, TYPEWRITTEN, Context
 from docvision.datasets.types import LabeledPage
 from docvision.recognition.vocab import Vocab
 
@@ -36,6 +36,24 @@ def test_parse_charset():
 
 def test_font_set_from_folder(small_fonts):
     assert small_fonts and all(f.covers("Total 12.50") for f in small_fonts)
+
+
+def test_fixed_pitch_is_measured():
+    dejavu = "/usr/share/fonts/truetype/dejavu/"
+    assert _fixed_pitch(dejavu + "DejaVuSansMono.ttf")
+    assert not _fixed_pitch(dejavu + "DejaVuSans.ttf")
+    assert not _fixed_pitch("/nonexistent/font.ttf")
+
+
+def test_a_share_of_pages_is_typewritten(small_synth, small_fonts):
+    bodies = [
+        Context(np.random.default_rng(seed), small_synth.text, small_fonts, 100, (0, 0, 100, 100)).body
+        for seed in range(400)
+    ]
+    upright = [f for f in small_fonts if not f.bold and not f.italic]
+    expected = TYPEWRITTEN + (1 - TYPEWRITTEN) * np.mean([f.mono for f in upright])
+    assert abs(np.mean([f.mono for f in bodies]) - expected) < 0.07
+    assert not any(f.bold or f.italic for f in bodies)
 
 
 @pytest.mark.parametrize("index", range(8))

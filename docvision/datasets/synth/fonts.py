@@ -45,6 +45,16 @@ def parse_charset(charset: str, limit: int = MAX_CODEPOINT) -> frozenset[str]:
     return frozenset(chars)
 
 
+def _fixed_pitch(path: str) -> bool:
+    """Whether narrow and wide letters advance alike (typewriter fonts fontconfig does not
+    mark as monospaced, such as TeX Gyre Cursor)."""
+    try:
+        font = ImageFont.truetype(path, 32, layout_engine=ImageFont.Layout.BASIC)
+    except OSError:
+        return False
+    return len({font.getlength(c) for c in "ilW.m0"}) == 1
+
+
 def _parse_record(line: str) -> FontInfo | None:
     fields = line.split("\t")
     if len(fields) != 8:
@@ -61,7 +71,7 @@ def _parse_record(line: str) -> FontInfo | None:
         style=style,
         bold=int(weight or 80) >= 180,
         italic=int(slant or 0) > 0,
-        mono=spacing == "100",
+        mono=spacing in ("90", "100") or _fixed_pitch(path),
         condensed=int(width or 100) < 100 or "condensed" in (family + style).lower(),
         chars=chars,
     )

@@ -15,6 +15,8 @@ from docvision.datasets.synth.fonts import FontInfo
 from docvision.datasets.synth.render import PageBuilder, Style
 from docvision.datasets.synth.text import TextSource
 
+TYPEWRITTEN = 0.25
+"""Share of pages whose body text is in a monospace (typewriter) font, as in office archives."""
 STAMP_WORDS = ("RECEIVED", "PAID", "APPROVED", "COPY", "CONFIDENTIAL", "FAXED", "VOID", "URGENT")
 
 
@@ -29,13 +31,15 @@ class Context:
     box: tuple[float, float, float, float]
 
     def __post_init__(self) -> None:
-        regular = [f for f in self.fonts if not f.bold and not f.italic] or list(self.fonts)
+        mono = [f for f in self.fonts if f.mono] or list(self.fonts)
+        self.mono_font = mono[int(self.rng.integers(len(mono)))]
+        typed = self.chance(TYPEWRITTEN)
+        upright = [f for f in (mono if typed else self.fonts) if not f.bold and not f.italic]
+        regular = upright or list(self.fonts)
         self.body = regular[int(self.rng.integers(len(regular)))]
         same = [f for f in self.fonts if f.family == self.body.family]
         self.bold_font = next((f for f in same if f.bold and not f.italic), self.body)
         self.italic_font = next((f for f in same if f.italic and not f.bold), self.body)
-        mono = [f for f in self.fonts if f.mono] or list(self.fonts)
-        self.mono_font = mono[int(self.rng.integers(len(mono)))]
         self.body_pt = float(self.rng.choice([7, 8, 9, 9.5, 10, 10, 10.5, 11, 11, 12, 12, 13]))
 
     def style(self, pt: float | None = None, font: FontInfo | None = None) -> Style:
