@@ -392,7 +392,12 @@ def bench(
                 "docvision", docvision_engine(pipeline), DOCVISION_STAGES, items, dpi=dpi, limit=limit, repeats=repeats
             )
         ]
-        report: dict[str, Any] = {"machine": machine_description(device), "dpi": dpi, "repeats": repeats}
+        rasterized = any(not item.labeled for item in items)
+        report: dict[str, Any] = {
+            "machine": machine_description(device),
+            "dpi": dpi if rasterized else None,  # labeled pages keep their own resolution
+            "repeats": repeats,
+        }
         if tesseract:
             version = tesseract_version()
             if version is None:

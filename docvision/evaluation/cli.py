@@ -247,6 +247,7 @@ def format_bench(report: dict[str, Any]) -> str:
     )
     if "gpu" in m:
         machine += f", {m['gpu']}"
+    resolution = f"{report['dpi']} dpi" if report["dpi"] else "labeled pages at their own resolution"
     stages = ["rasterize", "detect", "recognize", "layout", "export", "ocr"]
     engines = report["engines"]
     used = [s for s in stages if any(s in e["seconds_per_page"] for e in engines)]
@@ -261,7 +262,7 @@ def format_bench(report: dict[str, Any]) -> str:
     ]
     parts = [
         f"machine: {machine}; device {m['device']}",
-        f"{report['dpi']} dpi; {report['repeats']} repeats; models {report.get('models', {})}",
+        f"{resolution}; {report['repeats']} repeats; models {report.get('models', {})}",
         "",
         format_table(["engine", "pages", "pages/s", *(f"{s} ms/page" for s in used)], speed),
         "median (min-max) over repeats",

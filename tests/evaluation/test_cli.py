@@ -109,10 +109,12 @@ def test_bench_labeled_pages(tmp_path: Path, model: list[str], capsys: pytest.Ca
     report_path = tmp_path / "bench.json"
     argv = ["bench", "--labeled", str(dataset), "--pages", "2", "--repeats", "1", *model, "--report", str(report_path)]
     assert run(argv) == 0
-    docvision = json.loads(report_path.read_text())["engines"][0]
-    assert docvision["pages"] == 2
+    report = json.loads(report_path.read_text())
+    docvision = report["engines"][0]
+    assert docvision["pages"] == 2 and report["dpi"] is None  # labeled pages are not rasterized
     assert docvision["detection"]["n_gt"] > 40  # the labeled words of the first two pages
-    assert "e2e F1 (no case)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "e2e F1 (no case)" in out and "labeled pages at their own resolution" in out
     assert run(["bench", "--labeled", str(tmp_path / "missing"), *model]) == 2
 
 
