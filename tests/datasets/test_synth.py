@@ -16,6 +16,7 @@ from docvision.datasets.synth.degrade import (
 from docvision.datasets.synth.fonts import _fixed_pitch, parse_charset
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.layouts import LAYOUTS, TYPEWRITTEN, Context
+from docvision.datasets.synth.render import halftone
 from docvision.datasets.types import LabeledPage
 from docvision.recognition.vocab import Vocab
 
@@ -43,6 +44,16 @@ def test_fixed_pitch_is_measured():
     assert _fixed_pitch(dejavu + "DejaVuSansMono.ttf")
     assert not _fixed_pitch(dejavu + "DejaVuSans.ttf")
     assert not _fixed_pitch("/nonexistent/font.ttf")
+
+
+@pytest.mark.parametrize("period", [2.0, 3.5, 8.0])
+def test_halftone_covers_the_asked_share_with_separate_dots(period):
+    dots = halftone((200, 300), 0.2, period)
+    assert dots.dtype == np.uint8 and set(np.unique(dots)) == {0, 255}
+    assert abs((dots > 0).mean() - 0.2) < 0.02
+    if period >= 3:  # finer screens alias on the pixel grid
+        n, _ = cv2.connectedComponents(dots, connectivity=4)
+        assert n - 1 > 0.7 * 200 * 300 / period**2  # a dot per screen cell, not a flat fill
 
 
 def test_a_share_of_pages_is_typewritten(small_synth, small_fonts):

@@ -61,6 +61,15 @@ class Context:
         return int(self.rng.integers(lo, hi + 1))
 
 
+def _shade(ctx: Context, lo: int, hi: int) -> dict[str, float]:
+    """Fill of a shaded cell or bar: a light grey of ``lo``-``hi`` ink coverage (0-255), flat or,
+    as printed forms and their copies often show, a halftone screen of 30-100 lines per inch
+    (at least 2 pixels)."""
+    fill = int(ctx.rng.integers(lo, hi))
+    screen = max(2.0, ctx.dpi / ctx.uniform(30, 100)) if ctx.chance(0.5) else 0.0
+    return {"fill": fill, "screen": screen}
+
+
 def _heading(
     b: PageBuilder, ctx: Context, y: float, tokens: list[str], pt: float, align: str = "left", indent: float = 0.0
 ) -> float:
@@ -166,7 +175,7 @@ def _table(
             b.rule((e, top), (e, y))
         b.rule((edges[0], top), (edges[-1], top))
     elif ruling == "header" and ctx.chance(0.5):
-        b.box(edges[0], top, edges[-1], top + row_h, thickness=0, fill=int(ctx.rng.integers(25, 60)))
+        b.box(edges[0], top, edges[-1], top + row_h, thickness=0, **_shade(ctx, 25, 60))
     return y + row_h * 0.5
 
 
@@ -296,7 +305,7 @@ def form(b: PageBuilder, ctx: Context) -> None:
         if r < 0.12:
             bar = ctx.chance(0.5)
             if bar:
-                b.box(x0, y, x1, y + style.size_px * 1.6, thickness=0, fill=int(ctx.rng.integers(30, 90)))
+                b.box(x0, y, x1, y + style.size_px * 1.6, thickness=0, **_shade(ctx, 30, 90))
             _heading(
                 b,
                 ctx,

@@ -19,6 +19,17 @@ from docvision.datasets.synth.fonts import FontInfo, load_font
 from docvision.datasets.types import LabeledWord
 
 
+def halftone(shape: tuple[int, int], coverage: float, period: float) -> np.ndarray:
+    """A printed grey: round dots on a 45-degree grid of ``period`` pixels covering ``coverage``
+    of the area (uint8 ink coverage, 255 inside a dot)."""
+    y, x = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+    u, v = (x + y) / np.sqrt(2), (x - y) / np.sqrt(2)
+    du = u - period * np.round(u / period)
+    dv = v - period * np.round(v / period)
+    radius = period * np.sqrt(coverage / np.pi)
+    return np.where(du * du + dv * dv <= radius * radius, np.uint8(255), np.uint8(0))
+
+
 @dataclass
 class Style:
     """A font at a pixel size."""
@@ -193,13 +204,23 @@ class PageBuilder:
             cv2.line(img, tuple(map(int, q0)), tuple(map(int, q1)), 255, max(thickness, 1), cv2.LINE_AA)
 
     def box(
-        self, x0: float, y0: float, x1: float, y1: float, thickness: int = 1, fill: int = 0, layer: str = "marks"
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        thickness: int = 1,
+        fill: int = 0,
+        screen: float = 0.0,
+        layer: str = "marks",
     ) -> None:
-        """A rectangle outline, optionally filled with a light shade (``fill`` coverage 0-255)."""
+        """A rectangle outline, optionally filled with a light shade (``fill`` coverage 0-255),
+        flat or printed as a halftone dot screen of period ``screen`` pixels."""
         img = getattr(self.canvas, layer)
         if fill:
             region = img[int(y0) : int(y1), int(x0) : int(x1)]
-            np.maximum(region, fill, out=region)
+            shade = halftone(region.shape, fill / 255, screen) if screen else np.uint8(fill)
+            np.maximum(region, shade, out=region)
         if thickness:
             cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness, cv2.LINE_AA)
 
