@@ -156,3 +156,25 @@ def test_learning_rate_follows_the_steps_or_the_time_budget():
     assert lr_factor(loop, 110) == pytest.approx(0.02)
     assert lr_factor(loop, 20, time_fraction=0.5) == pytest.approx(0.51)  # the budget is half spent
     assert lr_factor(loop, 20, time_fraction=1.0) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("kind", ["det", "rec"])
+def test_losses_survive_bf16_autocast(kind):
+    """What the loop runs on CUDA (bf16 autocast), with CPU autocast standing in for the GPU:
+    the losses stay float32, finite and close to full precision, and gradients flow."""
+    torch.manual_seed(0)
+    if kind == "det":
+        config = DetTrainConfig(model=TINY_DET, loop=_loop(batch_size=2), train=SYNTH, val=VAL, crop_size=64, max_side=256)
+        task = DetectorTask(config)
+    else:
+        task = RecognizerTask(RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=8), train=SYNTH, val=VAL), pages_per_pass=1)
+    task.model.train()
+    batch = next(task.batches(seed=0))
+    full = task.loss(batch, torch.device("cpu"))["total"]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = task.loss(batch, torch.device("cpu"))["total"]
+    assert mixed.dtype == torch.float32 and torch.isfinite(mixed)
+    assert mixed.item() == pytest.approx(full.item(), rel=0.1)
+    mixed.backward()
+    grads = [p.grad for p in task.model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
