@@ -69,6 +69,10 @@ class PipelineConfig:
     det_max_side: int = 1280
     """Longest side of the detector input; pages are scaled down to it, never up."""
     rec_batch_size: int = 64
+    lexicon: tuple[str, ...] = ("en",)
+    """wordfreq languages whose frequent words guide doubtful readings; empty: greedy decoding only."""
+    lexicon_margin: float = 4.0
+    """How much less likely (natural log) a dictionary word may be than the best reading and still win."""
     max_pixels: int = 60_000_000
     """Pages with more pixels are rendered at a lower DPI (PDF) or rejected (image)."""
     pdf_timeout: float = 120.0

@@ -23,6 +23,7 @@ from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
 from docvision.recognition.crops import crop_polygon
+from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Recognizer
 from docvision.recognition.vocab import Vocab
 
@@ -173,5 +174,8 @@ def load(
         models["recognizer"] = UNTRAINED
 
     detector = Detector(dbnet, max_side=config.det_max_side, postprocess=config.postprocess, device=dev)
-    recognizer = Recognizer(crnn, vocab, batch_size=config.rec_batch_size, device=dev)
+    lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
+    recognizer = Recognizer(
+        crnn, vocab, batch_size=config.rec_batch_size, device=dev, lexicon=lexicon, lexicon_margin=config.lexicon_margin
+    )
     return OCRPipeline(detector, recognizer, config, models)

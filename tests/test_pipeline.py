@@ -42,6 +42,12 @@ def test_load_accepts_a_config_file(tmp_path, small_weights):
     ocr = docvision.load(small_weights, device="cpu", config=path)
     assert ocr.config.dpi == 100 and ocr.detector.max_side == 320 and ocr.recognizer.batch_size == 8
     assert ocr.detector.postprocess.box_thresh == 0.25
+    assert ocr.recognizer.lexicon is not None and ocr.recognizer.lexicon.knows("letter")  # the default: English
+    path.write_text("lexicon: []\n")
+    assert docvision.load(small_weights, device="cpu", config=path).recognizer.lexicon is None
+    path.write_text("lexicon: [xx]\n")
+    with pytest.raises(ValueError, match="'xx'"):
+        docvision.load(small_weights, device="cpu", config=path)
 
 
 def test_words_flow_through_every_stage(ink_pipeline, page_image):

@@ -10,6 +10,7 @@ import torch
 from docvision.models.crnn import CRNN
 from docvision.recognition.crops import pad_batch, to_recognizer_input
 from docvision.recognition.decode import ctc_greedy_decode
+from docvision.recognition.lexicon import Lexicon, lexicon_decode
 from docvision.recognition.vocab import Vocab
 
 STEP = 4
@@ -22,7 +23,8 @@ def output_steps(width: int) -> int:
 
 
 class Recognizer:
-    """CRNN + CTC decoding over batches of crops sorted by width; thread-safe."""
+    """CRNN + CTC decoding over batches of crops sorted by width; thread-safe. With a
+    ``lexicon``, doubtful words are decoded by :func:`~docvision.recognition.lexicon.lexicon_decode`."""
 
     def __init__(
         self,
@@ -31,6 +33,8 @@ class Recognizer:
         *,
         batch_size: int = 64,
         device: torch.device = torch.device("cpu"),
+        lexicon: Lexicon | None = None,
+        lexicon_margin: float = 4.0,
     ):
         if model.classifier.out_features != vocab.num_classes:
             raise ValueError(
@@ -40,6 +44,7 @@ class Recognizer:
         self.vocab = vocab
         self.batch_size = batch_size
         self.device = device
+        self.lexicon, self.lexicon_margin = lexicon, lexicon_margin
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Text and confidence of each crop (RGB or grayscale uint8), in input order."""
@@ -54,5 +59,9 @@ class Recognizer:
             with torch.inference_mode():
                 probs = self.model(batch, steps).float().softmax(-1).cpu().numpy()
             for i, p, n in zip(chunk, probs, steps.tolist()):
-                results[i] = ctc_greedy_decode(p[:n], self.vocab)
+                results[i] = (
+                    lexicon_decode(p[:n], self.vocab, self.lexicon, self.lexicon_margin)
+                    if self.lexicon
+                    else ctc_greedy_decode(p[:n], self.vocab)
+                )
         return results

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from docvision.recognition.decode import ctc_greedy_decode
+from docvision.recognition.decode import ctc_beam_search, ctc_greedy_decode
 from docvision.recognition.vocab import Vocab
 
 VOCAB = Vocab(tuple("helo"))  # h=1 e=2 l=3 o=4, blank=0
@@ -39,3 +39,18 @@ def test_confidence_is_the_least_certain_step():
 def test_all_blank_and_empty():
     assert ctc_greedy_decode(steps([0, 0, 0]), VOCAB) == ("", pytest.approx(0.9))
     assert ctc_greedy_decode(np.zeros((0, 5), np.float32), VOCAB) == ("", 0.0)
+
+
+def test_beam_search_sums_the_paths_of_a_prefix():
+    probs = np.array([[0.6, 0.4], [0.6, 0.4]])  # blank 0.6, "a" 0.4 at both steps
+    (best, p_best), (second, p_second) = ctc_beam_search(probs)
+    # the best single path is blank-blank (0.36), but "a" has three paths: 0.16 + 0.24 + 0.24
+    assert best == (1,) and p_best == pytest.approx(np.log(0.64))
+    assert second == () and p_second == pytest.approx(np.log(0.36))
+
+
+def test_beam_search_keeps_doubled_letters_apart():
+    candidates = dict(ctc_beam_search(steps([1, 2, 3, 0, 3, 4])))
+    assert max(candidates, key=candidates.get) == (1, 2, 3, 3, 4)  # "hello"
+    assert all(np.isfinite(lp) and lp <= 0 for lp in candidates.values())
+    assert ctc_beam_search(np.zeros((0, 5))) == [((), 0.0)]

@@ -1,0 +1,79 @@
+"""Lexicon-guided decoding: a doubtful reading is replaced by a dictionary word that the
+recognizer itself finds nearly as likely ("Commitnents" -> "Commitments").
+
+Only words of letters that the lexicon does not know are reconsidered, and only among the
+candidates of a CTC prefix beam search over the recognizer's own output, so names, codes and
+numbers keep their reading unless the model nearly preferred a dictionary word anyway.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import wordfreq
+
+from docvision.recognition.decode import ctc_beam_search, ctc_greedy_decode
+from docvision.recognition.vocab import Vocab
+
+_CORE = re.compile(r"^\W*(.*?)\W*$")
+MIN_LETTERS = 3
+"""Shorter words carry too little context to correct."""
+
+
+def word_core(text: str) -> str:
+    """``text`` without leading and trailing punctuation, lower-cased."""
+    match = _CORE.match(text)
+    return (match.group(1) if match else text).lower()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """A set of known words (lower case, no surrounding punctuation)."""
+
+    words: frozenset[str]
+
+    @classmethod
+    def from_wordfreq(cls, languages: Sequence[str], size: int = 100_000) -> "Lexicon":
+        """The ``size`` most frequent words of each wordfreq language (``"en"``, ``"de"``, ...)."""
+        words: set[str] = set()
+        for lang in languages:
+            try:
+                words.update(w.lower() for w in wordfreq.top_n_list(lang, size))
+            except LookupError as error:
+                raise ValueError(f"lexicon: wordfreq has no word list for language {lang!r}") from error
+        return cls(frozenset(words))
+
+    def knows(self, text: str) -> bool:
+        return word_core(text) in self.words
+
+    def doubts(self, text: str) -> bool:
+        """Whether ``text`` is a word of letters the lexicon does not know."""
+        core = word_core(text)
+        return sum(c.isalpha() for c in core) >= MIN_LETTERS and core.isalpha() and core not in self.words
+
+
+def lexicon_decode(
+    probs: np.ndarray, vocab: Vocab, lexicon: Lexicon, margin: float = 4.0, beam_width: int = 10
+) -> tuple[str, float]:
+    """Greedy CTC reading of ``probs`` ``(T, C)``, or, when the lexicon doubts it, the most
+    likely beam-search candidate the lexicon knows whose log-probability is within ``margin``
+    of the best candidate's. A replaced word's confidence is scaled by its probability
+    relative to the best candidate."""
+    text, confidence = ctc_greedy_decode(probs, vocab)
+    if not lexicon.doubts(text):
+        return text, confidence
+    candidates = ctc_beam_search(probs, beam_width)
+    if not candidates:
+        return text, confidence
+    best = candidates[0][1]
+    for labels, logp in candidates:
+        if logp < best - margin:
+            break
+        candidate = vocab.decode(list(labels))
+        if lexicon.knows(candidate):
+            return candidate, confidence * math.exp(logp - best)
+    return text, confidence

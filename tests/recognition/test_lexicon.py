@@ -1,0 +1,50 @@
+"""Lexicon-guided decoding: doubtful words only, and only to what the model nearly read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from docvision.recognition.lexicon import Lexicon, lexicon_decode, word_core
+from docvision.recognition.vocab import Vocab
+
+VOCAB = Vocab(tuple("abcdefghijklmnopqrstuvwxyzC:1"))
+LEXICON = Lexicon(frozenset({"commitments", "cat"}))
+
+
+def reading(text: str, doubt: dict[int, tuple[str, float]] | None = None) -> np.ndarray:
+    """Per-step probabilities spelling ``text`` (a blank after each letter); at letter index i
+    of ``doubt``, a rival letter takes the given share of that step."""
+    probs = np.full((2 * len(text), VOCAB.num_classes), 1e-4)
+    for i, char in enumerate(text):
+        probs[2 * i, VOCAB.encode(char)[0]] = 1.0
+        probs[2 * i + 1, 0] = 1.0
+        if doubt and i in doubt:
+            rival, share = doubt[i]
+            probs[2 * i, VOCAB.encode(char)[0]] = 1 - share
+            probs[2 * i, VOCAB.encode(rival)[0]] = share
+    return probs / probs.sum(1, keepdims=True)
+
+
+def test_a_nearly_read_dictionary_word_replaces_a_doubtful_one():
+    probs = reading("Commitnents:", {6: ("m", 0.4)})  # 'n' 0.6 vs 'm' 0.4 at "Commit_ents"
+    text, confidence = lexicon_decode(probs, VOCAB, LEXICON)
+    assert text == "Commitments:"  # case and punctuation come with the candidate
+    assert 0 < confidence < 0.4  # scaled down: the model preferred the other reading
+
+
+def test_readings_stay_when_known_unlikely_or_not_words():
+    probs = reading("Commitnents", {6: ("m", 0.4)})
+    assert lexicon_decode(probs, VOCAB, LEXICON, margin=0.1)[0] == "Commitnents"  # 0.4 vs 0.6 is too far
+    assert lexicon_decode(reading("cat", {1: ("u", 0.4)}), VOCAB, LEXICON)[0] == "cat"  # known: no search
+    assert lexicon_decode(reading("cut1", {1: ("a", 0.4)}), VOCAB, LEXICON)[0] == "cut1"  # has a digit
+    assert lexicon_decode(reading("cu", {1: ("a", 0.4)}), VOCAB, Lexicon(frozenset({"ca"})))[0] == "cu"  # too short
+
+
+def test_lexicon_from_wordfreq():
+    lexicon = Lexicon.from_wordfreq(["en"], size=20_000)
+    assert lexicon.knows("Development,") and lexicon.knows("THE") and not lexicon.knows("developient")
+    assert lexicon.doubts("DEVELOPIENT") and not lexicon.doubts("Development") and not lexicon.doubts("C273")
+    assert word_core("(From:") == "from"
+    with pytest.raises(ValueError, match="no word list for language 'xx'"):
+        Lexicon.from_wordfreq(["xx"])
