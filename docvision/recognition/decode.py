@@ -27,7 +27,9 @@ def ctc_greedy_decode(probs: np.ndarray, vocab: Vocab) -> tuple[str, float]:
     return text, float(probs.max(axis=1).min())
 
 
-def ctc_beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-3) -> list[tuple[tuple[int, ...], float]]:
+def ctc_beam_search(
+    probs: np.ndarray, beam_width: int = 10, prune: float = 1e-3
+) -> list[tuple[tuple[int, ...], float]]:
     """The ``beam_width`` most likely label sequences of ``probs`` ``(T, C)`` (blank = 0) with
     their log-probabilities, best first: a CTC prefix beam search that sums over all paths
     of a prefix (so it can prefer a reading no single path shows). Classes below ``prune``

@@ -53,7 +53,7 @@ class Lexicon:
     def doubts(self, text: str) -> bool:
         """Whether ``text`` is a word of letters the lexicon does not know."""
         core = word_core(text)
-        return sum(c.isalpha() for c in core) >= MIN_LETTERS and core.isalpha() and core not in self.words
+        return len(core) >= MIN_LETTERS and core.isalpha() and core not in self.words
 
 
 def lexicon_decode(

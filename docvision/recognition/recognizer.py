@@ -61,7 +61,7 @@ class Recognizer:
             for i, p, n in zip(chunk, probs, steps.tolist()):
                 results[i] = (
                     lexicon_decode(p[:n], self.vocab, self.lexicon, self.lexicon_margin)
-                    if self.lexicon
+                    if self.lexicon is not None
                     else ctc_greedy_decode(p[:n], self.vocab)
                 )
         return results

@@ -172,10 +172,11 @@ def test_losses_survive_bf16_autocast(kind):
     the losses stay float32, finite and close to full precision, and gradients flow."""
     torch.manual_seed(0)
     if kind == "det":
-        config = DetTrainConfig(model=TINY_DET, loop=_loop(batch_size=2), train=SYNTH, val=VAL, crop_size=64, max_side=256)
-        task = DetectorTask(config)
+        loop = _loop(batch_size=2)
+        task = DetectorTask(DetTrainConfig(model=TINY_DET, loop=loop, train=SYNTH, val=VAL, crop_size=64, max_side=256))
     else:
-        task = RecognizerTask(RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=8), train=SYNTH, val=VAL), pages_per_pass=1)
+        config = RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=8), train=SYNTH, val=VAL)
+        task = RecognizerTask(config, pages_per_pass=1)
     task.model.train()
     batch = next(task.batches(seed=0))
     full = task.loss(batch, torch.device("cpu"))["total"]
