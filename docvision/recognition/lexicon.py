@@ -26,8 +26,7 @@ MIN_LETTERS = 3
 
 def word_core(text: str) -> str:
     """``text`` without leading and trailing punctuation, lower-cased."""
-    match = _CORE.match(text)
-    return (match.group(1) if match else text).lower()
+    return _CORE.match(text).group(1).lower()  # always matches: every part may be empty
 
 
 @dataclass(frozen=True)

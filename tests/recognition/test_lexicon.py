@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from docvision.recognition import lexicon
 from docvision.recognition.lexicon import Lexicon, lexicon_decode, word_core
 from docvision.recognition.vocab import Vocab
 
@@ -33,12 +34,14 @@ def test_a_nearly_read_dictionary_word_replaces_a_doubtful_one():
     assert 0 < confidence < 0.4  # scaled down: the model preferred the other reading
 
 
-def test_readings_stay_when_known_unlikely_or_not_words():
+def test_readings_stay_when_known_unlikely_or_not_words(monkeypatch):
     probs = reading("Commitnents", {6: ("m", 0.4)})
     assert lexicon_decode(probs, VOCAB, LEXICON, margin=0.1)[0] == "Commitnents"  # 0.4 vs 0.6 is too far
-    assert lexicon_decode(reading("cat", {1: ("u", 0.4)}), VOCAB, LEXICON)[0] == "cat"  # known: no search
-    assert lexicon_decode(reading("cut1", {1: ("a", 0.4)}), VOCAB, LEXICON)[0] == "cut1"  # has a digit
-    assert lexicon_decode(reading("cu", {1: ("a", 0.4)}), VOCAB, Lexicon(frozenset({"ca"})))[0] == "cu"  # too short
+    # "cat1" and "ca" are known and nearly read, but digits and two letters are not doubted
+    assert lexicon_decode(reading("cut1", {1: ("a", 0.4)}), VOCAB, Lexicon(frozenset({"cat1"})))[0] == "cut1"
+    assert lexicon_decode(reading("cu", {1: ("a", 0.4)}), VOCAB, Lexicon(frozenset({"ca"})))[0] == "cu"
+    monkeypatch.setattr(lexicon, "ctc_beam_search", lambda *a, **k: pytest.fail("searched a known word"))
+    assert lexicon_decode(reading("cat", {1: ("u", 0.4)}), VOCAB, LEXICON)[0] == "cat"
 
 
 def test_lexicon_from_wordfreq():

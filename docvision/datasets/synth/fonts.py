@@ -49,7 +49,7 @@ def _fixed_pitch(path: str) -> bool:
     """Whether narrow and wide letters advance alike (typewriter fonts fontconfig does not
     mark as monospaced, such as TeX Gyre Cursor)."""
     try:
-        font = ImageFont.truetype(path, 32, layout_engine=ImageFont.Layout.BASIC)
+        font = load_font(path, 32)
     except OSError:
         return False
     return len({font.getlength(c) for c in "ilW.m0"}) == 1

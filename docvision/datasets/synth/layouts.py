@@ -33,9 +33,8 @@ class Context:
     def __post_init__(self) -> None:
         mono = [f for f in self.fonts if f.mono] or list(self.fonts)
         self.mono_font = mono[int(self.rng.integers(len(mono)))]
-        typed = self.chance(TYPEWRITTEN)
-        upright = [f for f in (mono if typed else self.fonts) if not f.bold and not f.italic]
-        regular = upright or list(self.fonts)
+        pool = mono if self.chance(TYPEWRITTEN) else self.fonts
+        regular = [f for f in pool if not f.bold and not f.italic] or list(self.fonts)
         self.body = regular[int(self.rng.integers(len(regular)))]
         same = [f for f in self.fonts if f.family == self.body.family]
         self.bold_font = next((f for f in same if f.bold and not f.italic), self.body)
