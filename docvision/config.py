@@ -54,8 +54,6 @@ class PostprocessConfig:
 
 @dataclass(frozen=True)
 class LayoutConfig:
-    line_gap: float = 1.0
-    """Largest horizontal gap between words of one line, in word heights."""
     column_gap: float = 1.0
     """Smallest empty vertical band that separates columns, in line heights."""
     block_gap: float = 0.8

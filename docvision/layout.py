@@ -1,15 +1,17 @@
-"""Reading order: words -> lines -> blocks, top-to-bottom, left-to-right, columns kept apart.
+"""Reading order: words -> lines -> blocks, top-to-bottom, left-to-right, text columns kept apart.
 
-1. Words join a line when they overlap vertically and the horizontal gap is
-   small relative to their height (a column gutter is wider than a space).
-2. Lines are ordered by a recursive XY-cut that prefers vertical cuts: a region
-   is split at every empty vertical band at least ``column_gap`` line heights
-   wide (columns, read left to right) unless a would-be column lies wholly
-   above or below the rest (a centred header or page number); otherwise at its
-   widest empty horizontal band (read top to bottom); a region with neither is
-   one column.
-3. Consecutive lines in that order form a block while each starts just below
-   the previous one and overlaps it horizontally.
+1. Word boxes are deskewed: rotated by the median slope between neighbouring words of a row.
+2. A recursive XY-cut splits a region at every empty vertical band at least ``column_gap``
+   line heights wide when each would-be column is a column of text (read left to right):
+   at least ``MIN_COLUMN_ROWS`` rows, ``MIN_COLUMN_WIDTH`` line heights wide, rows filling
+   ``MIN_FILL`` of its width on the median. Narrow or ragged would-be columns (form labels
+   and values, table cells) are not split apart, so forms and tables read row by row. A
+   would-be column lying wholly above or below the rest (a header, a page number) is cut off
+   horizontally; a region without columns is cut at its widest empty horizontal band (read
+   top to bottom).
+3. In a region with no cut left, words sharing a row form one line, left to right.
+4. Consecutive lines form a block while each starts just below the previous one and overlaps
+   it horizontally.
 """
 
 from __future__ import annotations
@@ -19,38 +21,41 @@ from collections.abc import Sequence
 import numpy as np
 
 from docvision.config import LayoutConfig
-from docvision.document import BBox, Block, Line, Word
+from docvision.document import Block, Line, Word
 
-MIN_OVERLAP = 0.5
-"""Vertical overlap, as a fraction of the smaller height, for two words to share a line."""
-
-
-def _height(box: BBox) -> float:
-    return max(box[3] - box[1], 1.0)
-
-
-def _vertical_overlap(a: BBox, b: BBox) -> float:
-    return min(a[3], b[3]) - max(a[1], b[1])
+MIN_COLUMN_ROWS = 3
+MIN_COLUMN_WIDTH = 8.0
+"""In line heights: narrower would-be columns (labels, values, table cells) are not columns."""
+MIN_FILL = 0.75
+"""Median share of a column's width its rows span: text fills its column, form labels do not."""
 
 
-def group_lines(words: Sequence[Word], line_gap: float = 1.0) -> list[Line]:
-    """Words into lines, each line's words left to right."""
-    lines: list[list[Word]] = []
-    for word in sorted(words, key=lambda w: (w.bbox[0], w.bbox[1])):
-        best, best_overlap = None, 0.0
-        for line in lines:
-            last = line[-1].bbox
-            h = min(_height(last), _height(word.bbox))
-            overlap = _vertical_overlap(last, word.bbox)
-            gap = word.bbox[0] - last[2]
-            if overlap >= MIN_OVERLAP * h and -0.5 * h <= gap <= line_gap * max(_height(last), _height(word.bbox)):
-                if overlap / h > best_overlap:
-                    best, best_overlap = line, overlap / h
-        if best is None:
-            lines.append([word])
-        else:
-            best.append(word)
-    return [Line(words) for words in lines]
+def _rotate_boxes(boxes: np.ndarray, slope: float) -> np.ndarray:
+    """Axis-aligned boxes of ``boxes`` rotated by ``-atan(slope)`` about the origin."""
+    if slope == 0.0:
+        return boxes
+    c, s = np.cos(np.arctan(slope)), np.sin(np.arctan(slope))
+    xs, ys = boxes[:, [0, 2, 2, 0]], boxes[:, [1, 1, 3, 3]]
+    rx, ry = c * xs + s * ys, -s * xs + c * ys
+    return np.stack([rx.min(1), ry.min(1), rx.max(1), ry.max(1)], axis=1)
+
+
+def skew_slope(boxes: np.ndarray) -> float:
+    """Median ``dy / dx`` between the centres of each word and its right neighbour in the same row
+    (a word of similar height starting within two heights to its right); 0 with fewer than 3 pairs."""
+    h = boxes[:, 3] - boxes[:, 1]
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    order = np.argsort(boxes[:, 0], kind="stable")
+    starts = boxes[order, 0]
+    slopes = []
+    for i in range(len(boxes)):
+        lo, hi = np.searchsorted(starts, [boxes[i, 2] - 0.5 * h[i], boxes[i, 2] + 2 * h[i]])
+        near = order[lo:hi]
+        near = near[(np.abs(cy[near] - cy[i]) < 0.5 * h[i]) & (np.abs(h[near] - h[i]) < 0.3 * h[i]) & (near != i)]
+        if len(near):
+            j = near[np.argmin(boxes[near, 0])]
+            slopes.append((cy[j] - cy[i]) / max(cx[j] - cx[i], 1.0))
+    return float(np.median(slopes)) if len(slopes) >= 3 else 0.0
 
 
 def _gaps(intervals: np.ndarray) -> list[tuple[float, float]]:
@@ -64,67 +69,101 @@ def _gaps(intervals: np.ndarray) -> list[tuple[float, float]]:
     return gaps
 
 
-def _split(lines: list[Line], column_gap: float) -> list[list[Line]] | None:
-    """One XY-cut step: columns left to right, else top/bottom at the widest row gap,
-    else ``None`` (the region is a single column)."""
-    boxes = np.array([line.bbox for line in lines], dtype=np.float64)
-    columns = [pos for pos, width in _gaps(boxes[:, [0, 2]]) if width >= column_gap]
-    if columns:
-        bins = np.searchsorted(np.array(columns), (boxes[:, 0] + boxes[:, 2]) / 2)
-        parts = [np.flatnonzero(bins == b) for b in range(len(columns) + 1)]
-        if not any(_stands_apart(boxes, part) for part in parts):
-            return [[lines[i] for i in part] for part in parts]
-    rows = _gaps(boxes[:, [1, 3]])
+def _rows(boxes: np.ndarray) -> list[np.ndarray]:
+    """Indices of ``boxes`` grouped into rows: a box joins the row its vertical centre falls in."""
+    centres = (boxes[:, 1] + boxes[:, 3]) / 2
+    rows: list[list[int]] = []
+    top = bottom = 0.0
+    for i in np.argsort(centres, kind="stable"):
+        if rows and top <= centres[i] <= bottom:
+            rows[-1].append(int(i))
+            top, bottom = min(top, boxes[i, 1]), max(bottom, boxes[i, 3])
+        else:
+            rows.append([int(i)])
+            top, bottom = boxes[i, 1], boxes[i, 3]
+    return [np.array(sorted(row, key=lambda k: boxes[k, 0])) for row in rows]
+
+
+def _is_text_column(boxes: np.ndarray, line_height: float) -> bool:
+    width = boxes[:, 2].max() - boxes[:, 0].min()
+    rows = _rows(boxes)
+    if len(rows) < MIN_COLUMN_ROWS or width < MIN_COLUMN_WIDTH * line_height:
+        return False
+    fill = [(boxes[r, 2].max() - boxes[r, 0].min()) / width for r in rows]
+    return float(np.median(fill)) >= MIN_FILL
+
+
+def _parts(b: np.ndarray, cuts: Sequence[float]) -> list[np.ndarray]:
+    bins = np.searchsorted(np.asarray(cuts), (b[:, 0] + b[:, 2]) / 2)
+    return [np.flatnonzero(bins == k) for k in range(len(cuts) + 1)]
+
+
+def _split(boxes: np.ndarray, region: np.ndarray, column_gap: float, line_height: float) -> list[np.ndarray] | None:
+    """One XY-cut step over the word indices ``region``: a header/footer and the rest, else its
+    columns left to right, else top/bottom at the widest row gap, else ``None``."""
+    b = boxes[region]
+    cuts = [pos for pos, width in _gaps(b[:, [0, 2]]) if width >= column_gap * line_height]
+    if cuts:
+        parts = _parts(b, cuts)
+        for part in parts:
+            rest = np.delete(np.arange(len(region)), part)
+            if b[part, 3].max() <= b[rest, 1].min():
+                return [region[part], region[rest]]
+            if b[part, 1].min() >= b[rest, 3].max():
+                return [region[rest], region[part]]
+        if all(_is_text_column(b[part], line_height) for part in parts):
+            return [region[part] for part in parts]
+    rows = _gaps(b[:, [1, 3]])
     if rows:
         cut = max(rows, key=lambda g: g[1])[0]
-        centers = (boxes[:, 1] + boxes[:, 3]) / 2
-        return [[ln for ln, c in zip(lines, centers) if c < cut], [ln for ln, c in zip(lines, centers) if c >= cut]]
+        above = (b[:, 1] + b[:, 3]) / 2 < cut
+        return [region[above], region[~above]]
     return None
 
 
-def _stands_apart(boxes: np.ndarray, part: np.ndarray) -> bool:
-    """Whether the lines ``part`` lie wholly above or below all the others: a header, footer
-    or page number over or under a gutter, to be cut off horizontally, not a column."""
-    others = np.delete(boxes, part, axis=0)
-    return bool(boxes[part, 3].max() <= others[:, 1].min() or boxes[part, 1].min() >= others[:, 3].max())
-
-
-def xy_cut(lines: Sequence[Line], column_gap: float) -> list[Line]:
-    """Lines in reading order (see module docstring); ``column_gap`` is in pixels."""
-    ordered: list[Line] = []
-    stack = [list(lines)]
+def reading_lines(boxes: np.ndarray, column_gap: float, line_height: float) -> list[np.ndarray]:
+    """Word indices of each line, lines in reading order (see module docstring); ``boxes``
+    deskewed ``(N, 4)`` and both lengths in pixels."""
+    lines: list[np.ndarray] = []
+    stack = [np.arange(len(boxes))]
     while stack:
         region = stack.pop()
-        parts = _split(region, column_gap) if len(region) > 1 else None
+        parts = _split(boxes, region, column_gap, line_height) if len(region) > 1 else None
         if parts is None:
-            ordered.extend(sorted(region, key=lambda ln: (ln.bbox[1], ln.bbox[0])))
+            lines += [region[row] for row in _rows(boxes[region])]
         else:
-            stack.extend(reversed([p for p in parts if p]))
-    return ordered
+            stack.extend(reversed([p for p in parts if len(p)]))
+    return lines
 
 
-def group_blocks(ordered: Sequence[Line], block_gap: float) -> list[Block]:
-    """Consecutive lines into blocks: the next line starts at most ``block_gap`` line
-    heights below the previous one and overlaps it horizontally."""
-    blocks: list[list[Line]] = []
-    for line in ordered:
+def group_blocks(line_boxes: np.ndarray, block_gap: float) -> list[list[int]]:
+    """Consecutive lines (deskewed boxes, in reading order) into blocks: the next line starts at
+    most ``block_gap`` line heights below the previous one and overlaps it horizontally."""
+    blocks: list[list[int]] = []
+    for i, box in enumerate(line_boxes):
         if blocks:
-            prev = blocks[-1][-1].bbox
-            box = line.bbox
-            h = max(_height(prev), _height(box))
+            prev = line_boxes[blocks[-1][-1]]
+            h = max(prev[3] - prev[1], box[3] - box[1], 1.0)
             gap = box[1] - prev[3]
             overlaps = min(prev[2], box[2]) > max(prev[0], box[0])
             if overlaps and -0.5 * h <= gap <= block_gap * h:
-                blocks[-1].append(line)
+                blocks[-1].append(i)
                 continue
-        blocks.append([line])
-    return [Block(lines) for lines in blocks]
+        blocks.append([i])
+    return blocks
 
 
 def arrange(words: Sequence[Word], config: LayoutConfig = LayoutConfig()) -> list[Block]:
     """Blocks of lines of words, in reading order."""
     if not words:
         return []
-    lines = group_lines(words, config.line_gap)
-    line_height = float(np.median([_height(line.bbox) for line in lines]))
-    return group_blocks(xy_cut(lines, config.column_gap * line_height), config.block_gap)
+    boxes = np.array([w.bbox for w in words], np.float64)
+    boxes[:, 3] = np.maximum(boxes[:, 3], boxes[:, 1] + 1.0)
+    boxes = _rotate_boxes(boxes, skew_slope(boxes))
+    line_height = float(np.median(boxes[:, 3] - boxes[:, 1]))
+    lines = reading_lines(boxes, config.column_gap, line_height)
+    line_boxes = np.array([[*boxes[ln, :2].min(0), *boxes[ln, 2:].max(0)] for ln in lines])
+    return [
+        Block([Line([words[i] for i in lines[k]]) for k in block])
+        for block in group_blocks(line_boxes, config.block_gap)
+    ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
 from docvision.config import LayoutConfig
 from docvision.document import Word
-from docvision.layout import arrange, group_lines
+from docvision.layout import arrange, skew_slope
 
 H = 12  # word height
 PITCH = 18  # line pitch
@@ -125,23 +126,60 @@ def test_skewed_single_column():
     assert len(blocks) == 1
 
 
-def test_table_like_row_reads_left_to_right():
+def line_texts(blocks) -> list[str]:
+    return [line.text for block in blocks for line in block.lines]
+
+
+def test_table_row_between_paragraphs_is_one_line():
     words = line_words("P0", 40, 560, 40, n=8) + line_words("P1", 40, 560, 58, n=8)
-    words += [word("Item.0", 40, 100, 90), word("Qty.0", 300, 100, 330), word("Price.0", 480, 100, 540)]
+    words += [word("Item", 40, 100, 90), word("Qty", 300, 100, 330), word("Price", 480, 100, 540)]
     words += line_words("P2", 40, 560, 160, n=8)
     random.Random(0).shuffle(words)
-    assert line_names(arrange(words)) == ["P0", "P1", "Item", "Qty", "Price", "P2"]
+    assert line_texts(arrange(words))[2] == "Item Qty Price"
 
 
-def test_line_gap_joins_or_splits_words():
-    far = [word("a.0", 0, 0, 30), word("a.1", 60, 0, 90)]  # 30 px gap, 2.5 word heights
-    assert len(group_lines(far, line_gap=1.0)) == 2
-    assert len(group_lines(far, line_gap=3.0)) == 1
+def test_form_reads_each_label_with_its_value():
+    # ragged labels at x 40, values at x 300: an empty band between them, but no text columns
+    labels = ["Name:", "Date of Request:", "Account:", "Phone number:", "Signed:", "Remarks:"]
+    words = []
+    for i, label in enumerate(labels):
+        y = 40 + 30 * i
+        words += [word(label, 40, y, 40 + 7 * len(label)), word(f"value{i}", 300, y, 300 + 25 + 10 * (i % 3))]
+    random.Random(0).shuffle(words)
+    assert line_texts(arrange(words)) == [f"{label} value{i}" for i, label in enumerate(labels)]
+
+
+def test_table_reads_row_by_row():
+    words = [word(f"r{r}c{c}", 40 + 120 * c, 40 + 20 * r, 40 + 120 * c + 40 + 9 * ((r + c) % 4)) for r in range(6) for c in range(4)]
+    random.Random(0).shuffle(words)
+    assert line_texts(arrange(words)) == [" ".join(f"r{r}c{c}" for c in range(4)) for r in range(6)]
+
+
+def test_wide_justified_spaces_stay_in_the_line():
+    # justified lines with spaces of ~2.5 word heights: wider than column_gap, not columns
+    words = []
+    for i in range(8):
+        widths = [40 + 13 * ((i * 3 + k) % 5) for k in range(5)]
+        space = (520 - sum(widths)) / 4
+        x = 40.0
+        for k, w in enumerate(widths):
+            words.append(word(f"J{i}.{k}", x, 40 + PITCH * i, x + w))
+            x += w + space
+    random.Random(0).shuffle(words)
+    assert line_names(arrange(words)) == [f"J{i}" for i in range(8)]
+
+
+@pytest.mark.parametrize("skew", [0.0, 1.0, -2.0])
+def test_skew_slope_is_measured_from_neighbouring_words(skew):
+    words = [w for i in range(6) for w in line_words(f"S{i}", 40, 540, 40 + 22 * i, n=8, skew=skew)]
+    boxes = np.array([w.bbox for w in words])
+    assert skew_slope(boxes) == pytest.approx(math.tan(math.radians(skew)), abs=1e-3)
+    assert skew_slope(boxes[:2]) == 0.0  # too few neighbours to tell
 
 
 def test_words_on_neighbouring_lines_stay_apart():
     words = line_words("A", 0, 200, 0, n=3) + line_words("B", 0, 200, 14, n=3)  # 2 px leading
-    assert sorted(len(line.words) for line in group_lines(words)) == [3, 3]
+    assert line_names(arrange(words)) == ["A", "B"]
 
 
 def test_block_gap():
