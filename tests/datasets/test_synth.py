@@ -17,6 +17,7 @@ from docvision.datasets.synth.fonts import _fixed_pitch, parse_charset
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.layouts import LAYOUTS, TYPEWRITTEN, Context
 from docvision.datasets.synth.render import halftone
+from docvision.datasets.synth.text import TextSource
 from docvision.datasets.types import LabeledPage
 from docvision.recognition.vocab import Vocab
 
@@ -132,6 +133,16 @@ def test_text_in_vocabulary_and_lines_consistent(small_synth):
         covered = [i for line in synth.lines for i in line]
         assert len(covered) == len(set(covered)) and all(0 <= i < len(synth.page.words) for i in covered)
     assert len(layouts) >= 4
+
+
+def test_marks_are_short_form_tokens_the_vocabulary_covers():
+    source, rng = TextSource(n_words=2000), np.random.default_rng(0)
+    marks = [source.mark(rng) for _ in range(300)]
+    assert all(m and " " not in m and source.vocab.covers(m) for m in marks)
+    assert "&" in marks and "-" in marks  # lone signs
+    assert any(len(m) == 3 and m[1] == "&" and m.replace("&", "").isupper() for m in marks)  # R&D
+    assert any(len(m) > 2 and m.endswith("-") and m[:-1].isalpha() for m in marks)  # hyphen-broken word
+    assert any(m.endswith("*") and m.rstrip("*").replace(".", "").isdigit() for m in marks)  # 3.45**
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

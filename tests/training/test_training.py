@@ -20,7 +20,8 @@ from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, Re
 from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
 from docvision.training.loop import TrainingError, fit, lr_factor
 from docvision.recognition.vocab import Vocab
-from docvision.training.recognition import RecognizerTask, word_samples
+from docvision.training import recognition
+from docvision.training.recognition import RecognizerTask, augment_crop, word_samples
 
 SYNTH = (DataSource(path="synth", size=6, seed=3, dpi=(72.0, 72.0)),)
 VAL = (DataSource(path="synth", size=1, seed=99, dpi=(72.0, 72.0)),)
@@ -63,6 +64,33 @@ def test_word_samples_skip_words_outside_vocab():
     samples = word_samples(page, Vocab.load(), np.random.default_rng(0))
     assert [text for _, text in samples] == ["word"]
     assert samples[0][0].shape[0] >= 17  # jitter moves a side in by at most 1/16 of the height
+
+
+def _word_crop(height: int) -> np.ndarray:
+    crop = np.full((height, 3 * height), 235, np.uint8)
+    crop[height // 4 : -height // 4, height // 2 : -height // 2 : 4] = 20  # vertical strokes
+    return crop
+
+
+def test_augment_crop_makes_strokes_bolder_or_thinner(monkeypatch):
+    monkeypatch.setattr(recognition, "STROKE", 1.0)
+    monkeypatch.setattr(recognition, "UNDERLINE", 0.0)
+    crop = _word_crop(20)
+    ink = (crop < 128).sum()
+    changes = {np.sign((augment_crop(crop, np.random.default_rng(seed)) < 128).sum() - ink) for seed in range(12)}
+    assert changes == {-1, 1}  # bolder and thinner, never unchanged
+    tiny = _word_crop(8)
+    assert np.array_equal(augment_crop(tiny, np.random.default_rng(0)), tiny)  # too small to keep its letters
+
+
+def test_augment_crop_underlines_the_bottom(monkeypatch):
+    monkeypatch.setattr(recognition, "STROKE", 0.0)
+    monkeypatch.setattr(recognition, "UNDERLINE", 1.0)
+    crop = _word_crop(30)
+    out = augment_crop(crop, np.random.default_rng(1))
+    dark_rows = np.flatnonzero((out < 128).all(axis=1))
+    assert len(dark_rows) >= 1 and dark_rows.min() >= 0.85 * 29 - 1  # a line across the whole width, at the bottom
+    assert np.array_equal(out[: len(out) // 2], crop[: len(crop) // 2]) and np.array_equal(crop, _word_crop(30))
 
 
 def test_detection_sample_shapes():

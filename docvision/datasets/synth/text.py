@@ -64,6 +64,7 @@ class TextSource:
         p = np.asarray(weights)
         self._cdf = np.cumsum(p / p.sum())
         self._symbols = [c for c in self.vocab.chars if c != " "]
+        self._marks = [c for c in "&-/*+#%=—–" if self.vocab.covers(c)]
 
     def _pick(self, rng: np.random.Generator, items: list[str] | tuple[str, ...]) -> str:
         return items[int(rng.integers(len(items)))]
@@ -89,6 +90,8 @@ class TextSource:
                 tok = self.special(rng)
             elif r < 0.05:
                 tok = self.garble(rng)
+            elif r < 0.06:
+                tok = self.mark(rng)
             else:
                 tok = self.case(rng, self.word(rng))
             if start:
@@ -209,6 +212,18 @@ class TextSource:
     def special(self, rng: np.random.Generator) -> str:
         """One of the structured tokens: date, amount, code, e-mail or URL."""
         return [self.date, self.amount, self.code, self.email, self.url][int(rng.integers(5))](rng)
+
+    def mark(self, rng: np.random.Generator) -> str:
+        """A short token forms and tables are full of: a lone sign, capitals joined by ``&``
+        (``R&D``), a word broken at a hyphen, a figure with footnote stars (``3.45**``)."""
+        r = rng.random()
+        if r < 0.4:
+            return self._pick(rng, self._marks)
+        if r < 0.6:
+            return "&".join(rng.choice(list(string.ascii_uppercase), 2))
+        if r < 0.8:
+            return self.case(rng, self.word(rng)) + "-"
+        return f"{rng.uniform(0, 100):.{int(rng.integers(3))}f}" + "*" * int(rng.integers(1, 4))
 
     def garble(self, rng: np.random.Generator) -> str:
         """A short random string over the whole vocabulary, so that rare characters appear."""
