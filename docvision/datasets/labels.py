@@ -85,7 +85,8 @@ def page_json_words(data: dict, source: str) -> list[RawWord]:
 
 
 def page_json(page: LabeledPage, lines: Sequence[Sequence[int]] | None = None) -> dict:
-    """Page-folder JSON of a page (with ``polygon`` and, when given, ``lines``)."""
+    """Page-folder JSON of a page (with ``polygon``, ``"reading_order": true`` when its words are
+    listed in reading order and, when given, ``lines``)."""
     h, w = page.image.shape[:2]
 
     def bbox(poly: np.ndarray) -> list[float]:
@@ -98,6 +99,8 @@ def page_json(page: LabeledPage, lines: Sequence[Sequence[int]] | None = None) -
             item["ignore"] = True
         words.append(item)
     data: dict = {"width": w, "height": h, "words": words}
+    if page.ordered:
+        data["reading_order"] = True
     if lines is not None:
         data["lines"] = [
             {

@@ -163,4 +163,4 @@ class DetectionLmdb(PageDataset):
         i, image, label = self.store.first_readable(index, "page")
         data = json.loads(label)
         words = clean_words(page_json_words(data, f"{self.store.path}: page {i + 1}"), image.shape[1], image.shape[0])
-        return LabeledPage(data.get("id", str(i + 1)), image, words)
+        return LabeledPage(data.get("id", str(i + 1)), image, words, bool(data.get("reading_order", False)))

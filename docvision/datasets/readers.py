@@ -60,9 +60,10 @@ def _read_json(path: Path) -> object:
 
 
 class FilePages(PageDataset):
-    """Pages listed as :class:`PageEntry`; ``parse`` turns a label file into raw words."""
+    """Pages listed as :class:`PageEntry`; ``parse`` turns a label file into raw words and
+    whether they are listed in reading order."""
 
-    def __init__(self, entries: list[PageEntry], parse: Callable[[PageEntry], list[RawWord]]) -> None:
+    def __init__(self, entries: list[PageEntry], parse: Callable[[PageEntry], tuple[list[RawWord], bool]]) -> None:
         self.entries = entries
         self.parse = parse
 
@@ -79,11 +80,11 @@ class FilePages(PageDataset):
                 log.error("%s: unreadable image, page skipped", entry.image)
                 continue
             try:
-                raw = self.parse(entry)
+                raw, ordered = self.parse(entry)
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
                 log.error("%s: unreadable labels (%s), page skipped", entry.label, err)
                 continue
-            return LabeledPage(entry.id, image, clean_words(raw, image.shape[1], image.shape[0]))
+            return LabeledPage(entry.id, image, clean_words(raw, image.shape[1], image.shape[0]), ordered)
         raise RuntimeError("no readable page in the dataset")
 
 
@@ -105,7 +106,11 @@ def _pairs(image_dir: Path, label_dir: Path) -> list[PageEntry]:
 def page_folder(root: str | Path) -> FilePages:
     """The page-folder format (``pages/`` + ``gt/``), as in shared/datasets and ``docvision synth``."""
     root = Path(root)
-    return FilePages(_pairs(root / "pages", root / "gt"), lambda e: page_json_words(_read_json(e.label), str(e.label)))
+    return FilePages(_pairs(root / "pages", root / "gt"), lambda e: _page_json_labels(_read_json(e.label), str(e.label)))
+
+
+def _page_json_labels(data: dict, source: str) -> tuple[list[RawWord], bool]:
+    return page_json_words(data, source), bool(data.get("reading_order", False))
 
 
 # ---- ICDAR 2015: one gt txt per image, "x1,y1,...,x4,y4,text" ---------------------------------
@@ -142,7 +147,8 @@ def icdar2015(root: str | Path) -> FilePages:
             continue
         entries.append(PageEntry(stem, image, label))
     return FilePages(
-        entries, lambda e: parse_icdar_txt(e.label.read_text(encoding="utf-8-sig", errors="replace"), str(e.label))
+        entries,
+        lambda e: (parse_icdar_txt(e.label.read_text(encoding="utf-8-sig", errors="replace"), str(e.label)), False),
     )
 
 
@@ -163,7 +169,9 @@ def parse_funsd(data: dict, source: str) -> list[RawWord]:
 def funsd(root: str | Path) -> FilePages:
     """FUNSD's own layout: ``annotations/*.json`` and ``images/*.png``."""
     root = Path(root)
-    return FilePages(_pairs(root / "images", root / "annotations"), lambda e: parse_funsd(_read_json(e.label), str(e.label)))
+    return FilePages(
+        _pairs(root / "images", root / "annotations"), lambda e: (parse_funsd(_read_json(e.label), str(e.label)), False)
+    )
 
 
 # ---- images/ + labels.json {"<file>": [{"text", "polygon" | "bbox"}] | {"words": [...]}} -------
@@ -182,10 +190,9 @@ def labels_json(root: str | Path) -> FilePages:
         else:
             log.error("%s: image %s not found, page skipped", label_file, image)
 
-    def parse(entry: PageEntry) -> list[RawWord]:
+    def parse(entry: PageEntry) -> tuple[list[RawWord], bool]:
         value = data[entry.image.name]
-        words = value if isinstance(value, list) else value["words"]
-        return page_json_words({"words": words}, f"{label_file}: {entry.image.name}")
+        return _page_json_labels(value if isinstance(value, dict) else {"words": value}, f"{label_file}: {entry.image.name}")
 
     return FilePages(entries, parse)
 

@@ -24,3 +24,6 @@ class LabeledPage:
     id: str
     image: np.ndarray
     words: list[LabeledWord] = field(default_factory=list)
+    ordered: bool = False
+    """``words`` are listed in reading order (synthetic pages; ``"reading_order": true`` in a
+    page-folder JSON); otherwise evaluation strings them in a row-sorted order."""

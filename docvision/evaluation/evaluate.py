@@ -72,8 +72,11 @@ def _text_dict(errors: TextErrors) -> dict[str, float]:
 
 
 def reference_text(page: LabeledPage) -> str:
-    """The page's ground-truth text: its non-ignored words in :func:`~docvision.evaluation.metrics.reading_order`."""
+    """The page's ground-truth text: its non-ignored words in their own order when the labels
+    give one (``page.ordered``), else in :func:`~docvision.evaluation.metrics.reading_order`."""
     words = [w for w in page.words if not w.ignore]
+    if page.ordered:
+        return " ".join(w.text for w in words)
     return ordered_text([w.text for w in words], [(*w.polygon.min(axis=0), *w.polygon.max(axis=0)) for w in words])
 
 

@@ -73,7 +73,7 @@ def generate_page(page_id: str, *, dpi: int = 200, seed: int = 0) -> LabeledPage
             y += leading
         y += leading
     rgb = np.asarray(image.convert("RGB"))
-    return LabeledPage(page_id, rgb, words)
+    return LabeledPage(page_id, rgb, words, ordered=True)
 
 
 def generate_pages(n: int, *, dpi: int = 200, seed: int = 0) -> list[LabeledPage]:

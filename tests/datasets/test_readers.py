@@ -59,6 +59,14 @@ def test_page_folder_round_trip_with_polygons_and_lines(tmp_path):
     page = open_pages(tmp_path)[0]
     np.testing.assert_allclose(page.words[0].polygon, poly)
     assert page.words[1].ignore
+    assert "reading_order" not in data and not page.ordered
+
+
+def test_page_folder_keeps_the_reading_order_flag(tmp_path):
+    poly = np.array([[1, 2], [20, 3], [19, 12], [2, 11]], np.float32)
+    write_page(tmp_path, LabeledPage("a", np.zeros((H, W, 3), np.uint8), [LabeledWord("x", poly)], ordered=True))
+    assert json.loads((tmp_path / "gt" / "a.json").read_text())["reading_order"] is True
+    assert open_pages(tmp_path)[0].ordered
 
 
 def test_icdar2015_with_bom_commas_and_ignore(tmp_path, caplog):

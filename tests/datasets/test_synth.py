@@ -114,7 +114,7 @@ def test_seed_reproducibility(small_synth, small_fonts):
     a = small_synth[5]
     again = SyntheticPages(64, seed=3, config=small_synth.config, fonts=small_fonts)[5]
     other = SyntheticPages(64, seed=4, config=small_synth.config, fonts=small_fonts)[5]
-    assert isinstance(a, LabeledPage)
+    assert isinstance(a, LabeledPage) and a.ordered  # words listed in reading order
     assert np.array_equal(a.image, again.image)
     assert [w.text for w in a.words] == [w.text for w in again.words]
     assert all(np.array_equal(x.polygon, y.polygon) for x, y in zip(a.words, again.words))

@@ -12,7 +12,7 @@ from docvision.config import PostprocessConfig
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
 from docvision.document import Block, Line, Page, Word
-from docvision.evaluation.evaluate import evaluate, parse_sweep
+from docvision.evaluation.evaluate import evaluate, parse_sweep, reference_text
 from docvision.evaluation.metrics import bbox_to_polygon
 
 WORDS = [
@@ -66,6 +66,19 @@ class OraclePipeline:
             Line([Word(t, b, [tuple(p) for p in bbox_to_polygon(b)], 1.0) for t, b in WORDS[i : i + 2]]) for i in (0, 2)
         ]
         return Page(index, 200, 120, dpi, [Block(lines)])
+
+
+def test_reference_text_keeps_a_given_order_else_sorts_rows() -> None:
+    # a two-column page listed column by column: "a b" left, "c d" right
+    words = [
+        LabeledWord("a", bbox_to_polygon((0, 0, 10, 10))),
+        LabeledWord("b", bbox_to_polygon((0, 20, 10, 30))),
+        LabeledWord("c", bbox_to_polygon((50, 0, 60, 10))),
+        LabeledWord("d", bbox_to_polygon((50, 20, 60, 30))),
+    ]
+    image = np.zeros((40, 70, 3), np.uint8)
+    assert reference_text(LabeledPage("p", image, words, ordered=True)) == "a b c d"
+    assert reference_text(LabeledPage("p", image, words)) == "a c b d"
 
 
 def test_parse_sweep() -> None:

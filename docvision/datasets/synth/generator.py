@@ -22,7 +22,7 @@ from docvision.datasets.synth.degrade import (
     warp_points,
 )
 from docvision.datasets.synth.fonts import FontInfo, find_fonts
-from docvision.datasets.synth.layouts import LAYOUTS, Context, decorate
+from docvision.datasets.synth.layouts import LAYOUTS, Context, decorate, running_header
 from docvision.datasets.synth.render import Canvas, PageBuilder
 from docvision.datasets.synth.text import TextSource
 from docvision.datasets.types import LabeledPage, LabeledWord
@@ -131,6 +131,7 @@ class SyntheticPages(Dataset):
         page_box = (0.0, 0.0, float(width), float(height))
         box = (margin[0], margin[1], width - margin[2], height - margin[3])
         ctx = Context(rng, self.text, self.fonts, dpi, box)
+        running_header(builder, ctx, page_box)
         LAYOUTS[layout](builder, ctx)
         decorate(builder, ctx, page_box)
 
@@ -160,5 +161,5 @@ class SyntheticPages(Dataset):
         )
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-        page = LabeledPage(f"synth-{self.seed}-{index:06d}", image, words)
+        page = LabeledPage(f"synth-{self.seed}-{index:06d}", image, words, ordered=True)
         return SynthPage(page, lines, layout, dpi, layers[0], np.maximum(layers[1], layers[2]))

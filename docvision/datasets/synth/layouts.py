@@ -1,7 +1,8 @@
 """Page layouts: letters, memos, articles, forms, tables, invoices and receipts.
 
 Each layout draws into the content rectangle of a :class:`Context` with a :class:`PageBuilder`;
-:func:`decorate` adds running headers, footers, page numbers and distractor marks.
+:func:`running_header` and :func:`decorate` add running headers, footers, page numbers and
+distractor marks.
 """
 
 from __future__ import annotations
@@ -457,10 +458,11 @@ LAYOUTS: dict[str, Callable[[PageBuilder, Context], None]] = {
 }
 
 
-def decorate(b: PageBuilder, ctx: Context, page_box: tuple[float, float, float, float]) -> None:
-    """Running header, footer and page number in the margins; stamps, pen marks and rules."""
-    x0, y0, x1, y1 = ctx.box
-    _, top, _, bottom = page_box
+def running_header(b: PageBuilder, ctx: Context, page_box: tuple[float, float, float, float]) -> None:
+    """A running header in the top margin, now and then (drawn first: words are listed in
+    reading order)."""
+    x0, y0, x1, _ = ctx.box
+    top = page_box[1]
     small = ctx.style(ctx.body_pt * 0.8)
     if ctx.chance(0.35) and y0 - top > small.size_px * 2:
         baseline = (top + y0) / 2
@@ -474,6 +476,13 @@ def decorate(b: PageBuilder, ctx: Context, page_box: tuple[float, float, float, 
         )
         if ctx.chance(0.5):
             b.rule((x0, baseline + small.size_px * 0.5), (x1, baseline + small.size_px * 0.5))
+
+
+def decorate(b: PageBuilder, ctx: Context, page_box: tuple[float, float, float, float]) -> None:
+    """Footer and page number in the bottom margin; stamps, pen marks and rules."""
+    x0, y0, x1, y1 = ctx.box
+    bottom = page_box[3]
+    small = ctx.style(ctx.body_pt * 0.8)
     if ctx.chance(0.5) and bottom - y1 > small.size_px * 2:
         baseline = (bottom + y1) / 2 + small.size_px * 0.5
         n, total = ctx.n(1, 30), ctx.n(30, 60)
