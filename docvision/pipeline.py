@@ -175,7 +175,9 @@ def load(
         models["recognizer"] = UNTRAINED
 
     # inference only from here on: BatchNorms folded into their convolutions (same outputs, less time)
-    detector = Detector(fold_batch_norms(dbnet), max_side=config.det_max_side, postprocess=config.postprocess, device=dev)
+    detector = Detector(
+        fold_batch_norms(dbnet), max_side=config.det_max_side, postprocess=config.postprocess, device=dev
+    )
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
     recognizer = Recognizer(
         fold_batch_norms(crnn),

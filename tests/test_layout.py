@@ -150,7 +150,8 @@ def test_form_reads_each_label_with_its_value():
 
 
 def test_table_reads_row_by_row():
-    words = [word(f"r{r}c{c}", 40 + 120 * c, 40 + 20 * r, 40 + 120 * c + 40 + 9 * ((r + c) % 4)) for r in range(6) for c in range(4)]
+    cells = [(r, c, 40 + 120 * c) for r in range(6) for c in range(4)]
+    words = [word(f"r{r}c{c}", x, 40 + 20 * r, x + 40 + 9 * ((r + c) % 4)) for r, c, x in cells]
     random.Random(0).shuffle(words)
     assert line_texts(arrange(words)) == [" ".join(f"r{r}c{c}" for c in range(4)) for r in range(6)]
 

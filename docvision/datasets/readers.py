@@ -106,7 +106,9 @@ def _pairs(image_dir: Path, label_dir: Path) -> list[PageEntry]:
 def page_folder(root: str | Path) -> FilePages:
     """The page-folder format (``pages/`` + ``gt/``), as in shared/datasets and ``docvision synth``."""
     root = Path(root)
-    return FilePages(_pairs(root / "pages", root / "gt"), lambda e: _page_json_labels(_read_json(e.label), str(e.label)))
+    return FilePages(
+        _pairs(root / "pages", root / "gt"), lambda e: _page_json_labels(_read_json(e.label), str(e.label))
+    )
 
 
 def _page_json_labels(data: dict, source: str) -> tuple[list[RawWord], bool]:
@@ -192,7 +194,8 @@ def labels_json(root: str | Path) -> FilePages:
 
     def parse(entry: PageEntry) -> tuple[list[RawWord], bool]:
         value = data[entry.image.name]
-        return _page_json_labels(value if isinstance(value, dict) else {"words": value}, f"{label_file}: {entry.image.name}")
+        labels = value if isinstance(value, dict) else {"words": value}
+        return _page_json_labels(labels, f"{label_file}: {entry.image.name}")
 
     return FilePages(entries, parse)
 

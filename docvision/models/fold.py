@@ -1,4 +1,4 @@
-"""Inference copies of the models with each BatchNorm folded into the convolution before it."""
+"""Inference-time folding of each BatchNorm into the convolution before it."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def word_samples(page: LabeledPage, vocab: Vocab, rng: np.random.Generator | Non
 def augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A training crop (RGB or gray uint8, dark ink on light paper) with its strokes made bolder
     or thinner by one pixel now and then (crops 14-48 px tall) and, less often, underlined."""
-    h, w = crop.shape[:2]
+    h = crop.shape[0]
     if 14 <= h <= 48 and rng.random() < STROKE:
         kernel = np.ones((2, 2), np.uint8)
         crop = cv2.erode(crop, kernel) if rng.random() < 0.5 else cv2.dilate(crop, kernel)

@@ -39,7 +39,8 @@ def test_folded_detector_gives_the_same_map(depth):
 
 
 def test_folded_recognizer_gives_the_same_logits():
-    model = _with_trained_statistics(CRNN(20, RecognizerConfig(channels=(8, 16, 16, 32), lstm_hidden=16, lstm_layers=1)))
+    config = RecognizerConfig(channels=(8, 16, 16, 32), lstm_hidden=16, lstm_layers=1)
+    model = _with_trained_statistics(CRNN(20, config))
     folded = fold_batch_norms(copy.deepcopy(model))
     assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
     x = torch.rand(2, 1, 32, 64)
