@@ -147,6 +147,7 @@ def run_eval(args: argparse.Namespace) -> int:
 def format_eval(report: dict[str, Any]) -> str:
     """The eval report's totals, sweep and worst pages as text tables."""
     det, rec, e2e, txt = report["detection"], report["recognition"], report["end_to_end"], report["page_text"]
+    order = report["reading_order"]
     parts = [
         f"{report['pages']} pages, IoU >= {report['iou_thresh']}, box_thresh {report['box_thresh']:g}",
         "",
@@ -166,6 +167,7 @@ def format_eval(report: dict[str, Any]) -> str:
             [
                 ["recognition on GT crops", rec["words"], rec["accuracy"], rec["accuracy_nocase"], rec["cer"], "-"],
                 ["page reading-order text", txt["words"], "-", "-", txt["cer"], txt["wer"]],
+                ["  the layout alone (GT words)", txt["words"], "-", "-", order["cer"], order["wer"]],
             ],
         ),
     ]

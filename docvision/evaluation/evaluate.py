@@ -6,8 +6,10 @@ Three views of the same pages:
   truth (P/R/F1 at IoU 0.5), optionally swept over ``box_thresh``;
 * **recognition** - the recognizer alone on ground-truth word crops (word accuracy, CER);
 * **end to end** - the full pipeline's words (box matched at IoU 0.5 *and* text equal) and
-  the page-level CER/WER of its reading-order text against the ground truth strung together
-  by :func:`~docvision.evaluation.metrics.ordered_text`.
+  the page-level CER/WER of its reading-order text against the ground truth in reading order
+  (:func:`reference_text`);
+* **reading order** - the same page CER/WER for the ground-truth words put through the
+  pipeline's layout: what the reading order alone costs.
 
 Ignored ground-truth words are left out of all three (see :mod:`docvision.evaluation.metrics`).
 """
@@ -24,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from docvision.datasets.types import LabeledPage
+from docvision.document import Word
 from docvision.evaluation.metrics import (
     IOU_THRESH,
     Counts,
@@ -38,6 +41,7 @@ from docvision.evaluation.metrics import (
     word_scores,
 )
 from docvision.evaluation.report import draw_boxes, write_png
+from docvision.layout import arrange
 from docvision.recognition.crops import crop_polygon
 
 
@@ -50,6 +54,8 @@ class PageEval:
     recognition: WordScores
     end_to_end: EndToEnd
     text: TextErrors
+    order: TextErrors
+    """Page text errors of the ground-truth words arranged by the layout."""
     seconds: float
     pred_polygons: list[np.ndarray] = field(repr=False)
     pred_scores: list[float] = field(repr=False)
@@ -63,6 +69,7 @@ class PageEval:
             "recognition": self.recognition.as_dict(),
             "end_to_end": {"exact": self.end_to_end.exact.as_dict(), "nocase": self.end_to_end.nocase.as_dict()},
             "page_text": _text_dict(self.text),
+            "reading_order": _text_dict(self.order),
             "seconds": round(self.seconds, 3),
         }
 
@@ -118,7 +125,11 @@ def evaluate_page(
     result = pipeline.ocr_image(page.image, detections=kept_detections)
     words = [(np.asarray(w.polygon, np.float32), w.text) for w in result.words()]
     e2e = end_to_end(words, [(w.polygon, w.text, w.ignore) for w in page.words])
-    text = page_text_errors(result.text, reference_text(page))
+    reference = reference_text(page)
+    text = page_text_errors(result.text, reference)
+    gt_words = [Word(w.text, (*w.polygon.min(0), *w.polygon.max(0)), w.polygon.tolist(), 1.0) for w in scored]
+    laid_out = " ".join(w.text for b in arrange(gt_words, pipeline.config.layout) for ln in b.lines for w in ln.words)
+    order = page_text_errors(laid_out, reference)
 
     if draw_dir is not None:
         canvas = draw_boxes(page.image, gt_polygons, gt_ignore, kept, {p for p, _ in det.pairs})
@@ -129,6 +140,7 @@ def evaluate_page(
         rec,
         e2e,
         text,
+        order,
         time.perf_counter() - start,
         [d.polygon for d in detections],
         [d.score for d in detections],
@@ -161,6 +173,7 @@ def evaluate(
     recognition = sum((r.recognition for r in results), WordScores(0, 0, 0, TextErrors()))
     e2e = sum((r.end_to_end for r in results), EndToEnd(Counts(), Counts()))
     text = sum((r.text for r in results), TextErrors())
+    order = sum((r.order for r in results), TextErrors())
     report: dict[str, Any] = {
         "pages": len(results),
         "iou_thresh": IOU_THRESH,
@@ -169,6 +182,7 @@ def evaluate(
         "recognition": recognition.as_dict(),
         "end_to_end": {"exact": e2e.exact.as_dict(), "nocase": e2e.nocase.as_dict()},
         "page_text": _text_dict(text),
+        "reading_order": _text_dict(order),
         "seconds": round(sum(r.seconds for r in results), 3),
     }
     if sweep:

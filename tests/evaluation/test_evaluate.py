@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docvision.config import PostprocessConfig
+from docvision.config import PipelineConfig, PostprocessConfig
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
 from docvision.document import Block, Line, Page, Word
@@ -60,6 +60,7 @@ class OraclePipeline:
         self.page = page
         self.detector = OracleDetector(page)
         self.recognizer = OracleRecognizer([w.text for w in page.words if not w.ignore])
+        self.config = PipelineConfig()
 
     def ocr_image(self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections=None) -> Page:
         lines = [
@@ -79,6 +80,16 @@ def test_reference_text_keeps_a_given_order_else_sorts_rows() -> None:
     image = np.zeros((40, 70, 3), np.uint8)
     assert reference_text(LabeledPage("p", image, words, ordered=True)) == "a b c d"
     assert reference_text(LabeledPage("p", image, words)) == "a c b d"
+
+
+def test_reading_order_row_scores_the_layout_alone() -> None:
+    # ground truth listed column by column; the layout reads this (narrow) pair row by row
+    page = labeled_page(ignored=False)
+    page.ordered = True
+    page.words = [page.words[i] for i in (0, 2, 1, 3)]  # "Invoice Total: 42 10.00"
+    report = evaluate(OraclePipeline(page), [page], progress=False)
+    assert report["reading_order"]["cer"] > 0
+    assert report["reading_order"]["words"] == 4
 
 
 def test_parse_sweep() -> None:
@@ -102,6 +113,7 @@ def test_evaluate_oracle_scores(tmp_path: Path) -> None:
     assert rec["cer"] == pytest.approx(2 / 20)  # "I" and "T" of 20 characters
     assert report["end_to_end"]["exact"]["f1"] == 1.0
     assert report["page_text"] == {"cer": 0.0, "wer": 0.0, "chars": len("Invoice 42 Total: 10.00"), "words": 4}
+    assert report["reading_order"]["cer"] == 0.0
     # The spurious box (score 0.4) only counts below box_thresh 0.5.
     assert [(r["box_thresh"], r["tp"], r["n_pred"]) for r in report["box_thresh_sweep"]] == [(0.3, 4, 5), (0.5, 4, 4)]
     assert report["worst_pages"][0]["id"] == "p1"
