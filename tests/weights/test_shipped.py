@@ -49,8 +49,8 @@ def test_shipped_recognizer_reads_printed_words():
 def test_shipped_models_read_the_sample_pdf():
     """The bundled two-column letter (scan-like, 200 dpi) read end to end in reading order.
 
-    Measured page CER of the shipped models: 0.008 (3 of 363 characters: "northwind. «example"
-    for "northwind.example", "of N"; before the lexicon and recognizer v1: 0.011). The bound
+    Measured page CER of the shipped models: 0.006 (2 of 363 characters: "northwind. example"
+    for "northwind.example", "of N"; recognizer v1: 0.008, before the lexicon: 0.011). The bound
     leaves room for small numeric differences between torch builds and thread counts, and
     still fails for any real break: untrained models score 16.4 here (hundreds of garbage
     words), a wrong reading order (columns interleaved) 0.56."""
