@@ -1,6 +1,6 @@
 """``docvision eval``: score a pipeline on labeled pages.
 
-Three views of the same pages:
+Four views of the same pages:
 
 * **detection** - the detector's boxes at the pipeline's ``box_thresh`` against the ground
   truth (P/R/F1 at IoU 0.5), optionally swept over ``box_thresh``;
@@ -11,7 +11,7 @@ Three views of the same pages:
 * **reading order** - the same page CER/WER for the ground-truth words put through the
   pipeline's layout: what the reading order alone costs.
 
-Ignored ground-truth words are left out of all three (see :mod:`docvision.evaluation.metrics`).
+Ignored ground-truth words are left out of all four (see :mod:`docvision.evaluation.metrics`).
 """
 
 from __future__ import annotations
