@@ -72,8 +72,9 @@ def clean_words(raw: Iterable[RawWord], width: int, height: int) -> list[Labeled
     return [w for w in words if w is not None]
 
 
-def page_json_words(data: dict, source: str) -> list[RawWord]:
-    """Raw words of a page-folder JSON dict (``polygon`` preferred over ``bbox``)."""
+def page_json_labels(data: dict, source: str) -> tuple[list[RawWord], bool]:
+    """Raw words of a page-folder JSON dict (``polygon`` preferred over ``bbox``) and whether
+    they are listed in reading order (``"reading_order": true``, see :func:`page_json`)."""
     raw = []
     for i, w in enumerate(data.get("words", [])):
         pts = w.get("polygon")
@@ -81,7 +82,7 @@ def page_json_words(data: dict, source: str) -> list[RawWord]:
             box = w.get("bbox")
             pts = bbox_polygon(box) if isinstance(box, list) and len(box) == 4 else box
         raw.append((f"{source}: word {i}", w.get("text", ""), pts, bool(w.get("ignore", False))))
-    return raw
+    return raw, bool(data.get("reading_order", False))
 
 
 def page_json(page: LabeledPage, lines: Sequence[Sequence[int]] | None = None) -> dict:

@@ -22,7 +22,7 @@ from docvision.datasets.labels import (
     decode_image,
     encode_image,
     page_json,
-    page_json_words,
+    page_json_labels,
 )
 from docvision.datasets.readers import PageDataset
 from docvision.datasets.types import LabeledPage
@@ -162,5 +162,5 @@ class DetectionLmdb(PageDataset):
     def __getitem__(self, index: int) -> LabeledPage:
         i, image, label = self.store.first_readable(index, "page")
         data = json.loads(label)
-        words = clean_words(page_json_words(data, f"{self.store.path}: page {i + 1}"), image.shape[1], image.shape[0])
-        return LabeledPage(data.get("id", str(i + 1)), image, words, bool(data.get("reading_order", False)))
+        raw, ordered = page_json_labels(data, f"{self.store.path}: page {i + 1}")
+        return LabeledPage(data.get("id", str(i + 1)), image, clean_words(raw, image.shape[1], image.shape[0]), ordered)

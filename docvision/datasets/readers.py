@@ -21,7 +21,7 @@ from docvision.datasets.labels import (
     RawWord,
     bbox_polygon,
     clean_words,
-    page_json_words,
+    page_json_labels,
     read_image,
 )
 from docvision.datasets.types import LabeledPage
@@ -107,12 +107,8 @@ def page_folder(root: str | Path) -> FilePages:
     """The page-folder format (``pages/`` + ``gt/``), as in shared/datasets and ``docvision synth``."""
     root = Path(root)
     return FilePages(
-        _pairs(root / "pages", root / "gt"), lambda e: _page_json_labels(_read_json(e.label), str(e.label))
+        _pairs(root / "pages", root / "gt"), lambda e: page_json_labels(_read_json(e.label), str(e.label))
     )
-
-
-def _page_json_labels(data: dict, source: str) -> tuple[list[RawWord], bool]:
-    return page_json_words(data, source), bool(data.get("reading_order", False))
 
 
 # ---- ICDAR 2015: one gt txt per image, "x1,y1,...,x4,y4,text" ---------------------------------
@@ -195,7 +191,7 @@ def labels_json(root: str | Path) -> FilePages:
     def parse(entry: PageEntry) -> tuple[list[RawWord], bool]:
         value = data[entry.image.name]
         labels = value if isinstance(value, dict) else {"words": value}
-        return _page_json_labels(labels, f"{label_file}: {entry.image.name}")
+        return page_json_labels(labels, f"{label_file}: {entry.image.name}")
 
     return FilePages(entries, parse)
 

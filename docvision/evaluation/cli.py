@@ -167,7 +167,7 @@ def format_eval(report: dict[str, Any]) -> str:
             [
                 ["recognition on GT crops", rec["words"], rec["accuracy"], rec["accuracy_nocase"], rec["cer"], "-"],
                 ["page reading-order text", txt["words"], "-", "-", txt["cer"], txt["wer"]],
-                ["  the layout alone (GT words)", txt["words"], "-", "-", order["cer"], order["wer"]],
+                ["  the layout alone (GT words)", order["words"], "-", "-", order["cer"], order["wer"]],
             ],
         ),
     ]

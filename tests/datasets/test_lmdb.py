@@ -41,13 +41,13 @@ def test_recognition_round_trip_and_key_convention(tmp_path):
 def test_detection_round_trip(tmp_path):
     img = np.random.default_rng(0).integers(0, 255, (30, 40, 3), dtype=np.uint8)
     poly = np.array([[1, 1], [20, 2], [20, 9], [1, 8]], np.float32)
-    pages = [LabeledPage("p0", img, [LabeledWord("a", poly), LabeledWord("", poly + 10, ignore=True)])]
+    pages = [LabeledPage("p0", img, [LabeledWord("a", poly), LabeledWord("", poly + 10, ignore=True)], ordered=True)]
     assert write_detection_lmdb(tmp_path / "det", pages) == 1
     assert lmdb_kind(tmp_path / "det") == "detection"
     ds = open_pages(tmp_path / "det")
     assert isinstance(ds, DetectionLmdb) and len(ds) == 1
     page = ds[0]
-    assert page.id == "p0" and np.array_equal(page.image, img)
+    assert page.id == "p0" and np.array_equal(page.image, img) and page.ordered
     assert [(w.text, w.ignore) for w in page.words] == [("a", False), ("", True)]
     np.testing.assert_allclose(page.words[0].polygon, poly)
 

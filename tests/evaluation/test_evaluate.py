@@ -136,3 +136,4 @@ def test_worst_pages_ranked_by_page_cer() -> None:
     report = evaluate(OraclePipeline(good), [good, bad], progress=False, worst=1)
     assert [w["id"] for w in report["worst_pages"]] == ["bad"]
     assert report["per_page"][1]["page_text"]["cer"] > 0
+    assert report["per_page"][1]["reading_order"]["cer"] == 0  # the ground-truth words, not the pipeline's
