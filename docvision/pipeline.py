@@ -23,9 +23,10 @@ from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
-from docvision.recognition.crops import crop_polygon
+from docvision.recognition.crops import crop_polygon, crop_quad
 from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Recognizer
+from docvision.recognition.split import sub_quad
 from docvision.recognition.vocab import Vocab
 
 UNTRAINED = "untrained"
@@ -71,19 +72,19 @@ class OCRPipeline:
         timings["detect"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        results = self.recognizer.recognize([crop_polygon(image, d.polygon) for d in detections])
+        readings = self.recognizer.read([crop_polygon(image, d.polygon) for d in detections])
         timings["recognize"] = time.perf_counter() - start
 
         start = time.perf_counter()
         words = []
-        for det, (text, confidence) in zip(detections, results):
-            if not text:
-                continue
-            x0, y0 = det.polygon.min(axis=0)
-            x1, y1 = det.polygon.max(axis=0)
-            bbox = (max(float(x0), 0.0), max(float(y0), 0.0), min(float(x1), width), min(float(y1), height))
-            polygon = [(float(x), float(y)) for x, y in det.polygon]
-            words.append(Word(text, bbox, polygon, confidence * det.score))
+        for det, read in zip(detections, readings):
+            for reading in read:
+                polygon = det.polygon if len(read) == 1 else sub_quad(crop_quad(det.polygon), reading.box)
+                x0, y0 = polygon.min(axis=0)
+                x1, y1 = polygon.max(axis=0)
+                bbox = (max(float(x0), 0.0), max(float(y0), 0.0), min(float(x1), width), min(float(y1), height))
+                points = [(float(x), float(y)) for x, y in polygon]
+                words.append(Word(reading.text, bbox, points, reading.confidence * det.score))
         blocks = arrange(words, self.config.layout)
         timings["layout"] = time.perf_counter() - start
         return Page(index, width, height, dpi, blocks, timings)

@@ -12,8 +12,12 @@ import pytest
 
 import docvision
 from docvision.config import PipelineConfig
+from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
 from docvision.io import PageSource
+from docvision.pipeline import OCRPipeline
+from docvision.recognition.recognizer import Recognizer
+from tests.recognition.test_split import VOCAB, GapCRNN
 
 STAGES = {"detect", "recognize", "layout"}
 
@@ -132,3 +136,17 @@ def test_dbnet_pipeline_from_two_threads(page_image, small_weights):
 def test_page_without_text(ink_pipeline):
     page = ink_pipeline.ocr_image(np.full((64, 64, 3), 255, np.uint8))
     assert page.blocks == [] and set(page.timings) == STAGES
+
+
+def test_a_box_read_as_two_words_gives_two_words(ink_pipeline):
+    image = np.full((100, 300, 3), 255, np.uint8)
+    image[40:60, 50:110] = 0
+    image[45:60, 150:250] = 0
+    box = Detection(np.array([[40, 35], [260, 35], [260, 65], [40, 65]], np.float32), 0.9)
+    pipeline = OCRPipeline(ink_pipeline.detector, Recognizer(GapCRNN(), VOCAB), ink_pipeline.config, ink_pipeline.models)
+    words = list(pipeline.ocr_image(image, detections=[box]).words())
+    assert [w.text for w in words] == ["a", "a"]
+    (x0, y0, x1, y1), (u0, v0, u1, v1) = words[0].bbox, words[1].bbox
+    assert (x0, y0, x1, y1) == pytest.approx((50, 40, 110, 60), abs=3)  # each on its ink (to a CTC step)
+    assert (u0, v0, u1, v1) == pytest.approx((150, 45, 250, 60), abs=3)
+    assert all(len(w.polygon) == 4 and w.confidence == pytest.approx(0.9) for w in words)

@@ -1,1 +1,1 @@
-"""Word recognition: vocabulary, crops, the CRNN predictor and CTC decoding."""
+"""Word recognition: vocabulary, crops, the CRNN predictor, CTC decoding and splitting at spaces."""

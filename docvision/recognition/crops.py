@@ -14,16 +14,18 @@ MAX_WIDTH = 1024
 """Widest crop fed to the recognizer, in pixels at the recognizer's height."""
 
 
-def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """The region of ``polygon`` warped upright to an axis-aligned image.
-
-    Four points are used as they are (ordered clockwise from top-left); other
-    polygons are replaced by their minimum-area rectangle first.
-    """
+def crop_quad(polygon: np.ndarray) -> np.ndarray:
+    """The quad :func:`crop_polygon` cuts for ``polygon``: its four points ordered clockwise from
+    top-left, or for other polygons their minimum-area rectangle."""
     points = np.asarray(polygon, np.float32).reshape(-1, 2)
     if len(points) != 4:
         points = cv2.boxPoints(cv2.minAreaRect(points))
-    quad = order_quad(points)
+    return order_quad(points)
+
+
+def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """The region of ``polygon`` (see :func:`crop_quad`) warped upright to an axis-aligned image."""
+    quad = crop_quad(polygon)
     tl, tr, br, bl = quad
     width = max(1, round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
     height = max(1, round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))

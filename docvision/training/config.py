@@ -66,3 +66,6 @@ class RecTrainConfig:
     """Vocabulary file; empty = the package's default."""
     max_width: int = 512
     """Wider crops (at the recognizer's height) are skipped in training."""
+    phrase: float = 0.0
+    """Chance that a training word also starts a crop of 2-3 words of its line, spaces in the
+    label (``training.recognition.word_groups``); 0 trains on single words only."""

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_in
 
 from docvision.config import to_dict
 from docvision.datasets.crops import word_crops
-from docvision.datasets.types import LabeledPage
+from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.metrics import word_scores
 from docvision.models.crnn import CRNN
 from docvision.models.weights import Manifest
@@ -42,9 +42,39 @@ JITTER = 0.25
 """How far crop sides stray from the word's ink, in box heights (see ``jitter_quad``)."""
 
 
-def word_samples(page: LabeledPage, vocab: Vocab, rng: np.random.Generator | None) -> list[tuple[np.ndarray, str]]:
-    """Crops of the page's words whose text ``vocab`` covers, box-jittered when ``rng``."""
-    crops = word_crops(page, rng, JITTER if rng is not None else 0.0)
+def next_on_line(a: LabeledWord, b: LabeledWord) -> bool:
+    """Whether ``b`` follows ``a`` on the same line, one word space or so to its right."""
+    (ax0, ay0), (ax1, ay1) = a.polygon.min(axis=0), a.polygon.max(axis=0)
+    (bx0, by0), (bx1, by1) = b.polygon.min(axis=0), b.polygon.max(axis=0)
+    height = max(ay1 - ay0, by1 - by0)
+    overlap = min(ay1, by1) - max(ay0, by0)
+    return overlap >= 0.5 * min(ay1 - ay0, by1 - by0) and 0 < bx0 - ax1 <= 1.5 * height
+
+
+def word_groups(page: LabeledPage, rng: np.random.Generator | None, phrase: float) -> list[list[int]]:
+    """Each word alone, and with chance ``phrase`` (only when ``rng``) also a run of it and the
+    next one or two words of its line (listed words that :func:`next_on_line` links)."""
+    words = page.words
+    groups = [[i] for i in range(len(words))]
+    if rng is None or not phrase:
+        return groups
+    for i in range(len(words) - 1):
+        if rng.random() >= phrase:
+            continue
+        run, length = [i], rng.integers(2, 4)
+        while len(run) < length and run[-1] + 1 < len(words) and next_on_line(words[run[-1]], words[run[-1] + 1]):
+            run.append(run[-1] + 1)
+        if len(run) > 1:
+            groups.append(run)
+    return groups
+
+
+def word_samples(
+    page: LabeledPage, vocab: Vocab, rng: np.random.Generator | None, phrase: float = 0.0
+) -> list[tuple[np.ndarray, str]]:
+    """Crops of the page's words (and, with ``phrase``, word runs; see :func:`word_groups`)
+    whose text ``vocab`` covers, box-jittered when ``rng``."""
+    crops = word_crops(page, rng, JITTER if rng is not None else 0.0, word_groups(page, rng, phrase))
     return [(crop, text) for crop, text in crops if vocab.covers(text) and crop.shape[0] >= 4 and crop.shape[1] >= 2]
 
 
@@ -90,7 +120,7 @@ class WordCrops(IterableDataset):
         height, max_width = self.config.model.height, self.config.max_width
         for index in indices:
             item = self.pages[index]
-            pairs = word_samples(item, self.vocab, rng) if isinstance(item, LabeledPage) else [item]
+            pairs = word_samples(item, self.vocab, rng, self.config.phrase) if isinstance(item, LabeledPage) else [item]
             for n, (crop, text) in enumerate(pairs):
                 if not self.vocab.covers(text):
                     continue

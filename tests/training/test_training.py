@@ -21,7 +21,7 @@ from docvision.training.detection import DetectionCrops, DetectorTask, random_cr
 from docvision.training.loop import TrainingError, fit, lr_factor
 from docvision.recognition.vocab import Vocab
 from docvision.training import recognition
-from docvision.training.recognition import RecognizerTask, augment_crop, word_samples
+from docvision.training.recognition import RecognizerTask, augment_crop, word_groups, word_samples
 
 SYNTH = (DataSource(path="synth", size=6, seed=3, dpi=(72.0, 72.0)),)
 VAL = (DataSource(path="synth", size=1, seed=99, dpi=(72.0, 72.0)),)
@@ -64,6 +64,27 @@ def test_word_samples_skip_words_outside_vocab():
     samples = word_samples(page, Vocab.load(), np.random.default_rng(0))
     assert [text for _, text in samples] == ["word"]
     assert samples[0][0].shape[0] >= 17  # jitter moves a side in by at most 1/16 of the height
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def test_phrases_join_neighbours_on_a_line_with_spaces():
+    image = np.full((200, 400, 3), 255, np.uint8)
+    boxes = {"one": (10, 10, 60, 30), "two": (70, 10, 120, 30), "three": (130, 12, 190, 30),  # a line
+             "far": (330, 10, 380, 30), "below": (10, 60, 60, 80)}  # a column gap away; next line
+    for x0, y0, x1, y1 in boxes.values():
+        image[y0:y1, x0:x1:3] = 0
+    page = LabeledPage("p", image, [LabeledWord(t, _box(*b)) for t, b in boxes.items()])
+    assert word_groups(page, np.random.default_rng(0), 0.0) == [[i] for i in range(5)]
+    assert word_groups(page, None, 1.0) == [[i] for i in range(5)]
+    runs = [g for seed in range(20) for g in word_groups(page, np.random.default_rng(seed), 1.0) if len(g) > 1]
+    assert {tuple(g) for g in runs} == {(0, 1), (0, 1, 2), (1, 2)}  # never across the gap or the line break
+    samples = word_samples(page, Vocab.load(), np.random.default_rng(0), 1.0)
+    texts = [t for _, t in samples]
+    assert texts[:5] == list(boxes) and set(texts[5:]) <= {"one two", "one two three", "two three"}
+    assert len(samples) > 5 and all(crop.shape[1] > 100 for crop, _ in samples[5:])  # crops span the words
 
 
 def _word_crop(height: int) -> np.ndarray:
@@ -131,7 +152,7 @@ def test_detector_trains_resumes_and_exports(tmp_path):
 
 def test_recognizer_trains_and_exports_into_pipeline(tmp_path):
     torch.manual_seed(0)
-    config = RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=16, max_steps=12, lr=3e-3), train=SYNTH, val=VAL)
+    config = RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=16, max_steps=12, lr=3e-3), train=SYNTH, val=VAL, phrase=0.2)
     run = tmp_path / "rec"
     fit(RecognizerTask(config, pages_per_pass=2), config.loop, run, device=torch.device("cpu"))
     losses = _losses(run)

@@ -1,0 +1,87 @@
+"""Splitting a crop read as several words: CTC spans between spaces, ink trimming, sub-quads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from docvision.config import RecognizerConfig
+from docvision.recognition.recognizer import Reading, Recognizer
+from docvision.recognition.split import ink_extent, sub_quad, word_spans
+from docvision.recognition.vocab import Vocab
+
+VOCAB = Vocab(tuple("a b"))  # a=1, space=2, b=3, blank=0
+
+
+def steps(classes: list[int]) -> np.ndarray:
+    probs = np.full((len(classes), VOCAB.num_classes), 0.05, np.float32)
+    probs[np.arange(len(classes)), classes] = 0.85
+    return probs
+
+
+class GapCRNN(nn.Module):
+    """Reads "a" at the first inked step of each ink run and a space at the first step of paper
+    after it (a step is inked when one of its 4 columns is); blank elsewhere."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = RecognizerConfig()
+        self.classifier = nn.Linear(1, VOCAB.num_classes)
+
+    def forward(self, x: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
+        n, _, _, w = x.shape
+        inked = x[:, 0].amax(dim=1).reshape(n, w // 4, 4).amax(dim=2) > 0.5
+        before = torch.nn.functional.pad(inked, (1, 0))[:, :-1]
+        logits = torch.full((n, w // 4, VOCAB.num_classes), -10.0)
+        logits[..., 0] = 10.0
+        logits[inked & ~before] = torch.tensor([-10.0, 10.0, -10.0, -10.0])
+        logits[~inked & before] = torch.tensor([-10.0, -10.0, 10.0, -10.0])
+        return logits
+
+
+def test_spans_are_the_steps_between_spaces():
+    assert word_spans(steps([0, 1, 0, 2, 0, 3, 3, 0]), VOCAB) == [(0, 3), (4, 8)]
+    assert word_spans(steps([2, 0, 1, 2, 2, 3, 0, 2, 0]), VOCAB) == [(1, 3), (5, 7)]  # leading, doubled, trailing spaces
+    assert word_spans(steps([0, 1, 0, 3]), VOCAB) == [(0, 4)]  # no space: one word
+    assert word_spans(steps([0, 2, 0]), VOCAB) == [(0, 3)]  # only a space: left to the decoder
+    assert word_spans(steps([1, 0]), Vocab(tuple("ab"))) == [(0, 2)]  # no space in the vocabulary
+
+
+def test_ink_extent_trims_paper_but_not_letters():
+    profile = np.full(40, 0.02)
+    profile[8:16] = 0.6
+    profile[28:36] = 0.5
+    assert ink_extent(profile, 0, 24, 10, 14) == (8, 16)
+    assert ink_extent(profile, 20, 40, 30, 33) == (28, 36)
+    assert ink_extent(profile, 0, 24, 2, 20) == (2, 21)  # never past its characters
+    profile[6:8] = 0.05  # a faint serif: ink at a low level only
+    assert ink_extent(profile, 0, 24, 10, 14) == (8, 16)
+    assert ink_extent(profile, 0, 24, 10, 14, level=0.02) == (6, 16)
+
+
+def test_sub_quad_follows_a_rotated_box():
+    quad = np.array([[0, 0], [100, 10], [98, 30], [-2, 20]], np.float32)
+    np.testing.assert_allclose(sub_quad(quad, (0.25, 0, 0.5, 1)), [[25, 2.5], [50, 5], [48, 25], [23, 22.5]])
+    np.testing.assert_allclose(sub_quad(quad, (0.25, 0.5, 0.5, 1)), [[24, 12.5], [49, 15], [48, 25], [23, 22.5]])
+    np.testing.assert_allclose(sub_quad(quad, (0, 0, 1, 1)), quad)
+
+
+def two_words(width: int = 160) -> np.ndarray:
+    crop = np.full((32, width, 3), 255, np.uint8)
+    crop[4:28, 8:48] = 0
+    crop[8:24, 88:152] = 0
+    return crop
+
+
+def test_recognizer_reads_each_word_with_its_extent():
+    recognizer = Recognizer(GapCRNN(), VOCAB)
+    (words,) = recognizer.read([two_words()])
+    assert [w.text for w in words] == ["a", "a"]
+    assert words[0].box == pytest.approx((8 / 160, 4 / 32, 48 / 160, 28 / 32))  # each box on its own ink
+    assert words[1].box == pytest.approx((88 / 160, 8 / 32, 152 / 160, 24 / 32))
+    assert recognizer.recognize([two_words()]) == [("a a", pytest.approx(words[0].confidence))]
+    one = two_words()
+    one[:, 88:] = 255
+    assert recognizer.read([one]) == [[Reading("a", pytest.approx(1.0))]]
