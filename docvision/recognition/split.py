@@ -23,8 +23,6 @@ def word_spans(probs: np.ndarray, vocab: Vocab) -> list[tuple[int, int]]:
         return [(0, len(probs))]
     best = probs.argmax(axis=1)
     space = vocab.encode(" ")[0]
-    if not (best == space).any():
-        return [(0, len(probs))]
     spans, start = [], 0
     for t in [*np.flatnonzero(best == space).tolist(), len(best)]:
         if ((best[start:t] != 0) & (best[start:t] != space)).any():
