@@ -18,7 +18,7 @@ import torch
 import docvision
 from docvision.config import PostprocessConfig
 from docvision.datasets.synth import SynthConfig, SyntheticPages
-from docvision.detection.detector import prepare_image
+from docvision.detection.detector import content_box, pad_and_normalize, scale_to_fit
 from docvision.detection.postprocess import detect_boxes
 from docvision.document import Document, Page, Word
 from docvision.io import open_pages
@@ -45,7 +45,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     ocr = docvision.load(device="cpu")
     image = next(open_pages(SAMPLE, dpi=200)).image
-    array, _ = prepare_image(image, ocr.config.det_max_side)
+    scaled, _ = scale_to_fit(image, ocr.config.det_max_side)
+    x0, y0, x1, y1 = content_box(scaled)
+    array = pad_and_normalize(scaled[y0:y1, x0:x1])
     x = torch.from_numpy(array)[None].contiguous(memory_format=torch.channels_last)
     prob, _ = ocr.detector.probability_map(image)
 
@@ -66,7 +68,7 @@ def main() -> None:
     n = len(polygons)
     stages = {
         "rasterize (pdftoppm, 200 dpi)": lambda: next(open_pages(SAMPLE, dpi=200)),
-        f"detect: forward {array.shape[2]} x {array.shape[1]}": forward,
+        f"detect: forward {array.shape[2]} x {array.shape[1]} (content of {scaled.shape[1]} x {scaled.shape[0]})": forward,
         "detect: post-processing": lambda: detect_boxes(prob, PostprocessConfig()),
         f"recognize: {n} word crops": lambda: [crop_polygon(page.image, p) for p in polygons],
         f"recognize: CRNN on {n} words": lambda: ocr.recognizer.recognize(crops),

@@ -41,6 +41,8 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--box-thresh", type=float, help="minimum mean probability of a kept box (default 0.5)")
     p.add_argument("--unclip-ratio", type=float, help="how far detected kernels are grown back; 1.0 (default) undoes the training shrink exactly")
     p.add_argument("--det-max-side", type=int, help="longest side of the detector input (default 1280)")
+    p.add_argument("--det-runtime", choices=["auto", "torch", "int8"],
+                   help="auto (default): the int8 detector on CPUs when the weights have one; torch: fp32 always")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or warnings")
     p.set_defaults(func=run_ocr)
 
@@ -74,6 +76,7 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
         config,
         postprocess=replace(config.postprocess, **post),
         det_max_side=args.det_max_side or config.det_max_side,
+        det_runtime=args.det_runtime or config.det_runtime,
     )
 
 

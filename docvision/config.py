@@ -66,6 +66,9 @@ class PipelineConfig:
     """PDF render resolution: 8 pt text stays ~20 px tall for the recognizer."""
     det_max_side: int = 1280
     """Longest side of the detector input; pages are scaled down to it, never up."""
+    det_runtime: str = "auto"
+    """``auto``: the int8 detector (``detector.int8.onnx``) on CPUs where the weights folder has one
+    for its detector, else torch; ``torch``: always the fp32 torch model; ``int8``: the int8 one or an error."""
     rec_batch_size: int = 64
     lexicon: tuple[str, ...] = ("en",)
     """wordfreq languages whose frequent words guide doubtful readings; empty: greedy decoding only."""

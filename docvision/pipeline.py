@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,7 @@ from docvision.layout import arrange
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
+from docvision.models.int8 import INT8_FILE, Int8Detector
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
 from docvision.recognition.crops import crop_polygon, crop_quad
 from docvision.recognition.lexicon import Lexicon
@@ -30,7 +32,9 @@ from docvision.recognition.split import sub_quad
 from docvision.recognition.vocab import Vocab
 
 UNTRAINED = "untrained"
+RUNTIMES = ("auto", "torch", "int8")
 T = TypeVar("T")
+log = logging.getLogger("docvision")
 
 
 class OCRPipeline:
@@ -129,6 +133,31 @@ def _build(directory: Path, name: str, build: Callable[[], T]) -> T:
         raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
 
 
+def _int8_detector(directory: Path, runtime: str, device: torch.device, sha256: str) -> Int8Detector | None:
+    """The int8 detector of ``directory`` when ``runtime`` wants it and it belongs to the detector
+    weights ``sha256``; None: run the torch model. ``int8`` turns every obstacle into an error."""
+    path = directory / INT8_FILE
+    if runtime == "torch" or (runtime == "auto" and (device.type != "cpu" or not path.is_file())):
+        return None
+    if device.type != "cpu":
+        problem = "the int8 detector runs on CPUs only"
+    elif not path.is_file():
+        problem = "file missing (docvision quantize writes it)"
+    else:
+        try:
+            model = Int8Detector(path)
+        except Exception as err:  # onnxruntime missing or the file unreadable
+            problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+        else:
+            if model.source_sha256 == sha256:
+                return model
+            problem = "quantized from other detector weights (run docvision quantize again)"
+    if runtime == "int8":
+        raise WeightsError(f"{path}: {problem}")
+    log.warning("%s: %s; using the fp32 detector", path, problem)
+    return None
+
+
 def load(
     weights: str | Path | None = None,
     *,
@@ -142,6 +171,8 @@ def load(
     """
     if not isinstance(config, PipelineConfig):
         config = load_yaml(PipelineConfig, config) if config is not None else PipelineConfig()
+    if config.det_runtime not in RUNTIMES:
+        raise ValueError(f"det_runtime must be one of {', '.join(RUNTIMES)}, got {config.det_runtime!r}")
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
@@ -151,13 +182,21 @@ def load(
 
     if has_weights(directory, "detector"):
         manifest = _manifest(directory, "detector", "dbnet")
-        dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
-        load_weights(dbnet, directory, "detector", manifest)
         models["detector"] = manifest.name
+        int8 = _int8_detector(directory, config.det_runtime, dev, manifest.sha256)
+        if int8 is not None:
+            det_model: torch.nn.Module = int8
+            models["detector"] += "+int8"
+        else:
+            dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
+            load_weights(dbnet, directory, "detector", manifest)
+            det_model = fold_batch_norms(dbnet)
     elif explicit:
         raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
+    elif config.det_runtime == "int8":
+        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing (det_runtime int8)")
     else:
-        dbnet = DBNet(DetectorConfig())
+        det_model = fold_batch_norms(DBNet(DetectorConfig()))
         models["detector"] = UNTRAINED
 
     if has_weights(directory, "recognizer"):
@@ -175,10 +214,8 @@ def load(
         crnn = CRNN(vocab.num_classes, RecognizerConfig())
         models["recognizer"] = UNTRAINED
 
-    # inference only from here on: BatchNorms folded into their convolutions (same outputs, less time)
-    detector = Detector(
-        fold_batch_norms(dbnet), max_side=config.det_max_side, postprocess=config.postprocess, device=dev
-    )
+    # inference only: torch models run with their BatchNorms folded into the convolutions (same outputs, less time)
+    detector = Detector(det_model, max_side=config.det_max_side, postprocess=config.postprocess, device=dev)
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
     recognizer = Recognizer(
         fold_batch_norms(crnn),

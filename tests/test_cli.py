@@ -286,6 +286,8 @@ def test_detector_options_reach_the_pipeline(cli, small_weights, make_pdf, monke
     (pipeline,) = loaded
     post = pipeline.detector.postprocess
     assert (post.bin_thresh, post.box_thresh, post.unclip_ratio, pipeline.detector.max_side) == (0.2, 0.9, 2.5, 160)
+    code, _, err = cli("ocr", make_pdf(), "--weights", small_weights, "--det-runtime", "int8")
+    assert code == 2 and len(err) == 1 and "detector.int8.onnx: file missing" in err[0]  # small_weights has none
 
 
 def test_version_and_usage(cli, capsys):

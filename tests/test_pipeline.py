@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import onnx
 import pytest
 
 import docvision
@@ -15,7 +18,9 @@ from docvision.config import PipelineConfig
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
 from docvision.io import PageSource
+from docvision.models.int8 import INT8_FILE, SOURCE_KEY, Int8Detector
 from docvision.pipeline import OCRPipeline
+from docvision.training.quantize import quantize_detector
 from docvision.recognition.recognizer import Recognizer
 from tests.recognition.test_split import VOCAB, GapCRNN
 
@@ -52,6 +57,47 @@ def test_load_accepts_a_config_file(tmp_path, small_weights):
     path.write_text("lexicon: [xx]\n")
     with pytest.raises(ValueError, match="'xx'"):
         docvision.load(small_weights, device="cpu", config=path)
+
+
+@pytest.fixture(scope="module")
+def int8_weights(small_weights, tmp_path_factory):
+    """``small_weights`` with its int8 detector, and a copy whose int8 file is of other weights."""
+    directory = tmp_path_factory.mktemp("int8") / "weights"
+    shutil.copytree(small_weights, directory)
+    page = np.full((200, 300, 3), 255, np.uint8)
+    page[50:70, 40:200] = 0
+    quantize_detector(directory, iter([page]), max_side=256)
+    stale = directory.parent / "stale"
+    shutil.copytree(small_weights, stale)
+    graph = onnx.load(str(directory / INT8_FILE))
+    onnx.helper.set_model_props(graph, {SOURCE_KEY: "0" * 64})
+    onnx.save(graph, str(stale / INT8_FILE))
+    return directory, stale
+
+
+def test_cpu_runs_the_int8_detector_of_the_weights_folder(int8_weights, page_image):
+    directory, _ = int8_weights
+    ocr = docvision.load(directory, device="cpu")
+    assert isinstance(ocr.detector.model, Int8Detector) and ocr.models["detector"] == "test-dbnet+int8"
+    assert ocr.ocr_image(np.array(page_image(300, 200))).width == 300
+    torch_only = docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="torch"))
+    assert not isinstance(torch_only.detector.model, Int8Detector) and torch_only.models["detector"] == "test-dbnet"
+    assert docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="int8")).models["detector"].endswith("+int8")
+
+
+def test_int8_detector_of_other_weights_is_not_used(int8_weights, small_weights, caplog):
+    _, stale = int8_weights
+    with caplog.at_level(logging.WARNING, logger="docvision"):
+        ocr = docvision.load(stale, device="cpu")
+    assert not isinstance(ocr.detector.model, Int8Detector)
+    assert "quantized from other detector weights" in caplog.text
+    with pytest.raises(docvision.WeightsError, match="quantized from other detector weights"):
+        docvision.load(stale, device="cpu", config=PipelineConfig(det_runtime="int8"))
+    with pytest.raises(docvision.WeightsError, match="file missing"):
+        docvision.load(small_weights, device="cpu", config=PipelineConfig(det_runtime="int8"))
+    assert not isinstance(docvision.load(small_weights, device="cpu").detector.model, Int8Detector)  # auto: fp32
+    with pytest.raises(ValueError, match="det_runtime"):
+        docvision.load(small_weights, device="cpu", config=PipelineConfig(det_runtime="onnx"))
 
 
 def test_words_flow_through_every_stage(ink_pipeline, page_image):

@@ -15,6 +15,8 @@ from docvision.models.dbnet import DBNet
 MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
 STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
 STRIDE = 32
+INK_CONTRAST = 40
+"""Grey levels from the paper's colour that make a pixel ink for :func:`content_box`."""
 
 
 def normalize(image: np.ndarray) -> np.ndarray:
@@ -32,18 +34,30 @@ def scale_to_fit(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return image, scale
 
 
-def prepare_image(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Scale an RGB page down so its longest side is at most ``max_side`` (never up),
-    pad right/bottom with white to a multiple of 32 and normalize.
+def pad_and_normalize(image: np.ndarray) -> np.ndarray:
+    """Pad an RGB image right/bottom with white paper to multiples of 32 and normalize it:
+    the ``(3, H, W)`` float32 array the detector takes."""
+    h, w = image.shape[:2]
+    padded = np.full((-(-h // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE, 3), 255, np.uint8)
+    padded[:h, :w] = image
+    return normalize(padded)
 
-    Returns the ``(3, H, W)`` float32 array and the scale applied to the page.
-    """
-    image, scale = scale_to_fit(image, max_side)
-    rh, rw = image.shape[:2]
-    ph, pw = -(-rh // STRIDE) * STRIDE, -(-rw // STRIDE) * STRIDE
-    padded = np.full((ph, pw, 3), 255, np.uint8)
-    padded[:rh, :rw] = image
-    return normalize(padded), scale
+
+def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int, int] | None:
+    """The part of an RGB page the detector needs to see: ``(x0, y0, x1, y1)`` around every pixel
+    that differs from the paper (the median grey) by more than ``INK_CONTRAST``, grown by ``margin``,
+    its top-left corner on the detector's 32-pixel grid (so the network sees the text as on the
+    whole page). ``None`` for a blank page."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
+    paper = int(np.searchsorted(counts, gray.size / 2))
+    ink = cv2.absdiff(gray, paper) > INK_CONTRAST
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    h, w = gray.shape
+    x0, y0 = (max(0, int(v) - margin) // STRIDE * STRIDE for v in (cols[0], rows[0]))
+    return x0, y0, min(w, int(cols[-1]) + 1 + margin), min(h, int(rows[-1]) + 1 + margin)
 
 
 class Detector:
@@ -63,13 +77,19 @@ class Detector:
         self.device = device
 
     def probability_map(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        """Text probability of the scaled page (``(h, w)`` float32, padding cut off) and the scale."""
-        array, scale = prepare_image(image, self.max_side)
-        x = torch.from_numpy(array)[None].to(self.device).contiguous(memory_format=torch.channels_last)
+        """Text probability of the scaled page (``(h, w)`` float32) and the scale. The network
+        runs on the page's :func:`content_box` only (zero elsewhere; not at all on a blank page)."""
+        scaled, scale = scale_to_fit(image, self.max_side)
+        prob = np.zeros(scaled.shape[:2], np.float32)
+        box = content_box(scaled)
+        if box is None:
+            return prob, scale
+        x0, y0, x1, y1 = box
+        x = torch.from_numpy(pad_and_normalize(scaled[y0:y1, x0:x1]))[None]
+        x = x.to(self.device).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            prob = self.model(x)[0, 0].float().cpu().numpy()
-        h, w = image.shape[:2]
-        return prob[: max(1, round(h * scale)), : max(1, round(w * scale))], scale
+            prob[y0:y1, x0:x1] = self.model(x)[0, 0, : y1 - y0, : x1 - x0].float().cpu().numpy()
+        return prob, scale
 
     def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
         """Word boxes of an RGB page, in page pixels. ``overrides`` replace post-processing

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from docvision.config import PostprocessConfig
-from docvision.detection.detector import MEAN, STD, Detector, prepare_image
+from docvision.detection.detector import MEAN, STD, Detector, content_box, pad_and_normalize, scale_to_fit
 from docvision.detection.postprocess import detect_boxes
 
 BOXES = [(30, 60, 119, 89), (300, 60, 449, 119), (60, 240, 539, 269)]  # inclusive pixel boxes, multiples of 3
@@ -18,21 +18,39 @@ def page(page_image):
     return np.array(page_image(600, 400, BOXES))
 
 
-def test_prepare_image_scales_down_pads_and_normalizes():
-    image = np.full((400, 600, 3), 255, np.uint8)
+def test_scale_to_fit_scales_down_never_up():
+    image, scale = scale_to_fit(np.zeros((400, 600, 3), np.uint8), 200)
+    assert scale == pytest.approx(1 / 3) and image.shape == (133, 200, 3)
+    small = np.zeros((50, 70, 3), np.uint8)
+    image, scale = scale_to_fit(small, 1280)
+    assert scale == 1.0 and image is small
+
+
+def test_pad_and_normalize_pads_white_to_multiples_of_32():
+    image = np.full((133, 200, 3), 255, np.uint8)
     image[0:3, 0:3] = 0
-    array, scale = prepare_image(image, 200)
-    assert scale == pytest.approx(1 / 3)
-    assert array.shape == (3, 160, 224)  # 133 x 200 padded to multiples of 32
+    array = pad_and_normalize(image)
+    assert array.shape == (3, 160, 224)
     assert array.dtype == np.float32 and array.flags.c_contiguous
     white = (255 - MEAN) / STD
     np.testing.assert_allclose(array[:, -1, -1], white, rtol=1e-5)  # padding is white paper
     np.testing.assert_allclose(array[:, 0, 0], -MEAN / STD, atol=0.03)  # ink stays ink
 
 
-def test_prepare_image_never_scales_up():
-    array, scale = prepare_image(np.zeros((50, 70, 3), np.uint8), 1280)
-    assert scale == 1.0 and array.shape == (3, 64, 96)
+def test_content_box_surrounds_the_ink_with_a_grid_aligned_margin():
+    image = np.full((300, 400, 3), 250, np.uint8)
+    image[100:120, 150:260] = 20
+    image[200, 90] = 200  # faint speck: 50 grey levels from the paper counts as ink
+    image[250, 300] = 215  # fainter than INK_CONTRAST: paper
+    assert content_box(image, margin=10) == (64, 64, 270, 211)
+    assert content_box(image, margin=100) == (0, 0, 360, 300)  # clipped to the page
+
+
+def test_content_box_finds_light_ink_on_dark_paper_and_nothing_on_a_blank_page():
+    image = np.full((100, 100, 3), 30, np.uint8)
+    assert content_box(image) is None
+    image[50:60, 40:70] = 230
+    assert content_box(image, margin=0) == (32, 32, 70, 60)
 
 
 def test_probability_map_cuts_the_padding(ink_model, page):
@@ -80,4 +98,26 @@ def test_model_runs_without_autograd(page):
             return torch.zeros(x.shape[0], 1, *x.shape[2:])
 
     Detector(Spy(), max_side=200).detect(page)
-    assert seen == {"grad": False, "shape": (1, 3, 160, 224)}
+    assert seen["grad"] is False
+
+
+def test_network_sees_only_the_content_box(ink_model, page_image):
+    """Wide margins are not fed to the network, and a blank page not at all; the boxes are
+    those of the whole page."""
+    seen = []
+
+    class Spy(torch.nn.Module):
+        def forward(self, x):
+            seen.append(tuple(x.shape[2:]))
+            return ink_model(x)
+
+    image = np.array(page_image(900, 1200, [(300, 400, 389, 429), (450, 400, 599, 459)]))
+    config = PostprocessConfig(unclip_ratio=0.1)
+    found = Detector(Spy(), max_side=1280, postprocess=config).detect(image)
+    assert seen == [(160, 384)]  # rows 352-491, columns 256-631, padded: not the whole 1216 x 928
+    whole = detect_boxes(ink_model(torch.from_numpy(pad_and_normalize(image))[None])[0, 0].numpy(), config)
+    assert len(found) == len(whole) == 2
+    for a, b in zip(found, whole):
+        np.testing.assert_allclose(a.polygon, b.polygon)
+    assert Detector(Spy(), max_side=1280).detect(np.full((400, 300, 3), 255, np.uint8)) == []
+    assert len(seen) == 1

@@ -9,7 +9,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import docvision
+from docvision.config import PipelineConfig
 from docvision.evaluation.metrics import page_text_errors
+from docvision.models.int8 import INT8_FILE, Int8Detector
 from docvision.models.weights import PACKAGE_WEIGHTS, read_manifest, sha256_file
 
 SHIPPED = ["detector", "recognizer"]
@@ -37,6 +39,13 @@ def test_manifest_matches_the_file(name):
     assert manifest.training_data and "funsd" not in manifest.training_data.lower()  # research-only licence
 
 
+def test_int8_detector_belongs_to_the_shipped_detector():
+    """A new detector shipped without ``docvision quantize`` fails here (CPUs would fall back to fp32)."""
+    int8 = Int8Detector(PACKAGE_WEIGHTS / INT8_FILE)
+    assert int8.source_sha256 == read_manifest(PACKAGE_WEIGHTS, "detector").sha256
+    assert docvision.load(device="cpu").models["detector"].endswith("+int8")
+
+
 def test_shipped_recognizer_reads_printed_words():
     ocr = docvision.load(device="cpu")
     assert ocr.trained
@@ -55,14 +64,17 @@ def test_shipped_recognizer_splits_a_box_holding_several_words():
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(edges, edges[1:]))
 
 
-def test_shipped_models_read_the_sample_pdf():
-    """The bundled two-column letter (scan-like, 200 dpi) read end to end in reading order.
+@pytest.mark.parametrize("runtime", ["int8", "torch"])
+def test_shipped_models_read_the_sample_pdf(runtime):
+    """The bundled two-column letter (scan-like, 200 dpi) read end to end in reading order,
+    with the int8 detector (the CPU default) and the fp32 one.
 
     Measured page CER of the shipped models: 0.011 (4 of 363 characters: "northwind.a «example"
     for "northwind.example", "of N"; recognizer v2: 0.006, v1: 0.008). The bound
     leaves room for small numeric differences between torch builds and thread counts, and
     still fails for any real break: untrained models score 16.4 here (hundreds of garbage
     words), a wrong reading order (columns interleaved) 0.56."""
-    page = docvision.load(device="cpu")(SAMPLES / "letter.pdf").pages[0]
+    ocr = docvision.load(device="cpu", config=PipelineConfig(det_runtime=runtime))
+    page = ocr(SAMPLES / "letter.pdf").pages[0]
     errors = page_text_errors(page.text, (SAMPLES / "letter.txt").read_text())
     assert errors.cer < SAMPLE_CER, page.text

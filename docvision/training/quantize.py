@@ -1,0 +1,78 @@
+"""``docvision quantize``: the int8 detector of a weights folder, calibrated on pages it will see."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from docvision.config import DetectorConfig, PipelineConfig, from_dict
+from docvision.detection.detector import content_box, pad_and_normalize, scale_to_fit
+from docvision.errors import WeightsError
+from docvision.models.dbnet import DBNet
+from docvision.models.fold import fold_batch_norms
+from docvision.models.int8 import INT8_FILE, export_onnx, quantize
+from docvision.models.weights import has_weights, load_weights, read_manifest, weights_dir
+
+log = logging.getLogger("docvision")
+
+
+def calibration_arrays(images: Iterator[np.ndarray], max_side: int) -> Iterator[np.ndarray]:
+    """Detector inputs ``(1, 3, H, W)`` of RGB pages, prepared as the pipeline prepares them
+    (scaled to ``max_side``, cut to their content); blank pages are skipped."""
+    for image in images:
+        scaled, _ = scale_to_fit(image, max_side)
+        box = content_box(scaled)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            yield pad_and_normalize(scaled[y0:y1, x0:x1])[None]
+
+
+def quantize_detector(directory: Path, images: Iterator[np.ndarray], max_side: int) -> Path:
+    """Write ``directory/detector.int8.onnx`` from the detector weights there; returns its path."""
+    if not has_weights(directory, "detector"):
+        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
+    manifest = read_manifest(directory, "detector")
+    model = DBNet(from_dict(DetectorConfig, manifest.config))
+    load_weights(model, directory, "detector", manifest)
+    out = directory / INT8_FILE
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32 = Path(tmp) / "detector.onnx"
+            export_onnx(fold_batch_norms(model), fp32)
+            quantize(fp32, partial, calibration_arrays(images, max_side), manifest.sha256)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return out
+
+
+def run_quantize(args: argparse.Namespace) -> int:
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.data:
+        from docvision.datasets.sources import open_pages
+
+        dataset = open_pages(args.data)
+        count = min(args.pages, len(dataset))
+        images = (dataset[i].image for i in range(count))
+    else:
+        from docvision.datasets.synth import SynthConfig, SyntheticPages
+
+        count = args.pages
+        pages = SyntheticPages(count, seed=args.seed, config=SynthConfig(dpi=(100, 200)))
+        images = (pages[i].image for i in range(count))
+    directory = weights_dir(args.weights)
+    start = time.monotonic()
+    out = quantize_detector(directory, iter(tqdm(images, total=count, desc="calibration pages")), PipelineConfig().det_max_side)
+    log.info("wrote %s (%.1f MB) in %.0f s", out, out.stat().st_size / 1e6, time.monotonic() - start)
+    return 0
