@@ -65,7 +65,10 @@ class PipelineConfig:
     dpi: int = 200
     """PDF render resolution: 8 pt text stays ~20 px tall for the recognizer."""
     det_max_side: int = 1280
-    """Longest side of the detector input; pages are scaled down to it, never up."""
+    """Longest side of the detector input: larger pages are scaled down to it, smaller ones up (see below)."""
+    det_max_upscale: float = 2.0
+    """Most a smaller page is scaled up towards ``det_max_side``; 1.0: never up. Small print on
+    low-resolution scans is found and split into words better at the larger size."""
     det_runtime: str = "auto"
     """``auto``: the int8 detector (``detector.int8.onnx``) on CPUs where the weights folder has one
     for its detector, else torch; ``torch``: always the fp32 torch model; ``int8``: the int8 one or an error."""

@@ -215,7 +215,9 @@ def load(
         models["recognizer"] = UNTRAINED
 
     # inference only: torch models run with their BatchNorms folded into the convolutions (same outputs, less time)
-    detector = Detector(det_model, max_side=config.det_max_side, postprocess=config.postprocess, device=dev)
+    detector = Detector(
+        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=config.postprocess, device=dev
+    )
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
     recognizer = Recognizer(
         fold_batch_norms(crnn),

@@ -66,7 +66,7 @@ def int8_weights(small_weights, tmp_path_factory):
     shutil.copytree(small_weights, directory)
     page = np.full((200, 300, 3), 255, np.uint8)
     page[50:70, 40:200] = 0
-    quantize_detector(directory, iter([page]), max_side=256)
+    quantize_detector(directory, iter([page]), PipelineConfig(det_max_side=256))
     stale = directory.parent / "stale"
     shutil.copytree(small_weights, stale)
     graph = onnx.load(str(directory / INT8_FILE))

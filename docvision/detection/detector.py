@@ -24,13 +24,14 @@ def normalize(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1))
 
 
-def scale_to_fit(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Downscale so the longest side is at most ``max_side`` (never up); returns the scale too."""
+def scale_to_fit(image: np.ndarray, max_side: int, max_upscale: float = 1.0) -> tuple[np.ndarray, float]:
+    """Scale so the longest side is ``max_side``: down always, up by at most ``max_upscale``
+    (1.0: never up); returns the scale too."""
     h, w = image.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    if scale < 1.0:
+    scale = min(max_upscale, max_side / max(h, w))
+    if scale != 1.0:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC)
     return image, scale
 
 
@@ -68,18 +69,19 @@ class Detector:
         model: DBNet,
         *,
         max_side: int = 1280,
+        max_upscale: float = 2.0,
         postprocess: PostprocessConfig = PostprocessConfig(),
         device: torch.device = torch.device("cpu"),
     ):
         self.model = model.eval().to(device, memory_format=torch.channels_last)
-        self.max_side = max_side
+        self.max_side, self.max_upscale = max_side, max_upscale
         self.postprocess = postprocess
         self.device = device
 
     def probability_map(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """Text probability of the scaled page (``(h, w)`` float32) and the scale. The network
         runs on the page's :func:`content_box` only (zero elsewhere; not at all on a blank page)."""
-        scaled, scale = scale_to_fit(image, self.max_side)
+        scaled, scale = scale_to_fit(image, self.max_side, self.max_upscale)
         prob = np.zeros(scaled.shape[:2], np.float32)
         box = content_box(scaled)
         if box is None:

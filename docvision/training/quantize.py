@@ -23,18 +23,18 @@ from docvision.models.weights import has_weights, load_weights, read_manifest, w
 log = logging.getLogger("docvision")
 
 
-def calibration_arrays(images: Iterator[np.ndarray], max_side: int) -> Iterator[np.ndarray]:
-    """Detector inputs ``(1, 3, H, W)`` of RGB pages, prepared as the pipeline prepares them
-    (scaled to ``max_side``, cut to their content); blank pages are skipped."""
+def calibration_arrays(images: Iterator[np.ndarray], config: PipelineConfig) -> Iterator[np.ndarray]:
+    """Detector inputs ``(1, 3, H, W)`` of RGB pages, prepared as the pipeline with ``config``
+    prepares them (scaled, cut to their content); blank pages are skipped."""
     for image in images:
-        scaled, _ = scale_to_fit(image, max_side)
+        scaled, _ = scale_to_fit(image, config.det_max_side, config.det_max_upscale)
         box = content_box(scaled)
         if box is not None:
             x0, y0, x1, y1 = box
             yield pad_and_normalize(scaled[y0:y1, x0:x1])[None]
 
 
-def quantize_detector(directory: Path, images: Iterator[np.ndarray], max_side: int) -> Path:
+def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: PipelineConfig = PipelineConfig()) -> Path:
     """Write ``directory/detector.int8.onnx`` from the detector weights there; returns its path."""
     if not has_weights(directory, "detector"):
         raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
@@ -47,7 +47,7 @@ def quantize_detector(directory: Path, images: Iterator[np.ndarray], max_side: i
         with tempfile.TemporaryDirectory() as tmp:
             fp32 = Path(tmp) / "detector.onnx"
             export_onnx(fold_batch_norms(model), fp32)
-            quantize(fp32, partial, calibration_arrays(images, max_side), manifest.sha256)
+            quantize(fp32, partial, calibration_arrays(images, config), manifest.sha256)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -73,6 +73,6 @@ def run_quantize(args: argparse.Namespace) -> int:
         images = (pages[i].image for i in range(count))
     directory = weights_dir(args.weights)
     start = time.monotonic()
-    out = quantize_detector(directory, iter(tqdm(images, total=count, desc="calibration pages")), PipelineConfig().det_max_side)
+    out = quantize_detector(directory, iter(tqdm(images, total=count, desc="calibration pages")))
     log.info("wrote %s (%.1f MB) in %.0f s", out, out.stat().st_size / 1e6, time.monotonic() - start)
     return 0

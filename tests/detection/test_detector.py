@@ -18,12 +18,16 @@ def page(page_image):
     return np.array(page_image(600, 400, BOXES))
 
 
-def test_scale_to_fit_scales_down_never_up():
-    image, scale = scale_to_fit(np.zeros((400, 600, 3), np.uint8), 200)
+def test_scale_to_fit_scales_down_and_up_to_a_limit():
+    image, scale = scale_to_fit(np.zeros((400, 600, 3), np.uint8), 200, max_upscale=2.0)
     assert scale == pytest.approx(1 / 3) and image.shape == (133, 200, 3)
     small = np.zeros((50, 70, 3), np.uint8)
     image, scale = scale_to_fit(small, 1280)
-    assert scale == 1.0 and image is small
+    assert scale == 1.0 and image is small  # never up by default
+    image, scale = scale_to_fit(small, 1280, max_upscale=2.0)
+    assert scale == 2.0 and image.shape == (100, 140, 3)
+    image, scale = scale_to_fit(small, 105, max_upscale=2.0)
+    assert scale == 1.5 and image.shape == (75, 105, 3)
 
 
 def test_pad_and_normalize_pads_white_to_multiples_of_32():
@@ -81,11 +85,15 @@ def test_detect_overrides_apply_to_one_call_only(ink_model, page):
     assert detector.postprocess == PostprocessConfig()
 
 
-def test_small_page_is_not_scaled(ink_model, page_image):
+def test_small_page_is_scaled_up_at_most_max_upscale_and_mapped_back(ink_model, page_image):
     image = np.array(page_image(90, 50, [(10, 10, 49, 29)]))
-    (det,) = Detector(ink_model, max_side=1280, postprocess=PostprocessConfig(unclip_ratio=0.1)).detect(image)
-    np.testing.assert_allclose(det.polygon.min(axis=0), [10, 10], atol=1)
-    np.testing.assert_allclose(det.polygon.max(axis=0), [49, 29], atol=1)
+    config = PostprocessConfig(unclip_ratio=0.1)
+    assert Detector(ink_model, max_side=1280).probability_map(image)[1] == 2.0  # the default limit
+    assert Detector(ink_model, max_side=135).probability_map(image)[1] == 1.5  # up to max_side
+    for upscale in (1.0, 2.0):
+        (det,) = Detector(ink_model, max_side=1280, max_upscale=upscale, postprocess=config).detect(image)
+        np.testing.assert_allclose(det.polygon.min(axis=0), [10, 10], atol=1.5)  # pixel 49 ends at 50
+        np.testing.assert_allclose(det.polygon.max(axis=0), [49, 29], atol=1.5)
 
 
 def test_model_runs_without_autograd(page):
@@ -113,7 +121,7 @@ def test_network_sees_only_the_content_box(ink_model, page_image):
 
     image = np.array(page_image(900, 1200, [(300, 400, 389, 429), (450, 400, 599, 459)]))
     config = PostprocessConfig(unclip_ratio=0.1)
-    found = Detector(Spy(), max_side=1280, postprocess=config).detect(image)
+    found = Detector(Spy(), max_side=1280, max_upscale=1.0, postprocess=config).detect(image)
     assert seen == [(160, 384)]  # rows 352-491, columns 256-631, padded: not the whole 1216 x 928
     whole = detect_boxes(ink_model(torch.from_numpy(pad_and_normalize(image))[None])[0, 0].numpy(), config)
     assert len(found) == len(whole) == 2
