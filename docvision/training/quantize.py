@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from docvision.config import DetectorConfig, PipelineConfig, from_dict
@@ -55,8 +56,6 @@ def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: Pip
 
 
 def run_quantize(args: argparse.Namespace) -> int:
-    import torch
-
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.data:
