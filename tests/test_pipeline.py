@@ -20,8 +20,8 @@ from docvision.document import Document, Page
 from docvision.io import PageSource
 from docvision.models.int8 import INT8_FILE, SOURCE_KEY, Int8Detector
 from docvision.pipeline import OCRPipeline
-from docvision.training.quantize import quantize_detector
 from docvision.recognition.recognizer import Recognizer
+from docvision.training.quantize import quantize_detector
 from tests.recognition.test_split import VOCAB, GapCRNN
 
 STAGES = {"detect", "recognize", "layout"}
