@@ -57,6 +57,14 @@ def test_shipped_pipeline_yaml_equals_defaults():
     assert load_yaml(PipelineConfig, REPO / "configs" / "pipeline.yaml") == PipelineConfig()
 
 
+@pytest.mark.parametrize("path", sorted((REPO / "configs").rglob("*_*.yaml")), ids=lambda p: p.name)
+def test_training_yamls_load(path):
+    from docvision.training.config import DataSource, DetTrainConfig, RecTrainConfig
+
+    config = load_yaml(DetTrainConfig if path.name.startswith("det_") else RecTrainConfig, path)
+    assert config.train and all(isinstance(source, DataSource) for source in (*config.train, *config.val))
+
+
 def test_load_yaml(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("dpi: 100\npostprocess:\n  unclip_ratio: 2.0\n")

@@ -61,7 +61,7 @@ def run_train(args: argparse.Namespace) -> int:
                           "cpu" if args.device == "auto" else args.device)
     task = _task(args, config)
     summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
-                  max_minutes=args.max_minutes, resume=args.resume)
+                  max_minutes=args.max_minutes, resume=args.resume, validate_first=bool(args.init))
     log.info("done: %s", summary)
     return 0
 

@@ -21,6 +21,9 @@ class DataSource:
     """Synthetic only: render resolution range."""
     font_dir: str | None = None
     """Synthetic only: fonts from this folder instead of fontconfig's."""
+    split: tuple[float, float] = (0.0, 1.0)
+    """The part used, as fractions of the items in their order: ``[0, 0.8]`` to train and
+    ``[0.8, 1]`` to validate on one labeled folder."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class DetTrainConfig:
     crop_size: int = 512
     max_side: int = 1280
     """Pages are scaled as the pipeline scales them (longest side to this) before cropping."""
+    max_upscale: float = 2.0
+    """With ``max_side``, the pipeline's scaling (``det_max_upscale``): small pages are scaled up."""
     scale_range: tuple[float, float] = (0.6, 1.4)
     """Random extra scale around the pipeline's, so the model sees text at varied sizes."""
     crops_per_page: int = 1

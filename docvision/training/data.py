@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.utils.data import ConcatDataset, Dataset, WeightedRandomSampler
+from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampler
 
 from docvision.datasets.sources import CROP_READERS, open_crops, open_pages, sniff_format
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
@@ -15,13 +15,22 @@ from docvision.training.config import DataSource
 def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
     """One source: generated pages (``synth``) or a labeled dataset path. Page datasets
     yield :class:`LabeledPage`; with ``crops``, word-crop datasets (recognition LMDB,
-    images + labels.json) are accepted too and yield ``(image, text)``."""
+    images + labels.json) are accepted too and yield ``(image, text)``. ``source.split``
+    keeps a part of it."""
+    start, stop = source.split
+    if not 0 <= start < stop <= 1:
+        raise ValueError(f"{source.path}: split must be two fractions 0 <= start < stop <= 1, got {list(source.split)}")
     if source.path == "synth":
         config = SynthConfig(dpi=tuple(source.dpi), font_dir=source.font_dir)
-        return SyntheticPages(source.size, seed=source.seed, config=config)
-    if crops and sniff_format(source.path) in CROP_READERS:
-        return open_crops(source.path)
-    return open_pages(source.path)
+        dataset = SyntheticPages(source.size, seed=source.seed, config=config)
+    elif crops and sniff_format(source.path) in CROP_READERS:
+        dataset = open_crops(source.path)
+    else:
+        dataset = open_pages(source.path)
+    if (start, stop) == (0, 1):
+        return dataset
+    n = len(dataset)
+    return Subset(dataset, range(round(start * n), round(stop * n)))
 
 
 def mixed(sources: Sequence[DataSource], *, crops: bool = False) -> tuple[ConcatDataset, torch.Tensor]:

@@ -26,14 +26,21 @@ TEXT_FOCUS = 0.8
 
 
 def random_crop(
-    page: LabeledPage, rng: np.random.Generator, *, crop_size: int, max_side: int, scale_range: tuple[float, float]
+    page: LabeledPage,
+    rng: np.random.Generator,
+    *,
+    crop_size: int,
+    max_side: int,
+    scale_range: tuple[float, float],
+    max_upscale: float = 1.0,
 ) -> tuple[np.ndarray, list[np.ndarray], list[bool]]:
-    """A ``crop_size`` square of the page scaled like the pipeline scales it (times a random
-    factor), white-padded where the page is smaller; words cut by the crop edge are ignored."""
+    """A ``crop_size`` square of the page scaled like the pipeline scales it (longest side to
+    ``max_side``, up by at most ``max_upscale``) times a random factor, white-padded where the
+    page is smaller; words cut by the crop edge are ignored."""
     h, w = page.image.shape[:2]
-    scale = min(1.0, max_side / max(h, w)) * rng.uniform(*scale_range)
+    scale = min(max_upscale, max_side / max(h, w)) * rng.uniform(*scale_range)
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    image = cv2.resize(page.image, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    image = cv2.resize(page.image, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     polygons = [word.polygon * scale for word in page.words]
     if polygons and rng.random() < TEXT_FOCUS:
         cx, cy = polygons[rng.integers(len(polygons))].mean(axis=0)
@@ -75,7 +82,8 @@ class DetectionCrops(Dataset):
         samples = []
         for k in range(c.crops_per_page):
             crop, polygons, ignore = random_crop(
-                page, rng, crop_size=c.crop_size, max_side=c.max_side, scale_range=c.scale_range
+                page, rng, crop_size=c.crop_size, max_side=c.max_side, scale_range=c.scale_range,
+                max_upscale=c.max_upscale,
             )
             t = make_db_targets(polygons, ignore, c.crop_size, c.crop_size)
             targets = np.stack([t.shrink_map, t.shrink_mask, t.thresh_map, t.thresh_mask])
@@ -121,7 +129,9 @@ class DetectorTask:
         return db_loss(maps, batch["targets"].to(device, non_blocking=True))
 
     def validate(self, device: torch.device) -> dict[str, float]:
-        detector = Detector(self.model, max_side=self.config.max_side, postprocess=PostprocessConfig(), device=device)
+        c = self.config
+        detector = Detector(self.model, max_side=c.max_side, max_upscale=c.max_upscale, postprocess=PostprocessConfig(),
+                            device=device)
         total = Counts()
         for page in self.val_pages:
             predicted = [d.polygon for d in detector.detect(page.image)]

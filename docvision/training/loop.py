@@ -88,10 +88,12 @@ def fit(
     max_minutes: float | None = None,
     resume: bool = False,
     progress: bool | None = None,
+    validate_first: bool = False,
 ) -> dict[str, Any]:
     """Train ``task.model`` until ``loop.max_steps`` or ``max_minutes``; returns a summary.
 
-    The exported weights (``run_dir/weights``) are the best validated ones.
+    The exported weights (``run_dir/weights``) are the best validated ones; with
+    ``validate_first`` (fine-tuning) the starting weights are validated at step 0 and compete too.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     model = task.model.to(device, memory_format=torch.channels_last)
@@ -135,6 +137,8 @@ def fit(
     batches = _batches_forever(task, loop.seed + step)
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=loop.max_steps, initial=step, desc=f"train {task.name}", unit="step", disable=not show)
+    if validate_first and step == 0:
+        validate()
     model.train()
     window_start, window_samples = time.monotonic(), 0
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 import docvision
 from docvision.cli import main
@@ -114,6 +115,14 @@ def test_augment_crop_underlines_the_bottom(monkeypatch):
     assert np.array_equal(out[: len(out) // 2], crop[: len(crop) // 2]) and np.array_equal(crop, _word_crop(30))
 
 
+def test_random_crop_scales_small_pages_up_as_the_pipeline():
+    page = _page()  # 400 px tall, one 60 x 20 word
+    for max_upscale, size in ((1.0, (60, 20)), (2.0, (120, 40)), (1.5, (90, 30))):
+        _, polygons, _ = random_crop(page, np.random.default_rng(0), crop_size=256, max_side=800,
+                                     scale_range=(1.0, 1.0), max_upscale=max_upscale)
+        assert tuple(np.ptp(polygons[0], axis=0)) == pytest.approx(size)
+
+
 def test_detection_sample_shapes():
     config = DetTrainConfig(model=TINY_DET, train=SYNTH, val=VAL, crop_size=64, max_side=256, crops_per_page=3,
                             loop=_loop(batch_size=6))
@@ -196,6 +205,22 @@ def test_ctrl_c_keeps_a_checkpoint_and_exports(tmp_path):
     assert summary["steps"] == 3 and summary["best"]["step"] == 3
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=False)["step"] == 3
     assert (tmp_path / "run" / "weights" / "detector.safetensors").is_file()
+
+
+def test_fine_tuning_keeps_the_start_when_training_makes_it_worse(tmp_path):
+    config = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=4, val_every=2), train=SYNTH, val=VAL, crop_size=64,
+                            max_side=256)
+    task = DetectorTask(config)
+    start = {k: v.clone() for k, v in task.model.state_dict().items()}
+    scores = iter([0.9, 0.5, 0.6])  # the starting weights, then steps 2 and 4
+    task.validate = lambda device: {"precision": 0.0, "recall": 0.0, "f1": next(scores)}
+    summary = fit(task, config.loop, tmp_path / "run", device=torch.device("cpu"), validate_first=True)
+    assert summary["steps"] == 4 and summary["best"] == {"precision": 0.0, "recall": 0.0, "f1": 0.9, "step": 0}
+    exported = load_file(str(tmp_path / "run" / "weights" / "detector.safetensors"))
+    weight = "backbone.stem.0.weight"
+    assert torch.allclose(exported[weight].float(), start[weight], atol=1e-3)
+    trained = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"][weight]
+    assert not torch.allclose(trained, start[weight], atol=1e-3)  # it did train
 
 
 def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):

@@ -1,0 +1,43 @@
+"""Training sources: weights and the train/validation split of one labeled folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from docvision.datasets.labels import write_page
+from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.training.config import DataSource
+from docvision.training.data import mixed, open_source
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    box = np.array([[2, 2], [12, 2], [12, 8], [2, 8]], np.float32)
+    for i in range(10):
+        write_page(tmp_path, LabeledPage(f"p{i}", np.full((16, 16, 3), 255, np.uint8), [LabeledWord(f"w{i}", box)]))
+    return str(tmp_path)
+
+
+def _ids(dataset) -> list[str]:
+    return [dataset[i].id for i in range(len(dataset))]
+
+
+def test_split_parts_are_disjoint_and_cover_the_folder(folder):
+    train = open_source(DataSource(path=folder, split=(0.0, 0.8)))
+    val = open_source(DataSource(path=folder, split=(0.8, 1.0)))
+    assert _ids(train) == [f"p{i}" for i in range(8)]
+    assert _ids(val) == ["p8", "p9"]
+    assert len(open_source(DataSource(path=folder))) == 10
+
+
+@pytest.mark.parametrize("split", [(0.5, 0.5), (-0.1, 0.5), (0.2, 1.2)])
+def test_bad_split_is_a_clear_error(folder, split):
+    with pytest.raises(ValueError, match="split must be two fractions"):
+        open_source(DataSource(path=folder, split=split))
+
+
+def test_weights_give_each_source_its_share(folder):
+    dataset, weights = mixed([DataSource(path=folder, weight=3.0, split=(0.0, 0.5)), DataSource(path=folder, weight=1.0)])
+    assert len(dataset) == 15
+    assert weights[:5].sum().item() == pytest.approx(0.75) and weights[5:].sum().item() == pytest.approx(0.25)
