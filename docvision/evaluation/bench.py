@@ -1,4 +1,4 @@
-"""``docvision bench``: speed per stage, memory on a long PDF, and Tesseract side by side.
+"""``docvision bench``: speed per stage, memory on a long PDF, and Tesseract and RapidOCR side by side.
 
 Timing: every input is rasterized with :func:`docvision.io.open_pages` and OCR'd page by page
 with ``pipeline.ocr_image``; ``rasterize`` is the wait for the next page image, ``detect``,
@@ -9,8 +9,10 @@ and range over repeats, and pages/s by the pages of a repeat over its wall time.
 
 Tesseract gets the very same rasterized pages (encoded as PPM on its standard input, TSV on
 its standard output, ``OMP_THREAD_LIMIT`` = the torch thread count); its ``ocr`` stage is the
-whole process call. When pages carry ground truth (the generated set, or labeled datasets
-given with ``--labeled``), both engines get the same metrics from their output words:
+whole process call. RapidOCR (PP-OCR models on ONNX Runtime, the ``compare`` extra) gets the
+same pages as arrays, its word boxes (``return_word_box``) and its lines in its own order; its
+``ocr`` stage is the call. When pages carry ground truth (the generated set, or labeled datasets
+given with ``--labeled``), all engines get the same metrics from their output words:
 detection and end-to-end P/R/F1 and page CER/WER.
 """
 
@@ -27,8 +29,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -53,7 +56,8 @@ from docvision.evaluation.pages import generate_pages, write_pdf
 from docvision.io import open_pages
 
 DOCVISION_STAGES = ("rasterize", "detect", "recognize", "layout", "export")
-TESSERACT_STAGES = ("rasterize", "ocr")
+OCR_STAGES = ("rasterize", "ocr")
+"""Stages of an engine timed as one call (Tesseract, RapidOCR)."""
 TESSERACT_TIMEOUT = 600
 """Seconds allowed for Tesseract on one page."""
 
@@ -133,6 +137,63 @@ def tesseract_engine(threads: int, binary: str = "tesseract", lang: str = "eng")
         return EngineOutput([(bbox_to_polygon(b), t) for b, t in words], text, {"ocr": time.perf_counter() - start})
 
     return run
+
+
+def rapidocr_version() -> str | None:
+    """``rapidocr 3.x.y`` if the package is installed, else ``None``."""
+    try:
+        return f"rapidocr {metadata.version('rapidocr')}"
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def rapidocr_words(result: Any) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """Word polygons with texts (``word_results``) and the page text (its lines, ``txts``, by
+    ``\\n`` in its order) of a ``RapidOCROutput`` called with ``return_word_box=True``."""
+    if not result.txts:  # nothing found: word_results is then a placeholder
+        return [], ""
+    lines = result.word_results
+    words = [(np.asarray(box, np.float32), text) for line in lines for text, _, box in line if text.strip()]
+    return words, "\n".join(result.txts or ())
+
+
+def rapidocr_engine(threads: int) -> Engine:
+    """RapidOCR's default models (PP-OCR detection, direction classifier and recognition, ONNX
+    Runtime on ``threads`` threads) on a page image."""
+    from rapidocr import RapidOCR
+
+    ocr = RapidOCR(params={
+        "Global.log_level": "error",  # not a warning per empty page
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    })
+
+    def run(image: np.ndarray, dpi: float | None) -> EngineOutput:
+        start = time.perf_counter()
+        result = ocr(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), return_word_box=True)
+        words, text = rapidocr_words(result)
+        return EngineOutput(words, text, {"ocr": time.perf_counter() - start})
+
+    return run
+
+
+class OtherEngine(NamedTuple):
+    """An OCR engine to compare with: its version (``None`` when not installed), how to make it
+    for a thread count, and what to say when it is missing."""
+
+    version: Callable[[], str | None]
+    engine: Callable[[int], Engine]
+    missing: str
+
+
+OTHER_ENGINES = {
+    "tesseract": OtherEngine(
+        tesseract_version, tesseract_engine, "tesseract is not on PATH (Debian: apt-get install tesseract-ocr)"
+    ),
+    "rapidocr": OtherEngine(
+        rapidocr_version, rapidocr_engine, "rapidocr is not installed (pip install 'docvision[compare]')"
+    ),
+}
 
 
 # ----------------------------------------------------------------------------- timing
@@ -378,10 +439,11 @@ def bench(
     dpi: int = 200,
     device: str = "cpu",
     long_pdf: int = 0,
-    tesseract: bool = False,
+    others: Sequence[str] = (),
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Run the benchmark; returns the report (machine, engines, memory)."""
+    """Run the benchmark, with the :data:`OTHER_ENGINES` named in ``others`` on the same pages;
+    returns the report (machine, engines, memory)."""
     with tempfile.TemporaryDirectory(prefix="docvision-bench-") as tmp:
         work = Path(tmp)
         given = [Input(Path(p)) for p in inputs] + [Input(Path(p), labeled=True) for p in labeled]
@@ -398,15 +460,14 @@ def bench(
             "dpi": dpi if rasterized else None,  # labeled pages keep their own resolution
             "repeats": repeats,
         }
-        if tesseract:
-            version = tesseract_version()
+        for name in others:
+            other = OTHER_ENGINES[name]
+            version = other.version()
             if version is None:
-                raise FileNotFoundError("tesseract is not on PATH (Debian: apt-get install tesseract-ocr)")
-            report["machine"]["tesseract"] = version
-            engine = tesseract_engine(torch.get_num_threads())
-            engines.append(
-                bench_engine(version, engine, TESSERACT_STAGES, items, dpi=dpi, limit=limit, repeats=repeats)
-            )
+                raise DocvisionError(other.missing)
+            report["machine"][name] = version
+            engine = other.engine(torch.get_num_threads())
+            engines.append(bench_engine(version, engine, OCR_STAGES, items, dpi=dpi, limit=limit, repeats=repeats))
         report["engines"] = [e.as_dict() for e in engines]
         if long_pdf:
             pdf = write_pdf(

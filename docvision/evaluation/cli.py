@@ -55,9 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     b = subparsers.add_parser(
         "bench",
-        help="measure speed per stage, memory, and Tesseract side by side",
+        help="measure speed per stage, memory, and Tesseract and RapidOCR side by side",
         description="Pages/s and seconds per stage (warm-up excluded; median and range over repeats), "
-        "memory while streaming a long generated PDF, and Tesseract 5 on the same pages.",
+        "memory while streaming a long generated PDF, and Tesseract 5 and RapidOCR on the same pages.",
     )
     b.add_argument(
         "inputs",
@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         type=Path,
         metavar="DATASET",
-        help="also labeled pages (a page folder, FUNSD, LMDB...: as for eval), scored for both engines; repeatable",
+        help="also labeled pages (a page folder, FUNSD, LMDB...: as for eval), scored for every engine; repeatable",
     )
     _add_model_options(b)
     b.add_argument(
@@ -93,6 +93,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     b.add_argument(
         "--tesseract", action="store_true", help="run Tesseract (the tesseract binary on PATH) on the same pages"
+    )
+    b.add_argument(
+        "--rapidocr",
+        action="store_true",
+        help="run RapidOCR (its default PP-OCR models; pip install 'docvision[compare]') on the same pages",
     )
     b.add_argument("--report", type=Path, metavar="OUT.json", help="write the results as JSON")
     b.set_defaults(func=run_bench)
@@ -197,19 +202,21 @@ def format_eval(report: dict[str, Any]) -> str:
 
 def run_bench(args: argparse.Namespace) -> int:
     from docvision.datasets.sources import open_pages as open_labeled
-    from docvision.evaluation.bench import bench, tesseract_version
+    from docvision.evaluation.bench import OTHER_ENGINES, bench
 
     if args.pages < 1 or args.repeats < 1 or args.long_pdf < 0:
         log.error("error: --pages and --repeats must be >= 1, --long-pdf >= 0")
         return 2
-    if args.tesseract and tesseract_version() is None:
-        log.error("error: tesseract is not on PATH (Debian: apt-get install tesseract-ocr)")
-        return 2
+    others = [name for name in OTHER_ENGINES if getattr(args, name)]
+    for name in others:
+        if OTHER_ENGINES[name].version() is None:
+            log.error("error: %s", OTHER_ENGINES[name].missing)
+            return 2
     for dataset in args.labeled:
         open_labeled(dataset)  # a wrong path or format fails here, before any model loads
     pipeline = _load(args)
     device = pipeline.detector.device.type
-    log.info("benchmarking on %s: %d repeats%s", device, args.repeats, ", with Tesseract" if args.tesseract else "")
+    log.info("benchmarking on %s: %d repeats%s", device, args.repeats, "".join(f", with {o}" for o in others))
     report = bench(
         pipeline,
         inputs=args.inputs,
@@ -219,7 +226,7 @@ def run_bench(args: argparse.Namespace) -> int:
         dpi=args.dpi,
         device=device,
         long_pdf=args.long_pdf,
-        tesseract=args.tesseract,
+        others=others,
         progress=sys.stderr.isatty(),
     )
     report["models"] = dict(pipeline.models)

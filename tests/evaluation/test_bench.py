@@ -1,10 +1,12 @@
-"""Benchmark pieces: page generation, Tesseract output parsing, timing loop and memory probes."""
+"""Benchmark pieces: page generation, Tesseract and RapidOCR outputs, timing loop and memory probes."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 from pypdf import PdfReader
@@ -19,6 +21,9 @@ from docvision.evaluation.bench import (
     bench_engine,
     parse_tesseract_tsv,
     peak_rss_bytes,
+    rapidocr_engine,
+    rapidocr_version,
+    rapidocr_words,
     rss_bytes,
     tesseract_engine,
 )
@@ -125,3 +130,38 @@ def test_tesseract_engine_reads_a_generated_page() -> None:
     detection, e2e, text = accuracy([(LabeledPage("t", top, words), out)])
     assert detection.f1 > 0.9 and e2e.exact.f1 > 0.9 and text.cer < 0.05
     assert out.timings["ocr"] > 0
+
+
+def test_rapidocr_words() -> None:
+    box = [[10, 10], [40, 10], [40, 22], [10, 22]]
+    result = SimpleNamespace(
+        txts=("Hello world", "next"),
+        word_results=((("Hello", 0.9, box), ("world", 0.8, box)), (("next", 0.9, box), (" ", 0.5, box))),
+    )
+    words, text = rapidocr_words(result)
+    assert [t for _, t in words] == ["Hello", "world", "next"]
+    assert words[0][0].shape == (4, 2) and words[0][0].dtype == np.float32
+    assert text == "Hello world\nnext"
+    empty = SimpleNamespace(txts=None, word_results=(("", 1.0, None),))  # what RapidOCR returns for a blank page
+    assert rapidocr_words(empty) == ([], "")
+
+
+@pytest.mark.skipif(rapidocr_version() is None, reason="rapidocr not installed")
+def test_rapidocr_engine_reads_a_generated_page() -> None:
+    page = generate_page("t", dpi=150, seed=7)  # at 100 dpi it garbles some of these tight lines
+    words = [w for w in page.words if w.polygon[:, 1].max() < 330]
+    top = page.image[:360].copy()
+    top[int(max(w.polygon[:, 1].max() for w in words)) + 2 :] = 255  # no line cut in half
+    engine = rapidocr_engine(threads=1)
+    out = engine(top, 150)
+    _, _, text = accuracy([(LabeledPage("t", top, words), out)])
+    assert text.cer < 0.05
+    # Its word boxes span the line's height (so IoU with ink boxes is low): each true word's
+    # centre lies in a box read with its text.
+    found = sum(
+        any(t == w.text and cv2.pointPolygonTest(p, tuple(map(float, w.polygon.mean(axis=0))), False) >= 0
+            for p, t in out.words)
+        for w in words
+    )
+    assert found > 0.9 * len(words) and out.timings["ocr"] > 0
+    assert engine(np.full((100, 200, 3), 255, np.uint8), 100).words == []

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from docvision.cli import main
+from docvision.evaluation.bench import rapidocr_version
 
 # A small detector input and a high box threshold keep random-weight models fast.
 TINY_CONFIG = "det_max_side: 128\npostprocess:\n  box_thresh: 0.8\n"
@@ -32,7 +33,8 @@ def test_bench_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFix
     report_path = tmp_path / "bench.json"
     argv = ["bench", *"--pages 1 --repeats 2 --dpi 30 --long-pdf 11".split(), *model, "--report", str(report_path)]
     tesseract = shutil.which("tesseract") is not None
-    assert run(argv + (["--tesseract"] if tesseract else [])) == 0
+    rapidocr = rapidocr_version() is not None
+    assert run(argv + (["--tesseract"] if tesseract else []) + (["--rapidocr"] if rapidocr else [])) == 0
 
     report = json.loads(report_path.read_text())
     assert report["machine"]["cores"] >= 1 and report["machine"]["device"] == "cpu"
@@ -41,8 +43,9 @@ def test_bench_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFix
     assert set(engines[0]["seconds_per_page"]) == {"rasterize", "detect", "recognize", "layout", "export"}
     assert engines[0]["pages_per_s"]["median"] > 0
     assert "f1" in engines[0]["detection"]  # generated pages carry ground truth
-    if tesseract:
-        assert engines[1]["engine"].startswith("tesseract") and "ocr" in engines[1]["seconds_per_page"]
+    others = [e["engine"].split()[0] for e in engines[1:]]
+    assert others == ["tesseract"] * tesseract + ["rapidocr"] * rapidocr
+    assert all("ocr" in e["seconds_per_page"] and "f1" in e["detection"] for e in engines[1:])
     memory = report["memory"]
     assert memory["pages"] == 11 and memory["checkpoint"] == 10
     assert 0 < memory["rss_mib_after_checkpoint"] <= memory["process_peak_rss_mib"]
@@ -60,6 +63,16 @@ def test_bench_user_input_and_errors(tmp_path: Path, model: list[str], capsys: p
     assert "| docvision | 1 " in capsys.readouterr().out
     assert run(["bench", "--repeats", "0"]) == 2
     assert run(["bench", str(tmp_path / "missing.pdf"), "--repeats", "1", *model]) == 2
+
+
+def test_bench_missing_engine_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from docvision.evaluation import bench
+
+    monkeypatch.setitem(bench.OTHER_ENGINES, "rapidocr", bench.OTHER_ENGINES["rapidocr"]._replace(version=lambda: None))
+    assert run(["bench", "--rapidocr"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "docvision: error: rapidocr is not installed (pip install 'docvision[compare]')"
+    ]
 
 
 def write_page_folder(root: Path, n: int, height: int = 90) -> None:
