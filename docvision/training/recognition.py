@@ -35,6 +35,9 @@ STROKE = 0.3
 typewriter ribbons, toner), when the crop is tall enough to keep its letters."""
 UNDERLINE = 0.1
 """Share of training crops given an underline touching the bottom (filled-in form fields)."""
+RULE = 0.1
+"""Share of training crops given a vertical rule in the blank margin beside the word (the
+border of a form or table cell), which is not read."""
 MAX_VAL_WORDS = 3000
 
 
@@ -80,7 +83,8 @@ def word_samples(
 
 def augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A training crop (RGB or gray uint8, dark ink on light paper) with its strokes made bolder
-    or thinner by one pixel now and then (crops 14-48 px tall) and, less often, underlined."""
+    or thinner by one pixel now and then (crops 14-48 px tall) and, less often, underlined or
+    given a cell border beside the word (:func:`side_rule`)."""
     h = crop.shape[0]
     if 14 <= h <= 48 and rng.random() < STROKE:
         kernel = np.ones((2, 2), np.uint8)
@@ -91,7 +95,29 @@ def augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         thickness = max(1, round(h * rng.uniform(0.03, 0.08)))
         ink = int(rng.integers(0, 90))
         crop[max(0, y - thickness + 1) : y + 1] = ink
+    if rng.random() < RULE:
+        crop = side_rule(crop, rng)
     return crop
+
+
+def side_rule(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``crop`` with a dark vertical line 1-2 px wide across its height in the blank margin
+    left or right of the ink, at least one pixel clear of it; unchanged when that margin is
+    under 3 px."""
+    gray = crop if crop.ndim == 2 else crop.min(axis=2)
+    columns = np.flatnonzero(gray.min(axis=0) < (int(gray.min()) + int(gray.max())) / 2)
+    if not len(columns):
+        return crop
+    right = bool(rng.random() < 0.5)
+    margin = crop.shape[1] - 1 - columns[-1] if right else columns[0]
+    if margin < 3:
+        return crop
+    width = int(rng.integers(1, 3))
+    x = int(rng.integers(0, margin - width))  # columns x .. x + width - 1 of that margin, counted from the edge
+    out = crop.copy()
+    lo = crop.shape[1] - x - width if right else x
+    out[:, lo : lo + width] = int(rng.integers(0, 90))
+    return out
 
 
 def _collate(samples: Sequence[Sample]) -> dict[str, Any]:

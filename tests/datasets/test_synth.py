@@ -15,8 +15,8 @@ from docvision.datasets.synth.degrade import (
 )
 from docvision.datasets.synth.fonts import _fixed_pitch, parse_charset
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
-from docvision.datasets.synth.layouts import LAYOUTS, TYPEWRITTEN, Context
-from docvision.datasets.synth.render import halftone
+from docvision.datasets.synth.layouts import CAPS, LAYOUTS, TYPEWRITTEN, Context
+from docvision.datasets.synth.render import Canvas, PageBuilder, Style, capitals, halftone
 from docvision.datasets.synth.text import TextSource
 from docvision.datasets.types import LabeledPage
 from docvision.recognition.vocab import Vocab
@@ -66,6 +66,21 @@ def test_a_share_of_pages_is_typewritten(small_synth, small_fonts):
     expected = TYPEWRITTEN + (1 - TYPEWRITTEN) * np.mean([f.mono for f in upright])
     assert abs(np.mean([f.mono for f in bodies]) - expected) < 0.07
     assert not any(f.bold or f.italic for f in bodies)
+
+
+def test_some_typewritten_pages_are_all_capitals(small_synth, small_fonts):
+    contexts = [
+        Context(np.random.default_rng(seed), small_synth.text, small_fonts, 100, (0, 0, 100, 100)) for seed in range(400)
+    ]
+    assert abs(np.mean([c.caps for c in contexts]) - TYPEWRITTEN * CAPS) < 0.04
+    assert all(c.body.mono for c in contexts if c.caps) or not any(f.mono for f in small_fonts)
+    builder = PageBuilder(Canvas(60, 300), caps=True)
+    builder.line(5, 40, ["Total", "due:", "12.50"], Style(small_fonts[0], 20))
+    assert [w.text for w in builder.canvas.words] == ["TOTAL", "DUE:", "12.50"]
+
+
+def test_capitals_keeps_letters_without_a_latin1_capital():
+    assert capitals("Total: 12.50 naïve straße µm ÿes") == "TOTAL: 12.50 NAÏVE STRAßE µM ÿES"
 
 
 @pytest.mark.parametrize("index", range(8))
@@ -143,6 +158,14 @@ def test_marks_are_short_form_tokens_the_vocabulary_covers():
     assert any(len(m) == 3 and m[1] == "&" and m.replace("&", "").isupper() for m in marks)  # R&D
     assert any(len(m) > 2 and m.endswith("-") and m[:-1].isalpha() for m in marks)  # hyphen-broken word
     assert any(m.endswith("*") and m.rstrip("*").replace(".", "").isdigit() for m in marks)  # 3.45**
+
+
+def test_numbers_include_decimals_without_their_leading_zero():
+    source, rng = TextSource(n_words=2000), np.random.default_rng(0)
+    numbers = [source.number(rng) for _ in range(400)]
+    assert all(float(n.replace(",", "")) >= 0 for n in numbers)
+    assert any(n.startswith(".") and n[1:].isdigit() for n in numbers)  # .25
+    assert any(n.startswith("0.") for n in numbers) and any("." in n and n[0] in "123456789" for n in numbers)
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

@@ -97,6 +97,7 @@ def _word_crop(height: int) -> np.ndarray:
 def test_augment_crop_makes_strokes_bolder_or_thinner(monkeypatch):
     monkeypatch.setattr(recognition, "STROKE", 1.0)
     monkeypatch.setattr(recognition, "UNDERLINE", 0.0)
+    monkeypatch.setattr(recognition, "RULE", 0.0)
     crop = _word_crop(20)
     ink = (crop < 128).sum()
     changes = {np.sign((augment_crop(crop, np.random.default_rng(seed)) < 128).sum() - ink) for seed in range(12)}
@@ -108,11 +109,30 @@ def test_augment_crop_makes_strokes_bolder_or_thinner(monkeypatch):
 def test_augment_crop_underlines_the_bottom(monkeypatch):
     monkeypatch.setattr(recognition, "STROKE", 0.0)
     monkeypatch.setattr(recognition, "UNDERLINE", 1.0)
+    monkeypatch.setattr(recognition, "RULE", 0.0)
     crop = _word_crop(30)
     out = augment_crop(crop, np.random.default_rng(1))
     dark_rows = np.flatnonzero((out < 128).all(axis=1))
     assert len(dark_rows) >= 1 and dark_rows.min() >= 0.85 * 29 - 1  # a line across the whole width, at the bottom
     assert np.array_equal(out[: len(out) // 2], crop[: len(crop) // 2]) and np.array_equal(crop, _word_crop(30))
+
+
+def test_side_rule_draws_a_border_in_the_margin_only():
+    crop = _word_crop(20)  # ink in columns 10-49 of 60
+    ink = np.flatnonzero((crop < 128).any(axis=0))
+    sides = set()
+    for seed in range(20):
+        out = recognition.side_rule(crop, np.random.default_rng(seed))
+        rule = np.flatnonzero((out < 128).all(axis=0))
+        assert 1 <= len(rule) <= 2 and np.ptp(rule) == len(rule) - 1  # one line, 1-2 px wide, full height
+        assert rule.max() < ink[0] - 1 or rule.min() > ink[-1] + 1  # clear of the word
+        assert np.array_equal(out[:, ink[0] : ink[-1] + 1], crop[:, ink[0] : ink[-1] + 1])
+        sides.add(bool(rule.min() > ink[-1]))
+    assert sides == {False, True}
+    tight = crop[:, 8:52]  # margins of 2 px: no room for a line clear of the ink
+    assert np.array_equal(recognition.side_rule(tight, np.random.default_rng(0)), tight)
+    rgb = np.repeat(crop[..., None], 3, axis=2)
+    assert recognition.side_rule(rgb, np.random.default_rng(0)).shape == rgb.shape
 
 
 def test_random_crop_scales_small_pages_up_as_the_pipeline():

@@ -126,11 +126,11 @@ class SyntheticPages(Dataset):
         layout = names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
         canvas = Canvas(height, width)
-        builder = PageBuilder(canvas)
         margin = rng.uniform(0.5, 1.1, 4) * dpi
         page_box = (0.0, 0.0, float(width), float(height))
         box = (margin[0], margin[1], width - margin[2], height - margin[3])
         ctx = Context(rng, self.text, self.fonts, dpi, box)
+        builder = PageBuilder(canvas, caps=ctx.caps)
         running_header(builder, ctx, page_box)
         LAYOUTS[layout](builder, ctx)
         decorate(builder, ctx, page_box)

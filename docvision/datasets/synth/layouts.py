@@ -18,6 +18,8 @@ from docvision.datasets.synth.text import TextSource
 
 TYPEWRITTEN = 0.25
 """Share of pages whose body text is in a monospace (typewriter) font, as in office archives."""
+CAPS = 0.3
+"""Share of typewritten pages written all in capitals (telex-style memos, filled-in forms)."""
 STAMP_WORDS = ("RECEIVED", "PAID", "APPROVED", "COPY", "CONFIDENTIAL", "FAXED", "VOID", "URGENT")
 
 
@@ -34,7 +36,9 @@ class Context:
     def __post_init__(self) -> None:
         mono = [f for f in self.fonts if f.mono] or list(self.fonts)
         self.mono_font = mono[int(self.rng.integers(len(mono)))]
-        pool = mono if self.chance(TYPEWRITTEN) else self.fonts
+        typewritten = self.chance(TYPEWRITTEN)
+        self.caps = typewritten and self.chance(CAPS)  # every word of the page in capitals
+        pool = mono if typewritten else self.fonts
         regular = [f for f in pool if not f.bold and not f.italic] or list(self.fonts)
         self.body = regular[int(self.rng.integers(len(regular)))]
         same = [f for f in self.fonts if f.family == self.body.family]

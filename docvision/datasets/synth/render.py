@@ -96,11 +96,18 @@ def split_tokens(tokens: list[str]) -> list[str]:
     return [t for tok in tokens for t in tok.split()]
 
 
-class PageBuilder:
-    """Draws words, lines, paragraphs and marks onto a :class:`Canvas`."""
+def capitals(text: str) -> str:
+    """``text`` in capitals, leaving the letters whose capital is not one Latin-1 character."""
+    return "".join(u if len(u := c.upper()) == 1 and ord(u) < 256 else c for c in text)
 
-    def __init__(self, canvas: Canvas) -> None:
+
+class PageBuilder:
+    """Draws words, lines, paragraphs and marks onto a :class:`Canvas`; with ``caps``, every
+    word in :func:`capitals`."""
+
+    def __init__(self, canvas: Canvas, caps: bool = False) -> None:
         self.canvas = canvas
+        self.caps = caps
 
     def word(self, x: float, baseline: float, text: str, style: Style) -> int | None:
         """Draw one word with its pen origin at ``(x, baseline)``; returns its index or ``None``.
@@ -108,6 +115,7 @@ class PageBuilder:
         Characters the font lacks are dropped so the label always matches the ink; words that
         would leave the page are not drawn.
         """
+        text = capitals(text) if self.caps else text
         text = "".join(c for c in text if style.font.covers(c)).strip()
         if not text:
             return None

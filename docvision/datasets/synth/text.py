@@ -73,7 +73,7 @@ class TextSource:
         """A frequency-weighted dictionary word, lower case."""
         return self.words[min(int(np.searchsorted(self._cdf, rng.random())), len(self.words) - 1)]
 
-    def case(self, rng: np.random.Generator, text: str, upper: float = 0.05, title: float = 0.12) -> str:
+    def case(self, rng: np.random.Generator, text: str, upper: float = 0.1, title: float = 0.12) -> str:
         """``text`` in ALL CAPS, Title case or unchanged."""
         r = rng.random()
         return text.upper() if r < upper else text[:1].upper() + text[1:] if r < upper + title else text
@@ -169,13 +169,16 @@ class TextSource:
         return f"{value:,.2f}"
 
     def number(self, rng: np.random.Generator) -> str:
-        """A plain number, quantity or year."""
+        """A plain number, quantity, year or decimal (``.25`` without its leading zero too)."""
         r = rng.random()
-        if r < 0.4:
+        if r < 0.35:
             return str(int(rng.integers(1, 100)))
-        if r < 0.7:
+        if r < 0.6:
             return str(int(rng.integers(1900, 2030)))
-        return f"{int(rng.integers(1, 10**6)):,}"
+        if r < 0.8:
+            return f"{int(rng.integers(1, 10**6)):,}"
+        decimal = f"{rng.uniform(0, 100 if rng.random() < 0.5 else 1):.{int(rng.integers(1, 4))}f}"
+        return decimal[1:] if decimal.startswith("0.") and rng.random() < 0.5 else decimal
 
     def code(self, rng: np.random.Generator) -> str:
         """An identifier: invoice or order number, ZIP code, phone number, long digit string."""
@@ -231,4 +234,4 @@ class TextSource:
 
     def label(self, rng: np.random.Generator) -> str:
         """A form field label such as ``Invoice No.``."""
-        return self.case(rng, self._pick(rng, FORM_LABELS), upper=0.25, title=0.0)
+        return self.case(rng, self._pick(rng, FORM_LABELS), upper=0.5, title=0.0)
