@@ -154,7 +154,7 @@ def rapidocr_words(result: Any) -> tuple[list[tuple[np.ndarray, str]], str]:
         return [], ""
     lines = result.word_results
     words = [(np.asarray(box, np.float32), text) for line in lines for text, _, box in line if text.strip()]
-    return words, "\n".join(result.txts or ())
+    return words, "\n".join(result.txts)
 
 
 def rapidocr_engine(threads: int) -> Engine:
