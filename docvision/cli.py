@@ -43,6 +43,8 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--det-max-side", type=int, help="longest side of the detector input (default 1280)")
     p.add_argument("--det-runtime", choices=["auto", "torch", "int8"],
                    help="auto (default): the int8 detector on CPUs when the weights have one; torch: fp32 always")
+    p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx"],
+                   help="auto (default): the recognizer in ONNX Runtime on CPUs, torch on GPUs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or warnings")
     p.set_defaults(func=run_ocr)
 
@@ -77,6 +79,7 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
         postprocess=replace(config.postprocess, **post),
         det_max_side=args.det_max_side or config.det_max_side,
         det_runtime=args.det_runtime or config.det_runtime,
+        rec_runtime=args.rec_runtime or config.rec_runtime,
     )
 
 

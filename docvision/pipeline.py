@@ -24,6 +24,7 @@ from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, Int8Detector
+from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
 from docvision.recognition.crops import crop_polygon, crop_quad
 from docvision.recognition.lexicon import Lexicon
@@ -33,6 +34,7 @@ from docvision.recognition.vocab import Vocab
 
 UNTRAINED = "untrained"
 RUNTIMES = ("auto", "torch", "int8")
+REC_RUNTIMES = ("auto", "torch", "onnx")
 T = TypeVar("T")
 log = logging.getLogger("docvision")
 
@@ -158,6 +160,19 @@ def _int8_detector(directory: Path, runtime: str, device: torch.device, sha256: 
     return None
 
 
+def _recognizer_model(crnn: CRNN, runtime: str, device: torch.device) -> torch.nn.Module:
+    """``crnn`` in ONNX Runtime where ``runtime`` asks for it (``auto``: on CPUs)."""
+    if runtime == "torch" or (runtime == "auto" and device.type != "cpu"):
+        return crnn
+    try:
+        return OnnxCRNN(crnn)
+    except Exception as err:  # the exporter or ONNX Runtime of this install refused: torch still reads
+        if runtime == "onnx":
+            raise WeightsError(f"recognizer: ONNX Runtime unusable ({str(err).splitlines()[0]})") from None
+        log.warning("recognizer: ONNX Runtime unusable (%s); using torch", str(err).splitlines()[0])
+        return crnn
+
+
 def load(
     weights: str | Path | None = None,
     *,
@@ -173,6 +188,8 @@ def load(
         config = load_yaml(PipelineConfig, config) if config is not None else PipelineConfig()
     if config.det_runtime not in RUNTIMES:
         raise ValueError(f"det_runtime must be one of {', '.join(RUNTIMES)}, got {config.det_runtime!r}")
+    if config.rec_runtime not in REC_RUNTIMES:
+        raise ValueError(f"rec_runtime must be one of {', '.join(REC_RUNTIMES)}, got {config.rec_runtime!r}")
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
@@ -220,7 +237,7 @@ def load(
     )
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
     recognizer = Recognizer(
-        fold_batch_norms(crnn),
+        _recognizer_model(fold_batch_norms(crnn), config.rec_runtime, dev),
         vocab,
         batch_size=config.rec_batch_size,
         device=dev,

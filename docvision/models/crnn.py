@@ -61,7 +61,6 @@ class CRNN(nn.Module):
             _Residual(c3, c4),
             nn.MaxPool2d((2, 1)),  # H/16
             _Residual(c4, c4),
-            nn.AdaptiveAvgPool2d((1, None)),
         )
         self.rnn = nn.LSTM(
             c4,
@@ -75,7 +74,7 @@ class CRNN(nn.Module):
     def forward(self, x: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
         """``steps`` (``(N,)``, optional): valid output steps of each right-padded crop; the
         BiLSTM then ignores the padding, so a crop reads the same in any batch."""
-        feats = self.features(x).squeeze(2).transpose(1, 2)  # N, T, C
+        feats = self.features(x).mean(dim=2).transpose(1, 2)  # height 2 averaged away: N, T, C
         if steps is None:
             seq, _ = self.rnn(feats)
         else:

@@ -37,12 +37,13 @@ def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     )
 
 
-def to_recognizer_input(crop: np.ndarray, height: int) -> np.ndarray:
-    """Grayscale, resized to ``height`` keeping the aspect ratio, ink-positive float32 in [0, 1]
-    (paper ~ 0, ink ~ 1, so zero padding looks like paper)."""
+def to_recognizer_input(crop: np.ndarray, height: int, multiple: int = 1) -> np.ndarray:
+    """Grayscale, resized to ``height`` keeping the aspect ratio (the width rounded to a
+    ``multiple``), ink-positive float32 in [0, 1] (paper ~ 0, ink ~ 1, so zero padding looks like paper)."""
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
     h, w = gray.shape
-    width = int(np.clip(round(w * height / max(h, 1)), 4, MAX_WIDTH))
+    width = round(w * height / max(h, 1) / multiple) * multiple
+    width = int(np.clip(width, max(4, multiple), MAX_WIDTH))
     resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
     return (255 - resized.astype(np.float32)) / 255
 

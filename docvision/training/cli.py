@@ -98,6 +98,11 @@ def _task(args: argparse.Namespace, config):
         from docvision.training.detection import DetectorTask
 
         return DetectorTask(config, model)
-    from docvision.training.recognition import RecognizerTask
+    from docvision.recognition.vocab import Vocab
+    from docvision.training.recognition import RecognizerTask, remap_vocabulary
 
-    return RecognizerTask(config, model)
+    vocab = Vocab.load(config.vocab) if config.vocab else Vocab.load()
+    if model is not None and manifest.vocabulary != list(vocab.chars):
+        model = remap_vocabulary(model, Vocab(tuple(manifest.vocabulary or ())), vocab)
+        log.info("vocabulary of the --init weights remapped to %d characters", len(vocab.chars))
+    return RecognizerTask(config, model, vocab)

@@ -21,6 +21,8 @@ class DataSource:
     """Synthetic only: render resolution range."""
     font_dir: str | None = None
     """Synthetic only: fonts from this folder instead of fontconfig's."""
+    clean: float = 0.1
+    """Synthetic only: share of pages left without degradation (clean print)."""
     split: tuple[float, float] = (0.0, 1.0)
     """The part used, as fractions of the items in their order: ``[0, 0.8]`` to train and
     ``[0.8, 1]`` to validate on one labeled folder."""

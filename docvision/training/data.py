@@ -21,7 +21,7 @@ def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
     if not 0 <= start < stop <= 1:
         raise ValueError(f"{source.path}: split must be two fractions 0 <= start < stop <= 1, got {list(source.split)}")
     if source.path == "synth":
-        config = SynthConfig(dpi=tuple(source.dpi), font_dir=source.font_dir)
+        config = SynthConfig(dpi=tuple(source.dpi), font_dir=source.font_dir, clean=source.clean)
         dataset = SyntheticPages(source.size, seed=source.seed, config=config)
     elif crops and sniff_format(source.path) in CROP_READERS:
         dataset = open_crops(source.path)

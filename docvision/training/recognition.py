@@ -180,6 +180,27 @@ class WordCrops(IterableDataset):
         yield from self._batches(buffer, shuffle)
 
 
+def remap_vocabulary(model: CRNN, old: Vocab, new: Vocab) -> CRNN:
+    """``model`` (trained on ``old``) as a model over ``new``: shared characters keep their
+    classifier rows, new ones start from small random rows with the lowest bias of the old
+    classes (so they do not fire before training teaches them); dropped ones are forgotten."""
+    if old == new:
+        return model
+    grown = CRNN(new.num_classes, model.config)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("classifier.")}
+    grown.load_state_dict(state, strict=False)
+    weight, bias = model.classifier.weight.detach(), model.classifier.bias.detach()
+    with torch.no_grad():
+        grown.classifier.weight.mul_(0.1)
+        grown.classifier.bias.fill_(float(bias[1:].min()))
+        grown.classifier.weight[0], grown.classifier.bias[0] = weight[0], bias[0]  # the blank
+        for i, char in enumerate(new.chars, start=1):
+            if old.covers(char):
+                (j,) = old.encode(char)
+                grown.classifier.weight[i], grown.classifier.bias[i] = weight[j], bias[j]
+    return grown
+
+
 class RecognizerTask:
     """CRNN training set-up for :func:`docvision.training.loop.fit`."""
 

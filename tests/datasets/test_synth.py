@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -14,11 +15,11 @@ from docvision.datasets.synth.degrade import (
     warp_points,
 )
 from docvision.datasets.synth.fonts import _fixed_pitch, parse_charset
-from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
+from docvision.datasets.synth.generator import SynthConfig, SyntheticPages, vanished
 from docvision.datasets.synth.layouts import CAPS, LAYOUTS, TYPEWRITTEN, Context
 from docvision.datasets.synth.render import Canvas, PageBuilder, Style, capitals, halftone
 from docvision.datasets.synth.text import TextSource
-from docvision.datasets.types import LabeledPage
+from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.recognition.vocab import Vocab
 
 
@@ -199,3 +200,42 @@ def test_font_index_stands_in_for_fontconfig(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts.subprocess, "run", no_fontconfig)
     (font,) = fonts.find_fonts(str(moved))
     assert font.path == str(moved.resolve() / "DejaVuSans.ttf") and "€" in font.chars
+
+
+def test_compounds_elisions_and_accented_words():
+    source, rng = TextSource(n_words=2000), np.random.default_rng(0)
+    tokens = [source.compound(rng) for _ in range(300)]
+    assert all(t and source.vocab.covers(t) for t in tokens)
+    assert any("-" in t.strip("-") and all(t.split("-")) for t in tokens)  # co-operate
+    assert any(t[:2] in ("O'", "D'", "d'", "L'", "l'") and t[2].isupper() for t in tokens)  # O'Neil
+    assert any(not t.isascii() and t.lower() in {w.lower() for w in source.loanwords} for t in tokens)  # naïve
+    amounts = [source.amount(rng) for _ in range(300)]
+    assert any(a.startswith("€") and a[1].isdigit() for a in amounts) and any(a.endswith(" €") for a in amounts)
+
+
+def test_words_beyond_latin1_come_from_the_grown_vocabulary():
+    words = TextSource(n_words=3000).words
+    assert any(set(w) & set("łśżčřěőű") for w in words)  # Polish, Czech, Hungarian words
+
+
+def test_clean_share_of_degradations():
+    rng = np.random.default_rng(3)
+    assert all(replace(sample_degradation(rng, 150, clean=1.0), color=False) == CLEAN for _ in range(20))
+    assert all(replace(sample_degradation(rng, 150, clean=0.0), color=False) != CLEAN for _ in range(50))
+
+
+def test_words_wiped_out_by_the_degradation_are_ignored():
+    ink = np.zeros((40, 100), np.uint8)
+    ink[10:30, 10:90:4] = 255  # vertical strokes of a word
+    word = LabeledWord("word", np.array([[8, 8], [92, 8], [92, 32], [8, 32]], np.float32))
+    printed = np.full((40, 100, 3), 230, np.uint8)
+    printed[ink > 0] = 40
+    assert not vanished(word, ink, printed)
+    broken = printed.copy()
+    broken[10:30:2] = 230  # every other row of the strokes lost: still legible
+    assert not vanished(word, ink, broken)
+    faint = np.full((40, 100, 3), 230, np.uint8)
+    faint[ink > 0] = 215  # nearly the paper: gone after binarization
+    assert vanished(word, ink, faint)
+    assert vanished(word, np.zeros_like(ink), printed)  # no ink drawn at all
+

@@ -1,4 +1,4 @@
-"""The recognition stage: batching by width keeps input order; padding is not decoded."""
+"""The recognition stage: crops of one width share batches, results keep input order."""
 
 from __future__ import annotations
 
@@ -47,16 +47,15 @@ def crop(level: int, width: int) -> np.ndarray:
     return np.full((32, width, 3), value, np.uint8)
 
 
-def test_results_keep_input_order_despite_width_sorting():
+def test_crops_of_one_width_share_batches_and_results_keep_input_order():
     model = FakeCRNN()
     recognizer = Recognizer(model, VOCAB, batch_size=2)
-    levels = [3, 7, 1, 9, 5]
-    widths = [200, 12, 90, 40, 150]
+    levels = [3, 7, 1, 9, 5, 2]
+    widths = [100, 12, 97, 40, 103, 99]  # at 32 px tall, widths round to 96, 16, 96, 32, 96, 96 (WIDTH_BUCKET)
     results = recognizer.recognize([crop(lv, w) for lv, w in zip(levels, widths)])
-    assert [text for text, _ in results] == [str(lv) for lv in levels]  # no "x": padding is cut off
+    assert [text for text, _ in results] == [str(lv) for lv in levels]  # no "x": no padding to read
     assert all(conf == pytest.approx(1.0) for _, conf in results)
-    # batches of 2 sorted by width: (12, 40), (90, 150), (200)
-    assert model.batches == [(2, 40), (2, 152), (1, 200)]
+    assert model.batches == [(2, 96), (2, 96), (1, 16), (1, 32)]
 
 
 def test_empty_input():
@@ -93,3 +92,31 @@ def test_a_crop_reads_the_same_alone_and_beside_a_wider_one(small_crnn, vocab):
     (alone,) = recognizer.recognize([narrow])
     together, _ = recognizer.recognize([narrow, wide])
     assert alone[0] == together[0] and alone[1] == pytest.approx(together[1], abs=1e-5)
+
+
+class WidthReader(nn.Module):
+    """Reads "78" sure (0.99) from inputs at least twice as wide as tall, "1" unsure (0.6) from others."""
+
+    def __init__(self):
+        super().__init__()
+        self.config = RecognizerConfig()
+        self.classifier = nn.Linear(1, VOCAB.num_classes)
+
+    def forward(self, x: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
+        n, _, h, w = x.shape
+        probs = torch.full((n, w // 4, VOCAB.num_classes), 1e-3)
+        probs[:, :, 0] = 1.0
+        wide = torch.tensor([s * 4 >= 2 * h for s in (steps.tolist() if steps is not None else [w // 4] * n)])
+        probs[wide, 0, 0], probs[wide, 0, 8] = 0.01, 0.99
+        probs[wide, 2, 0], probs[wide, 2, 9] = 0.01, 0.99
+        probs[~wide, 0, 0], probs[~wide, 0, 2] = 0.4, 0.6
+        return probs.log()
+
+
+def test_vertical_crops_are_read_turned():
+    recognizer = Recognizer(WidthReader(), VOCAB)
+    tall = np.full((120, 20, 3), 128, np.uint8)  # text up the margin
+    narrow = np.full((40, 20, 3), 128, np.uint8)  # a single upright character
+    (text, confidence), (single, _) = recognizer.recognize([tall, narrow])
+    assert text == "78" and confidence == pytest.approx(0.99, abs=0.01)
+    assert single == "1"  # not tall enough to be turned

@@ -15,6 +15,7 @@ def test_default_vocabulary_contents():
     assert set(string.printable) - set("\t\n\r\x0b\x0c") <= chars  # printable ASCII, space included
     assert set("€£§°•–—‘’“”…") <= chars
     assert set("àáâäçèéêëïîôöùûüÿñßÀÉÖÜÑæøåÆØÅ") <= chars  # Latin-1 letters
+    assert set("ŁłčěőűœŠšŽžąęśźżćńřůğış") <= chars  # Latin Extended-A: Polish, Czech, Hungarian, Turkish...
     assert not chars & set("\t\n\r")
     assert vocab.num_classes == len(vocab.chars) + 1
     assert vocab.covers("Total: 12,50 € — “ok” …")

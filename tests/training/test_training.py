@@ -17,12 +17,19 @@ import docvision
 from docvision.cli import main
 from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, from_dict
 from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.models.crnn import CRNN
 from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, RecTrainConfig
 from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
 from docvision.training.loop import TrainingError, fit, lr_factor
 from docvision.recognition.vocab import Vocab
 from docvision.training import recognition
-from docvision.training.recognition import RecognizerTask, augment_crop, word_groups, word_samples
+from docvision.training.recognition import (
+    RecognizerTask,
+    augment_crop,
+    remap_vocabulary,
+    word_groups,
+    word_samples,
+)
 
 SYNTH = (DataSource(path="synth", size=6, seed=3, dpi=(72.0, 72.0)),)
 VAL = (DataSource(path="synth", size=1, seed=99, dpi=(72.0, 72.0)),)
@@ -281,3 +288,19 @@ def test_losses_survive_bf16_autocast(kind):
     mixed.backward()
     grads = [p.grad for p in task.model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
+
+
+def test_remapped_vocabulary_keeps_what_the_model_knew():
+    torch.manual_seed(0)
+    old, new = Vocab(tuple("abc")), Vocab(tuple("cxab"))
+    model = CRNN(old.num_classes, TINY_REC).eval()
+    grown = remap_vocabulary(model, old, new).eval()
+    assert grown.classifier.out_features == new.num_classes
+    x = torch.rand(2, 1, TINY_REC.height, 40)
+    with torch.no_grad():
+        before, after = model(x), grown(x)
+    for char in "abc":  # each shared character's logits follow it to its new class
+        assert torch.allclose(after[..., new.encode(char)[0]], before[..., old.encode(char)[0]], atol=1e-5)
+    assert torch.allclose(after[..., 0], before[..., 0], atol=1e-5)  # the blank
+    assert (after[..., new.encode("x")[0]] < before[..., 1:].max(-1).values).all()  # the new class stays quiet
+    assert remap_vocabulary(model, old, old) is model

@@ -162,10 +162,11 @@ CLEAN = Degradation(False, 0, 0.0, 0.0, 1.0, 0.0, 0.0, 0, 0)
 """No degradation at all: the page exactly as rendered."""
 
 
-def sample_degradation(rng: np.random.Generator, dpi: float) -> Degradation:
-    """Draw a clean print, office scan, photocopy or fax look for a page rendered at ``dpi``
-    (low-resolution resampling aims at an effective 75-200 DPI, never above ``dpi``)."""
-    kind = rng.choice(["clean", "scan", "photocopy", "fax"], p=[0.1, 0.45, 0.25, 0.2])
+def sample_degradation(rng: np.random.Generator, dpi: float, clean: float = 0.1) -> Degradation:
+    """Draw a clean print (chance ``clean``), office scan, photocopy or fax look for a page
+    rendered at ``dpi`` (low-resolution resampling aims at an effective 75-200 DPI, never above ``dpi``)."""
+    rest = (1 - clean) / 0.9
+    kind = rng.choice(["clean", "scan", "photocopy", "fax"], p=[clean, 0.45 * rest, 0.25 * rest, 0.2 * rest])
     u = rng.uniform
     if kind == "clean":
         return replace(CLEAN, color=bool(rng.random() < 0.3))

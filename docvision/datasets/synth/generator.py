@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -48,6 +48,8 @@ class SynthConfig:
         }
     )
     degrade: bool = True
+    clean: float = 0.1
+    """With ``degrade``, the share of pages left clean (born-digital print)."""
     max_skew_deg: float = 2.5
     max_perspective: float = 0.01
     font_dir: str | None = None
@@ -85,6 +87,27 @@ def _clip_to_page(
             kept.append(LabeledWord(w.text, np.asarray(inside.exterior.coords[:-1], np.float32), ignore=True))
     new_lines = [[remap[i] for i in line if i in remap] for line in lines]
     return kept, [line for line in new_lines if line]
+
+
+VANISHED_CONTRAST = 25
+"""Below this (0-255) between the darkest quarter of a word's strokes and the paper around it,
+the degradation has wiped the word out (faint print on a binarized fax): it is labeled
+ignored, not taught. Broken but legible strokes keep a quarter of their ink."""
+
+
+def vanished(word: LabeledWord, text_ink: np.ndarray, image: np.ndarray) -> bool:
+    """Whether ``word``'s ink (its pixels in the ``text_ink`` coverage layer) is gone from the
+    degraded ``image``: the darkest quarter of its strongest-covered pixels is within
+    :data:`VANISHED_CONTRAST` of the paper (the bright 90th percentile of its box)."""
+    h, w = text_ink.shape
+    x0, y0 = np.floor(word.polygon.min(axis=0)).astype(int).clip(0, [w, h])
+    x1, y1 = np.ceil(word.polygon.max(axis=0)).astype(int).clip(0, [w, h])
+    coverage = text_ink[y0:y1, x0:x1]
+    if not coverage.size or not coverage.any():
+        return True
+    gray = image[y0:y1, x0:x1].min(axis=2)
+    ink = np.percentile(gray[coverage >= coverage.max() / 2], 25)
+    return float(np.percentile(gray, 90) - ink) < VANISHED_CONTRAST
 
 
 class SyntheticPages(Dataset):
@@ -135,7 +158,7 @@ class SyntheticPages(Dataset):
         LAYOUTS[layout](builder, ctx)
         decorate(builder, ctx, page_box)
 
-        d = sample_degradation(rng, dpi) if cfg.degrade else CLEAN
+        d = sample_degradation(rng, dpi, cfg.clean) if cfg.degrade else CLEAN
         d = degradation or d
         words, layers = canvas.words, [canvas.text, canvas.marks, canvas.color]
         if cfg.degrade and (cfg.max_skew_deg or cfg.max_perspective):
@@ -161,5 +184,6 @@ class SyntheticPages(Dataset):
         )
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        words = [replace(w, ignore=True) if not w.ignore and vanished(w, layers[0], image) else w for w in words]
         page = LabeledPage(f"synth-{self.seed}-{index:06d}", image, words, ordered=True)
         return SynthPage(page, lines, layout, dpi, layers[0], np.maximum(layers[1], layers[2]))

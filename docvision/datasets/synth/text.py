@@ -21,12 +21,20 @@ LAST_NAMES = (
     "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris "
     "Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill "
     "Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Müller Dubois "
-    "Ødegaard Peña O'Brien McDonald Schäfer Lefèvre Håkansson Łukas"
+    "Ødegaard Peña O'Brien McDonald Schäfer Lefèvre Håkansson Łukasiewicz O'Neil D'Angelo O'Connor "
+    "Dvořák Nováček Kovačević Wałęsa Szőke Erdoğan Ţiriac Æbelø"
 ).split()
 STREET_TYPES = "Street St. Avenue Ave. Road Rd. Boulevard Blvd. Lane Drive Dr. Court Way Place Suite".split()
 STATES = "AL AK AZ CA CO CT DE FL GA IL IN KY MA MD MI MN NC NJ NY OH PA TX VA WA WI".split()
 MONTHS = "January February March April May June July August September October November December".split()
 TLDS = "com org net edu gov io co.uk de fr".split()
+LOANWORDS = (
+    "naïve naïveté café cafés résumé façade fiancé fiancée cliché déjà protégé rôle élite entrée "
+    "crème brûlée soufflé sauté purée coöperate reëlect Ångström Zürich Malmö Kraków Łódź Gdańsk "
+    "Plzeň Brontë Noël Citroën Škoda São Paulo Bogotá Málaga jalapeño piñata señor über doppelgänger "
+    "smörgåsbord œuvre Œuvre hors-d'œuvre façades pâté tête-à-tête vis-à-vis à la carte"
+).split()
+"""Words of English text that keep their accents (greedy readers drop them)."""
 BLOCKED = frozenset(
     "fuck fucking fucked shit bitch cunt dick cock pussy nigga nigger fag faggot whore slut porn asshole".split()
 )
@@ -44,7 +52,10 @@ class TextSource:
     """Draws document-like tokens; everything it returns is covered by the vocabulary."""
 
     def __init__(
-        self, vocab: Vocab | None = None, n_words: int = 30000, languages: tuple[str, ...] = ("en", "fr", "de", "es")
+        self,
+        vocab: Vocab | None = None,
+        n_words: int = 30000,
+        languages: tuple[str, ...] = ("en", "fr", "de", "es", "pl", "cs", "hu"),
     ) -> None:
         self.vocab = vocab or Vocab.load()
         words: list[str] = []
@@ -61,6 +72,7 @@ class TextSource:
         self.words = words
         self.first_names = [n for n in FIRST_NAMES if self.vocab.covers(n)]
         self.last_names = [n for n in LAST_NAMES if self.vocab.covers(n)]
+        self.loanwords = [w for w in LOANWORDS if self.vocab.covers(w)]
         p = np.asarray(weights)
         self._cdf = np.cumsum(p / p.sum())
         self._symbols = [c for c in self.vocab.chars if c != " "]
@@ -92,6 +104,8 @@ class TextSource:
                 tok = self.garble(rng)
             elif r < 0.06:
                 tok = self.mark(rng)
+            elif r < 0.075:
+                tok = self.compound(rng)
             else:
                 tok = self.case(rng, self.word(rng))
             if start:
@@ -158,8 +172,10 @@ class TextSource:
         r = rng.random()
         if r < 0.45:
             return f"${value:,.2f}"
-        if r < 0.6:
+        if r < 0.52:
             return f"{value:,.2f}".replace(",", " ").replace(".", ",") + " €"
+        if r < 0.6:
+            return f"€{value:,.2f}"
         if r < 0.7:
             return f"£{value:,.2f}"
         if r < 0.8:
@@ -227,6 +243,17 @@ class TextSource:
         if r < 0.8:
             return self.case(rng, self.word(rng)) + "-"
         return f"{rng.uniform(0, 100):.{int(rng.integers(3))}f}" + "*" * int(rng.integers(1, 4))
+
+    def compound(self, rng: np.random.Generator) -> str:
+        """A word readers cut or merge at its inner signs: a hyphenated compound (``co-operate``),
+        an elided name (``O'Neil``, ``d'Arcy``) or an English word with accents (``naïve``)."""
+        r = rng.random()
+        if r < 0.4:
+            return self.case(rng, f"{self.word(rng)}-{self.word(rng)}")
+        if r < 0.7:
+            prefix = self._pick(rng, ("O'", "D'", "d'", "L'", "l'", "O’", "d’"))
+            return prefix + self.word(rng).title()
+        return self.case(rng, self._pick(rng, self.loanwords))
 
     def garble(self, rng: np.random.Generator) -> str:
         """A short random string over the whole vocabulary, so that rare characters appear."""

@@ -1,0 +1,114 @@
+"""Recognition error breakdown of a weights folder on three sets of ground-truth word crops
+(tables for the model card; see docvision.evaluation.breakdown):
+
+* ``synth``: the training configs' synthetic validation pages (8 pages, seed 100000, 150 dpi);
+* ``fonts``: clean words in every installed font family (regular style) at 8, 11 and 14 pt
+  rendered at 150, 200 and 300 dpi, cropped at their ink box plus a little margin;
+* ``funsd``: FUNSD's ground-truth crops (every ``--funsd-every``-th page).
+
+    python docs/rec_breakdown.py [--weights DIR] [--config pipeline.yaml] [--sets synth,fonts,funsd]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from docvision.datasets.sources import open_pages
+from docvision.datasets.synth.fonts import find_fonts, load_font
+from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
+from docvision.datasets.synth.text import TextSource
+from docvision.evaluation.breakdown import Reading, tables
+from docvision.pipeline import load
+from docvision.recognition.crops import crop_polygon
+
+FUNSD = Path(__file__).resolve().parents[2] / "shared/datasets/funsd-train"
+
+
+def page_readings(recognizer, pages, tag: str) -> list[Reading]:
+    crops, truths = [], []
+    for page in pages:
+        for w in page.words:
+            if not w.ignore and w.text:
+                crops.append(crop_polygon(page.image, w.polygon))
+                truths.append(w.text)
+    reads = recognizer.recognize(crops)
+    return [Reading(t, r, c.shape[0], (tag,)) for t, (r, _), c in zip(truths, reads, crops)]
+
+
+def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
+    text = TextSource()
+    rng = np.random.default_rng(7)
+    words = [t for t in " ".join(text.sentence(rng, 60)).split(" ") if t][:words_per_font]
+    regular = {}
+    for f in find_fonts():
+        if not (f.bold or f.italic) and f.family not in regular:
+            regular[f.family] = f
+    readings = []
+    for family, info in sorted(regular.items()):
+        for pt in (8, 11, 14):
+            for dpi in (150, 200, 300):
+                px = round(pt * dpi / 72)
+                font = load_font(info.path, px)
+                crops, truths = [], []
+                for word in (w for w in words if info.covers(w)):
+                    left, top, right, bottom = font.getbbox(word)
+                    pad = max(2, round(0.15 * px))
+                    image = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
+                    ImageDraw.Draw(image).text((pad - left, pad - top), word, font=font, fill=0)
+                    crops.append(np.asarray(image.convert("RGB")))
+                    truths.append(word)
+                reads = recognizer.recognize(crops)
+                tags = (f"font: {family}", f"size: {pt} pt", f"dpi: {dpi}")
+                readings += [Reading(t, r, c.shape[0], tags) for t, (r, _), c in zip(truths, reads, crops)]
+    return readings
+
+
+def markdown(name: str, readings: list[Reading]) -> str:
+    t = tables(readings)
+    ok = sum(r.read == r.truth for r in readings)
+    out = [f"### {name}: {len(readings)} words, accuracy {ok / max(len(readings), 1):.1%}", ""]
+    for key in ("kind", "height", "tag"):
+        rows = t[key] if key != "tag" else sorted(t[key], key=lambda row: row[2])
+        if not rows:
+            continue
+        out += [f"| {key} | words | accuracy |", "|---|---|---|"]
+        out += [f"| {g} | {n} | {acc:.1%} |" for g, n, acc in rows]
+        out.append("")
+    out += ["| edit (truth -> read) | count |", "|---|---|"]
+    out += [f"| `{e}` | {n} |" for e, n in t["edits"]]
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--config", type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sets", default="synth,fonts,funsd")
+    parser.add_argument("--funsd-every", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write every reading here")
+    args = parser.parse_args()
+    pipeline = load(args.weights, config=args.config, threads=args.threads)
+    recognizer = pipeline.recognizer
+    sets = {}
+    for name in args.sets.split(","):
+        if name == "synth":
+            pages = SyntheticPages(8, seed=100_000, config=SynthConfig(dpi=(150.0, 150.0)))  # as the training configs give it
+            sets[name] = page_readings(recognizer, (pages[i] for i in range(len(pages))), "synth")
+        elif name == "fonts":
+            sets[name] = font_readings(recognizer)
+        elif name == "funsd":
+            pages = open_pages(FUNSD)
+            sets[name] = page_readings(recognizer, (pages[i] for i in range(0, len(pages), args.funsd_every)), "funsd")
+        print(markdown(name, sets[name]), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({k: [r.__dict__ for r in v] for k, v in sets.items()}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
