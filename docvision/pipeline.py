@@ -26,7 +26,7 @@ from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, Int8Detector
 from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
-from docvision.recognition.crops import crop_polygon, crop_quad
+from docvision.recognition.crops import crop_polygon, crop_quad, part_neighbours
 from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Recognizer
 from docvision.recognition.split import sub_quad
@@ -78,14 +78,15 @@ class OCRPipeline:
         timings["detect"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        readings = self.recognizer.read([crop_polygon(image, d.polygon) for d in detections])
+        quads = part_neighbours([crop_quad(d.polygon) for d in detections])
+        readings = self.recognizer.read([crop_polygon(image, q) for q in quads])
         timings["recognize"] = time.perf_counter() - start
 
         start = time.perf_counter()
         words = []
-        for det, read in zip(detections, readings):
+        for det, quad, read in zip(detections, quads, readings):
             for reading in read:
-                polygon = det.polygon if len(read) == 1 else sub_quad(crop_quad(det.polygon), reading.box)
+                polygon = det.polygon if len(read) == 1 else sub_quad(quad, reading.box)
                 x0, y0 = polygon.min(axis=0)
                 x1, y1 = polygon.max(axis=0)
                 bbox = (max(float(x0), 0.0), max(float(y0), 0.0), min(float(x1), width), min(float(y1), height))
