@@ -47,6 +47,8 @@ def _points(polygon: list[Point]) -> str:
 
 
 def to_alto(document: Document) -> str:
+    if not document.pages:
+        raise ValueError("ALTO needs at least one page; the document has none")
     ET.register_namespace("", NAMESPACE)
     ET.register_namespace("xsi", XSI)
     root = ET.Element(_tag("alto"), {f"{{{XSI}}}schemaLocation": SCHEMA_LOCATION, "SCHEMAVERSION": "4.4"})

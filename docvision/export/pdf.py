@@ -155,7 +155,7 @@ def word_matrix(word: Word, to_user: Matrix) -> Matrix | None:
     skewed by even a degree. The letters end a little before the box does
     (:data:`SPACE_SHARE`): neighbouring words' boxes often touch, and extractors separate
     words by the gap between glyphs, not by the space character that follows each word."""
-    x0, y0, x1, y1 = upright_box(word)
+    x0, y0, x1, y1 = (float(v) for v in upright_box(word))
     width, height = x1 - x0, y1 - y0
     if width <= 0 or height <= 0:
         return None
@@ -261,5 +261,5 @@ def to_pdf(
     with pdf:
         add_text_layer(pdf, document.pages)
         out = io.BytesIO()
-        pdf.save(out, encryption=pdf.is_encrypted, deterministic_id=True)
+        pdf.save(out, encryption=pdf.is_encrypted, deterministic_id=not pdf.is_encrypted)
     return out.getvalue()
