@@ -145,25 +145,32 @@ def upright_box(word: Word) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def word_matrix(word: Word, to_user: Matrix) -> Matrix | None:
+def letters_end(word: Word, following: Word | None = None) -> float:
+    """Where ``word``'s letters end in the text layer: a little (:data:`SPACE_SHARE`) before
+    its box does, or before the ``following`` word of its line starts where that overlaps
+    its end. docvision's boxes of neighbouring words often touch or overlap, and poppler
+    separates words by the gap between their glyphs, not by the space after each word."""
+    x0, y0, x1, y1 = (float(v) for v in upright_box(word))
+    start = float(following.bbox[0]) if following is not None else x1
+    right = start if (x0 + x1) / 2 < start < x1 else x1  # an overlap at the word's end only
+    return right - min(SPACE_SHARE * (y1 - y0), (right - x0) / (len(word.text) + 2))
+
+
+def word_matrix(word: Word, to_user: Matrix, following: Word | None = None) -> Matrix | None:
     """The text matrix that sets ``word`` (at font size 1, one glyph advance per character)
     upright in its :func:`upright_box`: baseline on the bottom edge, glyph tops on the top
-    edge. None for an empty box.
+    edge, letters up to :func:`letters_end`. None for an empty box.
 
     Upright, not along a skewed word's quad: poppler (pdftotext, Evince, Okular) splits a
     word whose glyph baselines drift by over half a point, as they would along a quad
-    skewed by even a degree. The letters end a little before the box does
-    (:data:`SPACE_SHARE`): neighbouring words' boxes often touch, and extractors separate
-    words by the gap between glyphs, not by the space character that follows each word."""
+    skewed by even a degree."""
     x0, y0, x1, y1 = (float(v) for v in upright_box(word))
-    width, height = x1 - x0, y1 - y0
-    if width <= 0 or height <= 0:
+    if x1 <= x0 or y1 <= y0:
         return None
-    letters = width - min(SPACE_SHARE * height, width / (len(word.text) + 2))
-    advance = GLYPH_ADVANCE / 1000 * len(word.text)
+    scale = (letters_end(word, following) - x0) / (GLYPH_ADVANCE / 1000 * len(word.text))
     a, b, c, d, _, _ = to_user
     e, f = _apply(to_user, (x0, y1))
-    return a * letters / advance, b * letters / advance, -c * height, -d * height, e, f
+    return a * scale, b * scale, -c * (y1 - y0), -d * (y1 - y0), e, f
 
 
 def _encode(text: str, codes: dict[str, int]) -> bytes:
@@ -174,10 +181,11 @@ def text_layer(page: Page, to_user: Matrix, font: pikepdf.Name, codes: dict[str,
     """Content stream of ``page``'s invisible words in reading order, each followed by a space
     (so extractors that ignore positions still separate words and lines)."""
     ops: list[tuple[list, str]] = [([], "BT"), ([3], "Tr"), ([font, 1], "Tf")]
-    for word in page.words():
-        matrix = word_matrix(word, to_user) if word.text else None
-        if matrix is not None:
-            ops += [(list(matrix), "Tm"), ([pikepdf.String(_encode(word.text + " ", codes))], "Tj")]
+    for line in (line for block in page.blocks for line in block.lines):
+        for word, following in zip(line.words, [*line.words[1:], None]):
+            matrix = word_matrix(word, to_user, following) if word.text else None
+            if matrix is not None:
+                ops += [(list(matrix), "Tm"), ([pikepdf.String(_encode(word.text + " ", codes))], "Tj")]
     ops.append(([], "ET"))
     return pikepdf.unparse_content_stream([(operands, pikepdf.Operator(op)) for operands, op in ops])
 
