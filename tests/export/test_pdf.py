@@ -281,3 +281,24 @@ def test_pixel_matrix_corners(rotation, top_left, bottom_right):
     a, b, c, d, e, f = pixel_matrix((10, 20, 310, 220), rotation, width, height)
     assert (e, f) == pytest.approx(top_left)
     assert (a * width + c * height + e, b * width + d * height + f) == pytest.approx(bottom_right)
+
+
+def test_searchable_scan_with_the_shipped_models(scanned_pdf, scanned_document, tmp_path):
+    """The issue's measure on a two-page scan (one page under /Rotate 90): pdftotext finds
+    docvision's words in its reading order, each within 0.5 IoU of its JSON box; qpdf's
+    checks pass; the file grows by the text layer only."""
+    out = tmp_path / "scan.searchable.pdf"
+    out.write_bytes(to_pdf(scanned_document))
+    matched = total = 0
+    for page in scanned_document.pages:
+        words = list(page.words())
+        assert len(words) >= 20
+        found = pdf_words(out, page.index + 1)
+        assert [text for text, _ in found] == [w.text for w in words]
+        total += len(words)
+        matched += sum(iou(box, [v * 72 / page.dpi for v in w.bbox]) >= 0.5 for (_, box), w in zip(found, words))
+    assert matched >= 0.99 * total
+    with pikepdf.open(out) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        layer = sum(len(s.read_bytes()) for p in pdf.pages for s in p.obj.Contents if s.read_bytes().startswith(b"Q\n"))
+    assert out.stat().st_size <= 1.1 * scanned_pdf.stat().st_size + layer
