@@ -185,6 +185,7 @@ class DocvisionEngine(OcrEngine):
         with pikepdf.new() as pdf:
             pdf.add_blank_page(page_size=(page.width * POINTS_PER_INCH / dpi, page.height * POINTS_PER_INCH / dpi))
             add_text_layer(pdf, [page])
+            pdf.pages[0].contents_coalesce()  # OCRmyPDF's graft reads one content stream and font /F1
             pdf.save(output_pdf)
         output_text.write_text(page.text, encoding="utf-8")
 

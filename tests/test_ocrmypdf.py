@@ -65,6 +65,8 @@ def test_hocr_and_sandwich_pdf(engine, page_png, tmp_path):
     engine.generate_pdf(page_png, pdf_path, text, options=None)
     with pikepdf.open(pdf_path) as pdf:
         assert [float(v) for v in pdf.pages[0].mediabox] == pytest.approx([0, 0, 144, 96], abs=0.1)  # 300 x 200 px, 150 dpi
+        assert isinstance(pdf.pages[0].obj.Contents, pikepdf.Stream)  # what OCRmyPDF's sandwich graft reads:
+        assert "/F1" in pdf.pages[0].resources.Font  # one content stream and the font /F1
     out = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
     assert out.split() == sidecar
 

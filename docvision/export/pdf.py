@@ -74,6 +74,7 @@ def _font(pdf: pikepdf.Pdf, codes: dict[str, int]) -> pikepdf.Object:
     """The Type0 font of the text layer: every code is glyph 1 (blank) of the glyphless font."""
     descriptor = pikepdf.Dictionary(
         Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name("/" + FONT_NAME), Flags=5,
+        # Descent -1, not 0: poppler takes a zero descent as missing and assumes one of -0.35 em
         FontBBox=[0, 0, GLYPH_ADVANCE, 1000], ItalicAngle=0, Ascent=1000, Descent=-1, CapHeight=1000, StemV=80,
         FontFile2=pikepdf.Stream(pdf, glyphless_font()),
     )
@@ -192,7 +193,7 @@ def text_layer(page: Page, to_user: Matrix, font: pikepdf.Name, codes: dict[str,
 
 def _free_name(pdf_page: pikepdf.Page, prefix: str) -> pikepdf.Name:
     fonts = pdf_page.resources.get("/Font", {})
-    n = 0
+    n = 1
     while f"/{prefix}{n}" in fonts:
         n += 1
     return pikepdf.Name(f"/{prefix}{n}")
@@ -209,7 +210,7 @@ def add_text_layer(pdf: pikepdf.Pdf, pages: Iterable[Page]) -> None:
     font = _font(pdf, codes)
     for page in pages:
         pdf_page = pdf.pages[page.index]
-        name = _free_name(pdf_page, "DvOCR")
+        name = _free_name(pdf_page, "F")  # /F1 on a page of its own, as OCRmyPDF's sandwich graft expects
         pdf_page.add_resource(font, pikepdf.Name.Font, name)
         to_user = pixel_matrix(rendered_box(pdf_page, page), pdf_page.rotation, page.width, page.height)
         pdf_page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)  # the page's own state ends before ours
