@@ -22,6 +22,7 @@ from docvision.training import cli as training_cli
 
 log = logging.getLogger("docvision")
 
+
 def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("ocr", help="OCR PDFs and images into words with boxes", description="OCR PDFs and images.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="PDF, PNG, JPEG or TIFF files")
