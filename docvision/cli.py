@@ -15,21 +15,21 @@ from docvision.config import PipelineConfig, load_yaml
 from docvision.datasets import cli as datasets_cli
 from docvision.document import Document
 from docvision.errors import DocvisionError
-from docvision.export import EXPORTERS, SUFFIXES, export
+from docvision.export import FORMATS, SUFFIXES, export, format_for
 from docvision.evaluation import cli as evaluation_cli
 from docvision.io import write_atomic
 from docvision.training import cli as training_cli
 
 log = logging.getLogger("docvision")
 
-FORMAT_BY_SUFFIX = {".json": "json", ".txt": "text", ".hocr": "hocr", ".html": "hocr"}
-
 
 def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("ocr", help="OCR PDFs and images into words with boxes", description="OCR PDFs and images.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="PDF, PNG, JPEG or TIFF files")
     p.add_argument("-o", "--output", type=Path, help="output file (one input) or folder (several inputs); default stdout")
-    p.add_argument("-f", "--format", choices=sorted(EXPORTERS), help="output format (default: from the -o suffix, else json)")
+    p.add_argument("-f", "--format", choices=sorted(FORMATS), help="output format (default: from the -o suffix, else json)")
+    p.add_argument("--jpeg-quality", type=_jpeg_quality, metavar="Q",
+                   help="--format pdf: re-encode image inputs as JPEG of quality Q (1-95; default: embed them losslessly)")
     p.add_argument("--pages", help="pages to OCR, 1-based, e.g. 1-3,7 (default: all)")
     p.add_argument("--dpi", type=int, help="PDF render resolution (default 200)")
     p.add_argument("--password", help="password of an encrypted PDF")
@@ -47,6 +47,22 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
                    help="auto (default): the recognizer in ONNX Runtime on CPUs, torch on GPUs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or warnings")
     p.set_defaults(func=run_ocr)
+
+
+def _jpeg_quality(value: str) -> int:
+    quality = int(value) if value.isdigit() else 0
+    if not 1 <= quality <= 95:
+        raise argparse.ArgumentTypeError(f"must be 1-95, got {value!r}")
+    return quality
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    """``--format``, else the format the name of a single output file asks for, else json."""
+    if args.format:
+        return args.format
+    if args.output is None or len(args.inputs) > 1 or args.output.is_dir():
+        return "json"
+    return format_for(args.output)
 
 
 def _output_paths(inputs: list[str], output: Path | None, fmt: str) -> list[Path | None]:
@@ -86,8 +102,12 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
 def run_ocr(args: argparse.Namespace) -> int:
     from docvision.pipeline import load
 
-    fmt = args.format or (FORMAT_BY_SUFFIX.get(args.output.suffix.lower(), "json") if args.output else "json")
     try:
+        fmt = _output_format(args)
+        if args.jpeg_quality and fmt != "pdf":
+            raise DocvisionError("--jpeg-quality applies to --format pdf only")
+        if fmt == "pdf" and args.output is None and sys.stdout.isatty():
+            raise DocvisionError("--format pdf writes binary data: give -o FILE.pdf or redirect stdout")
         outputs = _output_paths(args.inputs, args.output, fmt)
         ocr = load(args.weights, device=args.device, config=_pipeline_config(args), threads=args.threads)
     except (DocvisionError, ValueError, OSError) as err:
@@ -111,12 +131,18 @@ def run_ocr(args: argparse.Namespace) -> int:
                 for page in ocr.iter_pages(source):
                     document.pages.append(page)
                     bar.update()
-            text = export(document, fmt)
-            if out is None:
-                sys.stdout.write(text)
-                sys.stdout.flush()
+            if fmt == "pdf":  # the input's own pages with the text on them
+                from docvision.export.pdf import to_pdf
+
+                data: str | bytes = to_pdf(document, name, password=args.password, jpeg_quality=args.jpeg_quality)
             else:
-                write_atomic(out, text)
+                data = export(document, fmt)
+            if out is None:
+                stream = sys.stdout.buffer if isinstance(data, bytes) else sys.stdout
+                stream.write(data)
+                stream.flush()
+            else:
+                write_atomic(out, data)
         except DocvisionError as err:
             log.error("%s: error: %s", name, err)
             failures += 1

@@ -92,7 +92,7 @@ class Document:
         return "\f".join(page.text for page in self.pages)
 
     def export(self, fmt: str = "json") -> str:
-        """Serialize as ``json``, ``text`` or ``hocr``."""
+        """Serialize as ``json``, ``text``, ``hocr``, ``alto`` or ``tsv`` (the PDF: :func:`docvision.export.pdf.to_pdf`)."""
         from docvision.export import export
 
         return export(self, fmt)

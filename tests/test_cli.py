@@ -86,9 +86,50 @@ def test_format_from_output_suffix(ocr, make_pdf, tmp_path):
     assert "ocr_page" in (tmp_path / "out.html").read_text()
     assert ocr(pdf, "-o", tmp_path / "out.json", "--format", "text")[0] == 0  # --format wins
     assert not (tmp_path / "out.json").read_text().startswith("{")
-    assert ocr(pdf, "-o", tmp_path / "out.unknown")[0] == 0  # unknown suffix: json
-    json.loads((tmp_path / "out.unknown").read_text())
+    assert ocr(pdf, "-o", tmp_path / "out")[0] == 0  # no suffix: json
+    json.loads((tmp_path / "out").read_text())
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("name", ["out.md", "out.unknown"])
+def test_unknown_output_suffix_is_a_usage_error(cli, make_pdf, tmp_path, name, monkeypatch):
+    monkeypatch.setattr(docvision.pipeline, "load", lambda *a, **k: pytest.fail("models loaded"))
+    code, out, err = cli("ocr", make_pdf(), "-o", tmp_path / name)
+    assert code == 2 and out == "" and not (tmp_path / name).exists()
+    assert err == [f"docvision: error: {tmp_path / name}: unknown output suffix '{Path(name).suffix}' "
+                   "(use one of .json .txt .hocr .html .xml .tsv .pdf, or --format)"]
+
+
+def test_alto_tsv_and_searchable_pdf_outputs(ocr, make_pdf, tmp_path, ink_pipeline, monkeypatch):
+    """The format follows the suffix; the PDF keeps the input's pages and holds the JSON's words
+    (words from the ink pipeline, which finds the test pages' black boxes)."""
+    monkeypatch.setattr(docvision.pipeline, "load", lambda *a, **k: ink_pipeline)
+    pdf = make_pdf(pages=2)
+    for name in ("out.alto.xml", "out.tsv", "out.searchable.pdf", "out.json"):
+        code, out, err = ocr(pdf, "-o", tmp_path / name)
+        assert code == 0 and out == "" and err == []
+    assert ET.fromstring((tmp_path / "out.alto.xml").read_bytes()).tag == "{http://www.loc.gov/standards/alto/ns-v4#}alto"
+    assert (tmp_path / "out.tsv").read_text().startswith("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t")
+    searchable = PdfReader(tmp_path / "out.searchable.pdf")
+    assert len(searchable.pages) == 2
+    data = json.loads((tmp_path / "out.json").read_text())
+    for page, result in zip(searchable.pages, data["pages"]):
+        words = [w["text"] for b in result["blocks"] for ln in b["lines"] for w in ln["words"]]
+        assert words and page.extract_text().split() == words
+
+
+def test_searchable_pdf_options(ocr, make_pdf, page_image, tmp_path, monkeypatch):
+    png = tmp_path / "scan.png"
+    page_image(300, 200).save(png)
+    code, _, err = ocr(png, "-o", tmp_path / "scan.pdf", "--jpeg-quality", "40")
+    assert code == 0 and err == []
+    (image,) = PdfReader(tmp_path / "scan.pdf").pages[0]["/Resources"]["/XObject"].values()
+    assert image.get_object()["/Filter"] == "/DCTDecode"
+    code, _, err = ocr(png, "-o", tmp_path / "scan.json", "--jpeg-quality", "40")
+    assert code == 2 and err == ["docvision: error: --jpeg-quality applies to --format pdf only"]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, _, err = ocr(png, "--format", "pdf")
+    assert code == 2 and len(err) == 1 and "-o FILE.pdf" in err[0]
 
 
 def test_stdout_text_and_hocr(ocr, make_pdf):
