@@ -116,7 +116,7 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
 
 
 def _password(args: argparse.Namespace) -> str | None:
-    """``--password``, else the first line of ``--password-file``, else ``$DOCVISION_PDF_PASSWORD``."""
+    """The first line of ``--password-file``, else ``--password``, else ``$DOCVISION_PDF_PASSWORD``."""
     if args.password_file is not None:
         try:
             lines = args.password_file.read_text(encoding="utf-8").splitlines()
@@ -137,7 +137,7 @@ def _report(name: str, err: Exception) -> None:
     elif isinstance(err, OSError):
         log.error("%s: error: %s", display_name(name), _reason(err))
     else:  # a bug must not lose the other inputs of the run
-        log.error("%s: internal error: %s: %s", display_name(name), type(err).__name__, err)
+        log.error("%s: internal error: %s: %s", display_name(name), type(err).__name__, " ".join(str(err).split()))
 
 
 def _unwritable(path: Path) -> str | None:
