@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -504,6 +505,7 @@ def scan_cmdlines(process: subprocess.Popen, secret: bytes) -> tuple[int, list[s
             except OSError:  # the process ended meanwhile
                 pass
         scans += 1
+        time.sleep(0.02)  # leave the cores to docvision
     return scans, seen
 
 
