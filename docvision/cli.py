@@ -209,7 +209,8 @@ def run_ocr(args: argparse.Namespace) -> int:
     failures, jobs = 0, []
     for name, out in zip(args.inputs, outputs):
         try:
-            open_document(name, **options).close()
+            with open_document(name, **options) as source:
+                source.check()
             jobs.append((name, out))
         except Exception as err:
             _report(name, err)

@@ -380,10 +380,13 @@ def test_bad_config_files_are_one_line(cli, make_pdf, tmp_path, no_load, text, m
     assert err == [f"docvision: error: {config}: {message}"]
 
 
-def test_input_errors_come_before_the_models_load(cli, make_pdf, tmp_path, no_load):
-    code, out, err = cli("ocr", tmp_path / "missing.pdf", tmp_path / "also-missing.png", "-o", tmp_path / "out")
-    assert code == 1 and out == ""
-    assert err == [f"docvision: {tmp_path / name}: error: no such file" for name in ("missing.pdf", "also-missing.png")]
+def test_input_errors_come_before_the_models_load(cli, make_pdf, page_image, tmp_path, no_load):
+    bad = bad_inputs(tmp_path / "bad", make_pdf, page_image)
+    del bad["cut.png"]  # a damaged image shows when its pixels are read
+    code, out, err = cli("ocr", *(tmp_path / "bad" / name for name in bad), "-o", tmp_path / "out")
+    assert code == 1 and out == "" and len(err) == len(bad)
+    for line, (name, reason) in zip(err, bad.items()):
+        assert line.startswith(f"docvision: {tmp_path / 'bad' / name}: error: ") and reason in line, line
 
 
 @pytest.mark.parametrize("target", ["/proc/x.json", "/proc/nowhere/x.json"])

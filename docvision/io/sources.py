@@ -111,6 +111,9 @@ class PageSource(ABC):
         for number in self.selected:
             yield self._page(number)
 
+    def check(self) -> None:
+        """Refuse now what rendering the selected pages would refuse for their size (no page is read)."""
+
     def close(self) -> None:
         """Release the document (and the temporary file of a PDF given as bytes to poppler)."""
 
@@ -140,11 +143,16 @@ class _PdfSource(PageSource):
     def _render(self, number: int, dpi: int, size: tuple[int, int]) -> np.ndarray:
         """Page ``number`` as ``H x W x 3`` RGB at ``dpi``; ``size`` is the expected ``(W, H)``."""
 
+    def check(self) -> None:
+        for number in self.selected:
+            self._render_dpi(number, *self._box(number))
+
     def _page(self, number: int) -> PageImage:
         width, height = self._box(number)
         dpi = self._render_dpi(number, width, height)
-        if min(width, height) * dpi / POINTS_PER_INCH < 1:
-            raise InputError(f"page {number}: page box {width:g} x {height:g} pt is empty or too small to render")
+        if dpi < self.dpi:
+            log.warning("%s: page %d is %.4g x %.4g in; rendering at %d dpi to stay under %d pixels", self.name, number,
+                        width / POINTS_PER_INCH, height / POINTS_PER_INCH, dpi, self.max_pixels)
         size = (_pixels(width, dpi), _pixels(height, dpi))
         image = self._render(number, dpi, size)
         got = (image.shape[1], image.shape[0])
@@ -155,25 +163,28 @@ class _PdfSource(PageSource):
         return PageImage(number - 1, image, dpi)
 
     def _render_dpi(self, number: int, width: float, height: float) -> int:
-        """``self.dpi``, or the highest DPI at which the page stays within ``max_pixels``."""
-        if not (width > 0 and height > 0):
-            raise InputError(f"page {number}: page box {width:g} x {height:g} pt is empty or too small to render")
-        size = f"{width / POINTS_PER_INCH:.0f} x {height / POINTS_PER_INCH:.0f} in"
-        absurd = f"page {number}: page size {size} is absurd (over {self.max_pixels:,} pixels even at {MIN_DPI} dpi)"
+        """``self.dpi``, or the highest DPI at which the page stays within ``max_pixels``; an
+        :class:`InputError` for a page too large even at :data:`MIN_DPI` or too small for a pixel."""
+        empty = f"page {number}: page box {width:g} x {height:g} pt is empty or too small to render"
+        if not (width > 0 and height > 0):  # also NaN
+            raise InputError(empty)
+        absurd = (f"page {number}: page size {width / POINTS_PER_INCH:.4g} x {height / POINTS_PER_INCH:.4g} in is absurd "
+                  f"(over {self.max_pixels:,} pixels even at {MIN_DPI} dpi)")
         if max(width, height) * MIN_DPI / POINTS_PER_INCH > self.max_pixels:  # also inf
             raise InputError(absurd)
 
         def pixels(dpi: int) -> int:  # a pixel of slack per side, for poppler
             return (_pixels(width, dpi) + 1) * (_pixels(height, dpi) + 1)
 
-        if pixels(self.dpi) <= self.max_pixels:
-            return self.dpi
-        dpi = math.floor(self.dpi * math.sqrt(self.max_pixels / pixels(self.dpi)))
-        while dpi >= MIN_DPI and pixels(dpi) > self.max_pixels:
-            dpi -= 1
+        dpi = self.dpi
+        if pixels(dpi) > self.max_pixels:
+            dpi = math.floor(self.dpi * math.sqrt(self.max_pixels / pixels(self.dpi)))
+            while dpi >= MIN_DPI and pixels(dpi) > self.max_pixels:
+                dpi -= 1
         if dpi < MIN_DPI:
             raise InputError(absurd)
-        log.warning("%s: page %d is %s; rendering at %d dpi to stay under %d pixels", self.name, number, size, dpi, self.max_pixels)
+        if min(width, height) * dpi / POINTS_PER_INCH < 1:
+            raise InputError(empty)
         return dpi
 
 
