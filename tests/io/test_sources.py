@@ -313,8 +313,8 @@ def test_pdf_page_too_large_even_at_min_dpi(tmp_path, renderer):
     with pytest.raises(InputError, match="page 1: page size 200 x 200 in is absurd"):
         document.check()  # ... or before any page is read (the command line does this before loading the models)
     document.close()
-    with open_document(path, dpi=100, max_pixels=5_000_000, renderer=renderer) as document:
-        document.check()  # 200 x 200 in at 100 dpi is 400 Mpx, but it fits at 36 dpi
+    with open_document(path, dpi=100, renderer=renderer) as document:
+        document.check()  # 400 Mpx at 100 dpi, but 60 Mpx allow 38 dpi
 
 
 def test_pdf_page_box_too_small_to_render(tmp_path, renderer):
