@@ -195,9 +195,16 @@ def run_ocr(args: argparse.Namespace) -> int:
         password = _password(args)
         if password is not None and config.renderer == "poppler":
             raise DocvisionError("a password needs the pdfium renderer (poppler's tools would show it in process lists)")
-        outputs = _output_paths(args.inputs, args.output, fmt)
     except (DocvisionError, ValueError, OSError) as err:
         log.error("error: %s", err)
+        return 2
+    try:
+        outputs = _output_paths(args.inputs, args.output, fmt)
+    except DocvisionError as err:
+        log.error("error: %s", err)
+        return 2
+    except OSError as err:  # the output folder cannot be made
+        log.error("%s: error: cannot write (%s)", display_name(args.output), _reason(err))
         return 2
     for out in outputs:
         if out is not None and (reason := _unwritable(out)):
