@@ -11,7 +11,7 @@ import yaml
 
 T = TypeVar("T")
 RENDERERS = ("pdfium", "poppler")
-"""PDF renderers: ``pdfium`` in process (4-8x faster here; a password never leaves the process),
+"""PDF renderers: ``pdfium`` in process (6-10x faster here; a password never leaves the process),
 ``poppler``: pdftoppm in a child process (needs poppler-utils)."""
 
 
@@ -86,7 +86,7 @@ class PipelineConfig:
     pdf_timeout: float = 120.0
     """Seconds allowed to render one PDF page."""
     renderer: str = "pdfium"
-    """PDF renderer: ``pdfium`` (in process, 4-8x faster) or ``poppler`` (pdftoppm; no passwords)."""
+    """PDF renderer: ``pdfium`` (in process, 6-10x faster) or ``poppler`` (pdftoppm; no passwords)."""
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
     layout: LayoutConfig = field(default_factory=LayoutConfig)
 
