@@ -38,7 +38,8 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-f", "--format", choices=sorted(EXPORTERS), help="output format (default: from the -o suffix, else json)")
     p.add_argument("--pages", help="pages to OCR, 1-based, e.g. 1-3,7 (default: all)")
     p.add_argument("--dpi", type=_positive_int, help="PDF render resolution (default 200)")
-    p.add_argument("--renderer", choices=RENDERERS, help="PDF renderer: pdfium (default; in process) or poppler (pdftoppm)")
+    p.add_argument("--renderer", choices=RENDERERS,
+                   help="PDF renderer: pdfium (default; in process) or poppler (pdftoppm)")
     secret = p.add_mutually_exclusive_group()
     secret.add_argument("--password-file", type=Path, metavar="FILE",
                         help=f"file whose first line is the password of encrypted PDFs (or set ${PASSWORD_ENV})")
@@ -121,7 +122,9 @@ def _password(args: argparse.Namespace) -> str | None:
         try:
             lines = args.password_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as err:
-            raise DocvisionError(f"{display_name(args.password_file)}: cannot read the password file ({_reason(err)})") from None
+            raise DocvisionError(
+                f"{display_name(args.password_file)}: cannot read the password file ({_reason(err)})"
+            ) from None
         return lines[0] if lines else ""
     return args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
 

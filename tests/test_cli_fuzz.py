@@ -34,7 +34,8 @@ def vector_pdf() -> bytes:
     for rotate in (90, 0):
         page = writer.add_blank_page(width=300, height=200)
         content = DecodedStreamObject()
-        content.set_data(b"0 0 0 rg 20 150 100 12 re f 150 150 110 12 re f 20 100 180 12 re f 0.8 0 0 RG 4 w 10 10 m 290 190 l S")
+        content.set_data(b"0 0 0 rg 20 150 100 12 re f 150 150 110 12 re f 20 100 180 12 re f "
+                         b"0.8 0 0 RG 4 w 10 10 m 290 190 l S")
         page[NameObject("/Contents")] = writer._add_object(content)
         page.cropbox = RectangleObject([10, 10, 290, 190])
         page[NameObject("/Rotate")] = NumberObject(rotate)
@@ -141,7 +142,8 @@ def test_fuzzed_inputs_end_as_a_page_or_one_error_line(tmp_path, small_weights, 
         data = json.loads(output.read_text(encoding="utf-8"))
         validate(data)
         assert data["pages"], path
-        assert all(p["width"] * p["height"] > 1 for p in data["pages"]), (path, [(p["width"], p["height"]) for p in data["pages"]])
+        sizes = [(p["width"], p["height"]) for p in data["pages"]]
+        assert all(w * h > 1 for w, h in sizes), (path, sizes)
     assert len(lines) >= failed and result.returncode == (1 if failed else 0)
     assert 0 < failed < len(paths)  # the mutants do break some inputs, and the bases stay readable
     for base in paths[:: MUTANTS_PER_BASE + 1]:

@@ -123,7 +123,9 @@ class _LmdbReader:
             # two keys a sample: a count the database cannot hold would loop over missing samples for ever
             most = (env.stat()["entries"] - 1) // 2
             if not 0 <= self.length <= most:
-                raise ValueError(f"{self.path}: num-samples is {self.length}, but the database holds {most} samples at most")
+                raise ValueError(
+                    f"{self.path}: num-samples is {self.length}, but the database holds {most} samples at most"
+                )
             if self.length and txn.get(b"image-%09d" % self.length) is None:
                 raise ValueError(f"{self.path}: num-samples is {self.length}, but sample {self.length} is missing")
 

@@ -46,6 +46,7 @@ DECODE_ERRORS = (OSError, ValueError, SyntaxError, TypeError, KeyError, EOFError
 """What Pillow raises on damaged image files: seen on 12,000 mutants like those of tests/test_cli_fuzz.py
 (EOFError: Pillow's seek past a missing frame)."""
 
+_NEEDS_PASSWORD = "encrypted PDF: a password is needed (--password-file)"
 _PDFIUM = threading.Lock()
 """PDFium is not thread-safe, not even across documents: one call at a time in a process."""
 
@@ -156,7 +157,7 @@ class _PdfSource(PageSource):
         size = (_pixels(width, dpi), _pixels(height, dpi))
         image = self._render(number, dpi, size)
         got = (image.shape[1], image.shape[0])
-        # poppler turns a rotated page (pdfinfo's size is not) and may differ by a pixel; any other size is a failed render
+        # poppler turns a rotated page (pdfinfo's size is not) and may be a pixel off; any other size: a failed render
         if any(abs(a - b) > 1 for a, b in zip(sorted(got), sorted(size))) or got[0] * got[1] > self.max_pixels:
             raise InputError(f"page {number}: rendered as {got[0]} x {got[1]} pixels instead of {size[0]} x {size[1]} "
                              "(damaged page or renderer failure)")
@@ -168,8 +169,8 @@ class _PdfSource(PageSource):
         empty = f"page {number}: page box {width:g} x {height:g} pt is empty or too small to render"
         if not (width > 0 and height > 0):  # also NaN
             raise InputError(empty)
-        absurd = (f"page {number}: page size {width / POINTS_PER_INCH:.4g} x {height / POINTS_PER_INCH:.4g} in is absurd "
-                  f"(over {self.max_pixels:,} pixels even at {MIN_DPI} dpi)")
+        inches = f"{width / POINTS_PER_INCH:.4g} x {height / POINTS_PER_INCH:.4g} in"
+        absurd = f"page {number}: page size {inches} is absurd (over {self.max_pixels:,} pixels even at {MIN_DPI} dpi)"
         if max(width, height) * MIN_DPI / POINTS_PER_INCH > self.max_pixels:  # also inf
             raise InputError(absurd)
 
@@ -266,7 +267,7 @@ def _render_until(page: pdfium.PdfPage, bitmap: pdfium.PdfBitmap, deadline: floa
 
 def _pdfium_reason(code: int | None, password: str | None) -> str:
     if code == pdfium_c.FPDF_ERR_PASSWORD:
-        return "wrong password for encrypted PDF" if password else "encrypted PDF: a password is needed (--password-file)"
+        return "wrong password for encrypted PDF" if password else _NEEDS_PASSWORD
     if code == pdfium_c.FPDF_ERR_SECURITY:
         return "encrypted PDF with an unsupported security handler"
     if code == pdfium_c.FPDF_ERR_FILE:
@@ -311,7 +312,8 @@ class _PopplerSource(_PdfSource):
     def _render(self, number: int, dpi: int, size: tuple[int, int]) -> np.ndarray:
         try:
             images = pdf2image.convert_from_path(
-                str(self.path), dpi=dpi, first_page=number, last_page=number, fmt="ppm", use_cropbox=True, timeout=self.timeout,
+                str(self.path), dpi=dpi, first_page=number, last_page=number, fmt="ppm", use_cropbox=True,
+                timeout=self.timeout,
             )
         except PDFPopplerTimeoutError:
             raise InputError(f"page {number}: rendering timed out after {self.timeout:g} s") from None
@@ -327,7 +329,9 @@ class _PopplerSource(_PdfSource):
 
 
 class _ImageSource(PageSource):
-    def __init__(self, image: Image.Image, name: str, pages, max_pixels: int, owned: bool = True, notes: Sequence[str] = ()):
+    def __init__(
+        self, image: Image.Image, name: str, pages, max_pixels: int, owned: bool = True, notes: Sequence[str] = ()
+    ):
         self.image, self.max_pixels, self.owned = image, max_pixels, owned
         self.notes = list(notes)
         """Pillow's warnings while opening: reported with the first page read, dropped if that fails."""
@@ -388,7 +392,7 @@ def _resolution(dpi: object) -> float | None:
 
 def _poppler_reason(message: str) -> str:
     if "Incorrect password" in message:
-        return "encrypted PDF: a password is needed (--password-file)"
+        return _NEEDS_PASSWORD
     if re.search(r"Invalid page count 0|last page \(0\)", message):  # pdfinfo refuses a zero-page PDF
         return "document has no pages"
     details = [line.strip() for line in message.splitlines()[1:] if line.strip()]
