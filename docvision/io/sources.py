@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -47,7 +48,7 @@ DECODE_ERRORS = (OSError, ValueError, SyntaxError, TypeError, KeyError, EOFError
 (EOFError: Pillow's seek past a missing frame)."""
 
 _NEEDS_PASSWORD = "encrypted PDF: a password is needed (--password-file)"
-_PDFIUM = threading.Lock()
+_PDFIUM_LOCK = threading.Lock()
 """PDFium is not thread-safe, not even across documents: one call at a time in a process."""
 
 
@@ -202,7 +203,7 @@ class _PdfiumSource(_PdfSource):
     def __init__(self, data: Path | bytes, name: str, *, password: str | None, **options):
         self.data = data  # pdfium reads bytes where they are: they must live as long as the document
         secret = None if password is None else password.encode("utf-8")
-        with _PDFIUM:  # not pdfium.PdfDocument(): it reads the error code of an earlier failure for a PDF of 0 pages
+        with _pdfium():  # not pdfium.PdfDocument(): it reads the error code of an earlier failure for a PDF of 0 pages
             if isinstance(data, Path):
                 raw = pdfium_c.FPDF_LoadDocument(os.fsencode(data), secret)
             else:
@@ -219,7 +220,7 @@ class _PdfiumSource(_PdfSource):
 
     def _box(self, number: int) -> tuple[float, float]:
         try:
-            with _PDFIUM:
+            with _pdfium():
                 return self.document.get_page_size(number - 1)
         except pdfium.PdfiumError:
             raise InputError(f"page {number}: damaged page (pdfium cannot read its size)") from None
@@ -227,7 +228,7 @@ class _PdfiumSource(_PdfSource):
     def _render(self, number: int, dpi: int, size: tuple[int, int]) -> np.ndarray:
         width, height = size
         deadline = time.monotonic() + self.timeout
-        with _PDFIUM:
+        with _pdfium():
             try:
                 page = self.document.get_page(number - 1)
             except pdfium.PdfiumError:
@@ -247,9 +248,27 @@ class _PdfiumSource(_PdfSource):
     def close(self) -> None:
         document = getattr(self, "document", None)
         if document is not None:
-            with _PDFIUM:
+            with _pdfium():
                 document.close()
             self.document = None
+
+
+@contextmanager
+def _pdfium() -> Iterator[None]:
+    """Hold the PDFium lock, and take a Ctrl-C that comes meanwhile when the call is done: raised in
+    the render's Python callback (or in pypdfium2's bookkeeping), ctypes would print it and swallow it."""
+    with _PDFIUM_LOCK:
+        if threading.current_thread() is not threading.main_thread() or not callable(signal.getsignal(signal.SIGINT)):
+            yield  # only the main thread handles signals; SIG_IGN and SIG_DFL run no Python
+            return
+        caught: list[int] = []
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if caught:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _render_until(page: pdfium.PdfPage, bitmap: pdfium.PdfBitmap, deadline: float) -> int:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import logging
 import math
+import signal
 import struct
 import subprocess
 import tempfile
+import time
 import zlib
 
 import numpy as np
@@ -21,6 +23,7 @@ from pypdf.generic import DecodedStreamObject, NameObject, NumberObject, Rectang
 
 from docvision.errors import InputError
 from docvision.io import PageImage, open_document, open_pages, parse_page_ranges
+from docvision.io import sources
 from docvision.io.sources import MIN_DPI, RENDERERS
 
 
@@ -105,6 +108,24 @@ def test_pdfium_renders_in_process_one_page_at_a_time(make_pdf, monkeypatch):
         assert loaded == [0] and (first.index, first.image.shape, first.dpi) == (0, (200, 300, 3), 72)
         assert first.image[30, 50].tolist() == [0, 0, 0] and first.image[5, 5].tolist() == [255, 255, 255]
         assert [p.index for p in pages] == [1, 2] and loaded == [0, 1, 2]
+
+
+def test_ctrl_c_during_a_pdfium_render_is_raised_after_it(make_pdf, monkeypatch, capfd):
+    """SIGINT arrives while PDFium calls back into Python: it is raised once the render is done,
+    not printed and swallowed by ctypes (which would lose the Ctrl-C)."""
+    real, sent = time.monotonic, []
+
+    def monotonic():  # the render's pause callback asks the time: Ctrl-C comes right then
+        if len(sent) == 1:
+            signal.raise_signal(signal.SIGINT)
+        sent.append(1)
+        return real()
+
+    monkeypatch.setattr(sources.time, "monotonic", monotonic)
+    with open_document(make_pdf(pages=2), dpi=72) as document, pytest.raises(KeyboardInterrupt):
+        list(document)
+    assert len(sent) >= 2 and "Exception ignored" not in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_renderers_agree(tmp_path):
