@@ -172,7 +172,7 @@ class _PdfSource(PageSource):
             raise InputError(empty)
         inches = f"{width / POINTS_PER_INCH:.4g} x {height / POINTS_PER_INCH:.4g} in"
         absurd = f"page {number}: page size {inches} is absurd (over {self.max_pixels:,} pixels even at {MIN_DPI} dpi)"
-        if max(width, height) * MIN_DPI / POINTS_PER_INCH > self.max_pixels:  # also inf
+        if max(width, height) * min(self.dpi, MIN_DPI) / POINTS_PER_INCH > self.max_pixels:  # also inf
             raise InputError(absurd)
 
         def pixels(dpi: int) -> int:  # a pixel of slack per side, for poppler
@@ -183,8 +183,8 @@ class _PdfSource(PageSource):
             dpi = math.floor(self.dpi * math.sqrt(self.max_pixels / pixels(self.dpi)))
             while dpi >= MIN_DPI and pixels(dpi) > self.max_pixels:
                 dpi -= 1
-        if dpi < MIN_DPI:
-            raise InputError(absurd)
+            if dpi < MIN_DPI:
+                raise InputError(absurd)
         if min(width, height) * dpi / POINTS_PER_INCH < 1:
             raise InputError(empty)
         return dpi

@@ -156,6 +156,8 @@ def test_pdf_page_selection(make_pdf, renderer):
 def test_pdf_dpi(make_pdf, renderer):
     (page,) = pages_of(make_pdf(pages=1), dpi=144, renderer=renderer)
     assert page.image.shape == (400, 600, 3) and page.dpi == 144
+    (page,) = pages_of(make_pdf(pages=1), dpi=18, renderer=renderer)  # below MIN_DPI when asked for
+    assert page.image.shape == (50, 75, 3) and page.dpi == 18
 
 
 @pytest.mark.parametrize("dpi", [0, -5])
