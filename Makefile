@@ -24,7 +24,7 @@ poppler:
 	    echo "installing poppler-utils (pdftoppm, pdfinfo)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else \
-	    echo "docvision needs poppler-utils (pdftoppm, pdfinfo): e.g. sudo apt-get install poppler-utils" >&2; exit 1; \
+	    echo "the tests and --renderer poppler need poppler-utils (pdftoppm, pdfinfo): e.g. sudo apt-get install poppler-utils" >&2; exit 1; \
 	  fi; }
 
 # OCRmyPDF's PDF/A conversion (ocrmypdf --plugin docvision.ocrmypdf, tests/test_ocrmypdf.py)

@@ -85,6 +85,8 @@ class Document:
     source: str
     models: dict[str, str]
     pages: list[Page] = field(default_factory=list)
+    partial: bool = False
+    """True when the work was interrupted: ``pages`` holds the pages finished before it."""
 
     @property
     def text(self) -> str:

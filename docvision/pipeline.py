@@ -18,14 +18,16 @@ from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page, Word
 from docvision.errors import WeightsError
 from docvision.io import PageSource, open_document
-from docvision.io.sources import Source
+from docvision.io.sources import Source, display_name
 from docvision.layout import arrange
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, Int8Detector
 from docvision.models.onnx_crnn import OnnxCRNN
-from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
+from docvision.models.weights import (
+    PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file, weights_dir,
+)
 from docvision.recognition.crops import crop_polygon, crop_quad, part_neighbours
 from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Recognizer
@@ -56,15 +58,8 @@ class OCRPipeline:
     def open(
         self, source: Source, *, pages: Sequence[int] | str | None = None, dpi: int | None = None, password: str | None = None
     ) -> PageSource:
-        """Open and check an input with this pipeline's DPI, pixel cap and render timeout."""
-        return open_document(
-            source,
-            dpi=dpi or self.config.dpi,
-            pages=pages,
-            password=password,
-            max_pixels=self.config.max_pixels,
-            timeout=self.config.pdf_timeout,
-        )
+        """Open and check an input with this pipeline's DPI, pixel cap, render timeout and PDF renderer."""
+        return open_document(source, pages=pages, password=password, **self.config.open_options(dpi))
 
     def ocr_image(
         self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections: list[Detection] | None = None
@@ -106,7 +101,7 @@ class OCRPipeline:
     def __call__(self, source: Source, **options) -> Document:
         """OCR a whole input; ``options`` as :meth:`open`."""
         if isinstance(source, (str, os.PathLike)):
-            name = str(source)
+            name = display_name(source)
         else:  # the names the JSON schema documents
             name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
         return Document(name, dict(self.models), list(self.iter_pages(source, **options)))
@@ -115,9 +110,16 @@ class OCRPipeline:
 def _device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {name!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise WeightsError("CUDA device requested but torch sees no GPU")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}: torch sees {torch.cuda.device_count()} GPU(s)")
     return device
 
 
@@ -136,9 +138,10 @@ def _build(directory: Path, name: str, build: Callable[[], T]) -> T:
         raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
 
 
-def _int8_detector(directory: Path, runtime: str, device: torch.device, sha256: str) -> Int8Detector | None:
-    """The int8 detector of ``directory`` when ``runtime`` wants it and it belongs to the detector
-    weights ``sha256``; None: run the torch model. ``int8`` turns every obstacle into an error."""
+def _int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
+    """The int8 detector of ``directory`` when ``runtime`` wants it, its sha256 is the manifest's
+    (when recorded) and it belongs to the detector weights; None: run the torch model. ``int8``
+    turns every obstacle into an error."""
     path = directory / INT8_FILE
     if runtime == "torch" or (runtime == "auto" and (device.type != "cpu" or not path.is_file())):
         return None
@@ -146,13 +149,15 @@ def _int8_detector(directory: Path, runtime: str, device: torch.device, sha256: 
         problem = "the int8 detector runs on CPUs only"
     elif not path.is_file():
         problem = "file missing (docvision quantize writes it)"
+    elif manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
+        problem = "sha256 does not match detector.json (corrupt or replaced file; run docvision quantize again)"
     else:
         try:
             model = Int8Detector(path)
         except Exception as err:  # onnxruntime missing or the file unreadable
             problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
         else:
-            if model.source_sha256 == sha256:
+            if model.source_sha256 == manifest.sha256:
                 return model
             problem = "quantized from other detector weights (run docvision quantize again)"
     if runtime == "int8":
@@ -191,6 +196,8 @@ def load(
         raise ValueError(f"det_runtime must be one of {', '.join(RUNTIMES)}, got {config.det_runtime!r}")
     if config.rec_runtime not in REC_RUNTIMES:
         raise ValueError(f"rec_runtime must be one of {', '.join(REC_RUNTIMES)}, got {config.rec_runtime!r}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
@@ -201,7 +208,7 @@ def load(
     if has_weights(directory, "detector"):
         manifest = _manifest(directory, "detector", "dbnet")
         models["detector"] = manifest.name
-        int8 = _int8_detector(directory, config.det_runtime, dev, manifest.sha256)
+        int8 = _int8_detector(directory, config.det_runtime, dev, manifest)
         if int8 is not None:
             det_model: torch.nn.Module = int8
             models["detector"] += "+int8"
