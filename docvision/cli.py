@@ -9,20 +9,19 @@ import re
 import secrets
 import sys
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import NoReturn
 
-from tqdm import tqdm
-
 from docvision import __version__
-from docvision.config import RENDERERS, PipelineConfig, load_yaml
+from docvision.batch.command import run as run_batch
+from docvision.batch.engine import InlineRunner, Job
+from docvision.batch.inputs import expand, output_paths, read_list
+from docvision.config import RENDERERS, PipelineConfig, load_yaml, to_dict
 from docvision.datasets import cli as datasets_cli
-from docvision.document import Document
 from docvision.errors import DocvisionError
-from docvision.export import FORMATS, SUFFIXES, export, format_for
+from docvision.export import FORMATS, SUFFIXES, format_for
 from docvision.evaluation import cli as evaluation_cli
-from docvision.io import write_atomic
-from docvision.io.sources import display_name, open_document
+from docvision.io.sources import display_name
 from docvision.training import cli as training_cli
 
 log = logging.getLogger("docvision")
@@ -32,8 +31,11 @@ PASSWORD_ENV = "DOCVISION_PDF_PASSWORD"
 
 def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("ocr", help="OCR PDFs and images into words with boxes", description="OCR PDFs and images.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="PDF, PNG, JPEG or TIFF files")
-    p.add_argument("-o", "--output", type=Path, help="output file (one input) or folder (several inputs); default stdout")
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="PDF, PNG, JPEG or TIFF files, folders (searched recursively), FILE:PAGES (e.g. scan.pdf:1-3), "
+                   "or - (one document from stdin)")
+    p.add_argument("-o", "--output", type=Path,
+                   help="output file (one input) or folder (several inputs, or a folder's tree mirrored); default stdout")
     p.add_argument("-f", "--format", choices=sorted(FORMATS), help="output format (default: from the -o suffix, else json)")
     p.add_argument("--jpeg-quality", type=_jpeg_quality, metavar="Q",
                    help="--format pdf: re-encode image inputs as JPEG of quality Q (1-95; default: embed them losslessly)")
@@ -58,7 +60,14 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
                    help="auto (default): the int8 detector on CPUs when the weights have one; torch: fp32 always")
     p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx"],
                    help="auto (default): the recognizer in ONNX Runtime on CPUs, torch on GPUs")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or warnings")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings or summary")
+    batch = p.add_argument_group("batches (see README: Folders and batches)")
+    batch.add_argument("--from-list", type=Path, metavar="FILE", help="more inputs, one per line (- reads stdin)")
+    batch.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                       help="worker processes, one pipeline each (default 1: in this process)")
+    batch.add_argument("--page-timeout", type=_positive_float, metavar="SECONDS",
+                       help="a page (or opening an input) taking longer fails, the run goes on (runs in workers)")
+    batch.add_argument("--force", action="store_true", help="redo inputs that the output folder's manifest lists as done")
     p.set_defaults(func=run_ocr)
 
 
@@ -76,13 +85,23 @@ def _jpeg_quality(value: str) -> int:
     return quality
 
 
-def _output_format(args: argparse.Namespace) -> str:
+def _output_format(args: argparse.Namespace, single: bool) -> str:
     """``--format``, else the format the name of a single output file asks for, else json."""
     if args.format:
         return args.format
-    if args.output is None or len(args.inputs) > 1 or args.output.is_dir():
+    if args.output is None or not single or args.output.is_dir():
         return "json"
     return format_for(args.output)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -101,25 +120,40 @@ def _device(text: str) -> str:
     return text
 
 
-def _output_paths(inputs: list[str], output: Path | None, fmt: str) -> list[Path | None]:
+def _inputs(args: argparse.Namespace) -> list[tuple[Job, PurePath, bool]]:
+    """The inputs as jobs with their output stems (see :func:`docvision.batch.inputs.expand`)."""
+    names = list(args.inputs)
+    if args.from_list is not None:
+        try:
+            text = sys.stdin.read() if str(args.from_list) == "-" else args.from_list.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise DocvisionError(f"{display_name(args.from_list)}: cannot read the list ({_reason(err)})") from None
+        names += read_list(text)
+    if "-" in names:
+        if len(names) > 1 or str(args.from_list) == "-":
+            raise DocvisionError("- (stdin) must be the only input")
+        return [(Job("<stdin>", args.pages, sys.stdin.buffer.read()), PurePath("stdin"), False)]
+    if not names:
+        raise DocvisionError("no inputs: give files, folders, - (stdin) or --from-list FILE")
+    bad_folders = []
+    found = expand(names, args.pages, args.output, bad_folders.append)
+    for err in bad_folders:
+        log.error("%s: error: cannot read folder (%s)", display_name(err.filename), _reason(err))
+    return found
+
+
+def _output_paths(found: list[tuple[Job, PurePath, bool]], output: Path | None, fmt: str,
+                  single: bool) -> tuple[list[Path | None], Path | None]:
+    """The output of each input (None: stdout) and the output folder (None for one output)."""
     if output is None:
-        if len(inputs) > 1:
-            raise DocvisionError("several inputs need -o FOLDER (one output file per input)")
-        return [None]
-    if len(inputs) == 1 and not output.is_dir():
+        if not single:
+            raise DocvisionError("several inputs (or a folder) need -o FOLDER (one output file per input)")
+        return [None], None
+    if single and not output.is_dir():
         output.parent.mkdir(parents=True, exist_ok=True)  # as for the folder of several outputs
-        return [output]
+        return [output], None
     output.mkdir(parents=True, exist_ok=True)
-    paths, used = [], set()
-    for name in inputs:
-        stem, n = Path(name).stem, 1
-        candidate = output / f"{stem}{SUFFIXES[fmt]}"
-        while candidate in used:
-            n += 1
-            candidate = output / f"{stem}-{n}{SUFFIXES[fmt]}"
-        used.add(candidate)
-        paths.append(candidate)
-    return paths
+    return output_paths([stem for _, stem, _ in found], output, SUFFIXES[fmt]), output
 
 
 def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
@@ -153,16 +187,6 @@ def _reason(err: BaseException) -> str:
     return getattr(err, "strerror", None) or str(err) or type(err).__name__
 
 
-def _report(name: str, err: Exception) -> None:
-    """The one line of an input that failed."""
-    if isinstance(err, DocvisionError):
-        log.error("%s: error: %s", display_name(name), err)
-    elif isinstance(err, OSError):
-        log.error("%s: error: %s", display_name(name), _reason(err))
-    else:  # a bug must not lose the other inputs of the run
-        log.error("%s: internal error: %s: %s", display_name(name), type(err).__name__, " ".join(str(err).split()))
-
-
 def _unwritable(path: Path) -> str | None:
     """Why ``path`` cannot be written as ``write_atomic`` writes it (checked before the OCR work), or None."""
     probe = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
@@ -174,54 +198,38 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
-def _emit(document: Document, fmt: str, out: Path | None, options: dict) -> bool:
-    """Write ``document``; a failure is reported under the output's name."""
-    if fmt == "pdf":  # the input's own pages with the text on them
-        from docvision.export.pdf import to_pdf
+def _settings(args: argparse.Namespace, fmt: str, config: PipelineConfig, open_options: dict) -> dict:
+    """What shapes a result, for the manifest of an output folder (the password does not)."""
+    from docvision.models.weights import has_weights, read_manifest, weights_dir
 
-        data: str | bytes = to_pdf(document, options["name"], password=options["password"],
-                                   jpeg_quality=options["jpeg_quality"])
-    else:
-        data = export(document, fmt)
-    try:
-        if out is None:
-            stream = sys.stdout.buffer if isinstance(data, bytes) else sys.stdout
-            stream.write(data)
-            stream.flush()
-        else:
-            write_atomic(out, data)
-    except OSError as err:
-        log.error("%s: error: cannot write (%s)", display_name(out) if out else "<stdout>", _reason(err))
-        return False
-    return True
+    folder = weights_dir(args.weights)
+    weights = {}
+    for name in ("detector", "recognizer"):
+        manifest = read_manifest(folder, name) if has_weights(folder, name) else None
+        weights[name] = [manifest.sha256, manifest.int8_sha256] if manifest else "untrained"
+    return {"docvision": __version__, "format": fmt, "jpeg_quality": args.jpeg_quality, "config": to_dict(config),
+            "open": {k: v for k, v in open_options.items() if k != "password"}, "weights": weights}
 
 
-def _ocr_input(ocr, name: str, out: Path | None, fmt: str, options: dict, quiet: bool, jpeg_quality: int | None) -> bool:
-    """OCR one input into ``out``; on Ctrl-C the pages finished so far are written, marked partial."""
-    source = open_document(name, **options)
-    emit = {"name": name, "password": options["password"], "jpeg_quality": jpeg_quality}
-    document = Document(display_name(name), dict(ocr.models))
-    bar = tqdm(total=len(source), desc=display_name(Path(name).name), unit="page", leave=False,
-               disable=quiet or not sys.stderr.isatty())
-    try:
-        with source, bar:
-            for page in ocr.iter_pages(source):
-                document.pages.append(page)
-                bar.update()
-    except KeyboardInterrupt:
-        if document.pages:
-            document.partial = True
-            where = display_name(out) if out else "stdout"
-            if _emit(document, fmt, out, emit):
-                log.error("%s: interrupted: the %d of %d pages done are in %s, marked partial",
-                          document.source, len(document.pages), len(source), where)
-        raise
-    return _emit(document, fmt, out, emit)
+def _runner(args: argparse.Namespace, config: PipelineConfig, open_options: dict, workers: bool):
+    """The models loaded here, or worker processes that load them (``--jobs``, ``--page-timeout``)."""
+    if workers:
+        from docvision.batch.pool import WorkerPool
+
+        threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.jobs)
+        load_options = {"weights": args.weights, "device": args.device, "config": config, "threads": threads}
+        return WorkerPool(args.jobs, load_options=load_options, open_options=open_options,
+                          page_timeout=args.page_timeout, log_level=log.level)
+    from docvision.pipeline import load
+
+    return InlineRunner(load(args.weights, device=args.device, config=config, threads=args.threads), open_options)
 
 
 def run_ocr(args: argparse.Namespace) -> int:
     try:
-        fmt = _output_format(args)
+        found = _inputs(args)
+        single = len(found) == 1 and not found[0][2] and args.from_list is None
+        fmt = _output_format(args, single)
         if args.jpeg_quality and fmt != "pdf":
             raise DocvisionError("--jpeg-quality applies to --format pdf only")
         if fmt == "pdf" and args.output is None and sys.stdout.isatty():
@@ -234,52 +242,25 @@ def run_ocr(args: argparse.Namespace) -> int:
         log.error("error: %s", err)
         return 2
     try:
-        outputs = _output_paths(args.inputs, args.output, fmt)
+        outputs, folder = _output_paths(found, args.output, fmt, single)
     except DocvisionError as err:
         log.error("error: %s", err)
         return 2
     except OSError as err:  # the output folder cannot be made
         log.error("%s: error: cannot write (%s)", display_name(args.output), _reason(err))
         return 2
-    for out in outputs:
+    for out in outputs if folder is None else [folder / "probe"]:  # a folder: once, not per input
         if out is not None and (reason := _unwritable(out)):
-            log.error("%s: error: cannot write (%s)", display_name(out), reason)
+            log.error("%s: error: cannot write (%s)", display_name(out if folder is None else folder), reason)
             return 2
-    options = {**config.open_options(args.dpi), "pages": args.pages, "password": password}
-
-    # input errors before the models load (seconds): every input is opened and checked, not read
-    failures, jobs = 0, []
-    for name, out in zip(args.inputs, outputs):
-        try:
-            with open_document(name, **options) as source:
-                source.check()
-            jobs.append((name, out))
-        except Exception as err:
-            _report(name, err)
-            failures += 1
-    if not jobs:
-        return 1
-
-    from docvision.pipeline import load
-
-    try:
-        ocr = load(args.weights, device=args.device, config=config, threads=args.threads)
-    except (DocvisionError, ValueError, OSError) as err:
-        log.error("error: %s", err)
-        return 2
-    if not ocr.trained:
-        log.warning(
-            "warning: no trained weights installed (%s): the models are random and the text is meaningless; "
-            "pass --weights DIR or train them (see README)",
-            ", ".join(k for k, v in ocr.models.items() if v == "untrained"),
-        )
-    for name, out in jobs:
-        try:
-            failures += not _ocr_input(ocr, name, out, fmt, options, args.quiet, args.jpeg_quality)
-        except Exception as err:
-            _report(name, err)
-            failures += 1
-    return 1 if failures else 0
+    open_options = {**config.open_options(args.dpi), "password": password}
+    workers = args.jobs > 1 or args.page_timeout is not None
+    return run_batch(
+        [(job, out) for (job, _, _), out in zip(found, outputs)], fmt=fmt, folder=folder, force=args.force,
+        settings=_settings(args, fmt, config, open_options) if folder is not None else {},
+        precheck=None if workers else open_options, start=lambda: _runner(args, config, open_options, workers),
+        password=password, jpeg_quality=args.jpeg_quality, quiet=args.quiet,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

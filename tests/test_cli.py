@@ -63,6 +63,16 @@ def no_package_weights(monkeypatch, tmp_path, small_detector_config):
     monkeypatch.setattr(docvision.pipeline, "DetectorConfig", lambda: small_detector_config)
 
 
+MANIFEST = "docvision-manifest.jsonl"
+
+
+def is_summary(line: str, done: int, skipped: int, failed: int, pages: int, folder: Path | None = None) -> bool:
+    """Whether ``line`` is the last line of a run with an output folder (its seconds matched loosely)."""
+    listed = f"; the failures are the \"failed\" lines of {folder / MANIFEST}" if failed else ""
+    return re.fullmatch(rf"docvision: {done} done, {skipped} skipped \(done before\), {failed} failed; "
+                        rf"{pages} pages in \d+ s( \([\d.]+ pages/s\))?{re.escape(listed)}", line) is not None
+
+
 def assert_clean(err_lines):
     assert not any("Traceback" in line for line in err_lines), err_lines
 
@@ -158,8 +168,9 @@ def test_several_inputs_one_output_each_with_name_collisions(ocr, make_pdf, page
     page_image(150, 100).save(png)
     out = tmp_path / "results"
     code, stdout, err = ocr(a, b, png, "-o", out)
-    assert code == 0 and stdout == "" and err == []
-    assert sorted(p.name for p in out.iterdir()) == ["photo.json", "scan-2.json", "scan.json"]
+    assert code == 0 and stdout == ""
+    assert len(err) == 1 and is_summary(err[0], 3, 0, 0, 4), err
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "photo.json", "scan-2.json", "scan.json"]
     for name, source, pages in (("scan.json", a, 1), ("scan-2.json", b, 2), ("photo.json", png, 1)):
         data = json.loads((out / name).read_text())
         validate(data)
@@ -195,7 +206,7 @@ def bad_inputs(folder: Path, make_pdf, page_image) -> dict[str, str]:
     (folder / "adir.pdf").mkdir()
     return {
         "missing.pdf": "no such file",
-        "adir.pdf": "not a file",
+        "adir.pdf": "a folder without PDF or image files",
         "notes.pdf": "not a PDF or a supported image",
         "empty.pdf": "empty file",
         "cut.pdf": "corrupt or truncated PDF",
@@ -216,11 +227,12 @@ def test_each_bad_input_is_one_line_and_the_others_complete(ocr, make_pdf, page_
     code, stdout, err = ocr(*inputs, "-o", out)
     assert code == 1 and stdout == ""
     assert_clean(err)
-    assert len(err) == len(bad), err
+    assert len(err) == len(bad) + 1, err
     for line, (name, reason) in zip(err, bad.items()):
         assert line.startswith(f"docvision: {tmp_path / 'bad' / name}: error: "), line
         assert reason in line, line
-    assert sorted(p.name for p in out.iterdir()) == ["good.json", "good2.json"]
+    assert is_summary(err[-1], 2, 0, len(bad), 2, out), err[-1]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "good.json", "good2.json"]
     for name in ("good.json", "good2.json"):
         validate(json.loads((out / name).read_text()))
 
@@ -290,8 +302,9 @@ def test_an_internal_error_does_not_lose_the_other_inputs(ocr, make_pdf, tmp_pat
     monkeypatch.setattr(docvision.pipeline.OCRPipeline, "ocr_image", flaky)
     code, _, err = ocr(first, make_pdf("second.pdf", pages=1), "-o", tmp_path / "out")
     assert code == 1
-    assert err == [f"docvision: {first}: internal error: RuntimeError: boom"]
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["second.json"]
+    assert err[0] == f"docvision: {first}: error: page 1: internal error: RuntimeError: boom"
+    assert len(err) == 2 and is_summary(err[1], 1, 0, 1, 1, tmp_path / "out"), err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [MANIFEST, "second.json"]
 
 
 def test_bad_weights_folder(cli, make_pdf, tmp_path):
@@ -359,7 +372,7 @@ def test_installed_entry_point(make_pdf, tmp_path, validate, small_weights):
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
     err = result.stderr.splitlines()
-    assert err == [f"docvision: {tmp_path / 'missing.pdf'}: error: no such file"]
+    assert err[0] == f"docvision: {tmp_path / 'missing.pdf'}: error: no such file" and len(err) == 2
     data = json.loads((tmp_path / "out" / "good.json").read_text())
     validate(data)
     assert data["models"]["detector"] == "test-dbnet"
@@ -421,7 +434,7 @@ def test_input_errors_come_before_the_models_load(cli, make_pdf, page_image, tmp
     bad = bad_inputs(tmp_path / "bad", make_pdf, page_image)
     del bad["cut.png"]  # a damaged image shows when its pixels are read
     code, out, err = cli("ocr", *(tmp_path / "bad" / name for name in bad), "-o", tmp_path / "out")
-    assert code == 1 and out == "" and len(err) == len(bad)
+    assert code == 1 and out == "" and len(err) == len(bad) + 1
     for line, (name, reason) in zip(err, bad.items()):
         assert line.startswith(f"docvision: {tmp_path / 'bad' / name}: error: ") and reason in line, line
 
@@ -478,7 +491,7 @@ def test_pillow_warnings_become_docvision_lines(ocr, page_image, tmp_path):
         warnings.simplefilter("always")
         code, out, err = ocr(jpeg, bomb, "-o", tmp_path / "out")
     assert not [w for w in raw if "PIL" in w.filename], [str(w.message) for w in raw]
-    assert code == 1 and len(err) == 2, err
+    assert code == 1 and len(err) == 3, err
     assert err[0] == f"docvision: {jpeg}: page 1: warning: Tag data larger than file. Skipping tag 270"
     assert err[1] == f"docvision: {bomb}: error: page 1: image is 10000 x 9000 pixels, over the limit of 60,000,000"
     assert (tmp_path / "out" / "exif.json").is_file()

@@ -1,0 +1,198 @@
+"""Worker processes, so that no input can stall a run: each worker loads one pipeline and reads whole
+inputs, sending every page back as it is done. The parent kills a worker whose page (or whose input's
+opening) takes longer than the time limit, reports that page failed, and goes on with the input's next
+pages in a new worker. Workers are spawned, not forked: no torch, ONNX Runtime or PDFium state is shared.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from docvision.batch.engine import Event, Job, PageFailed, Result, read_document, reason
+from docvision.errors import DocvisionError
+
+_SPAWN = multiprocessing.get_context("spawn")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this worker when the parent dies (even by SIGKILL), so no orphan
+    keeps a core busy after ``kill -9`` of the run."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: an orphan ends at its next message to the parent
+        pass
+    if os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
+def _worker(conn: Connection, parent: int, load_options: dict[str, Any], open_options: dict[str, Any], level: int) -> None:
+    """A worker's life: load the pipeline, say ready, then read each input sent until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent(parent)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("docvision: %(message)s"))
+    logger = logging.getLogger("docvision")
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        from docvision.pipeline import load
+
+        ocr = load(**load_options)
+    except Exception as err:
+        conn.send(("fatal", reason(err)))
+        return
+    try:
+        conn.send(("ready", dict(ocr.models), ocr.trained))
+        while (job := conn.recv()) is not None:
+            read_document(ocr, job, open_options, conn.send)
+            conn.send(("end",))
+    except (EOFError, BrokenPipeError):  # the parent is gone
+        return
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    ready: bool = False
+    result: Result | None = None
+    deadline: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+class WorkerPool:
+    """``workers`` processes with one pipeline each (``load_options`` as :func:`docvision.load`);
+    ``page_timeout`` seconds per page and for opening an input, None: no limit."""
+
+    def __init__(self, workers: int, *, load_options: dict[str, Any], open_options: dict[str, Any],
+                 page_timeout: float | None = None, log_level: int = logging.WARNING):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        if page_timeout is not None and not page_timeout > 0:
+            raise ValueError(f"page_timeout must be positive, got {page_timeout}")
+        self.size, self.page_timeout = workers, page_timeout
+        self._args = (os.getpid(), load_options, open_options, log_level)
+        self._workers: list[_Worker] = []
+        self.models: dict[str, str] = {}
+        self.trained = True
+
+    def in_flight(self) -> list[Result]:
+        """The inputs being read (after Ctrl-C: their pages so far)."""
+        return [w.result for w in self._workers if w.result is not None]
+
+    def run(self, jobs: Iterable[Job], on_event: Callable[[Job, Event], None] | None = None) -> Iterator[Result]:
+        """Read ``jobs``, yielding each result as it completes (not in order)."""
+        queue: deque[tuple[Job, Result]] = deque((job, Result(job)) for job in jobs)
+        finished: list[Result] = []
+
+        def lost(worker: _Worker, why: str) -> None:
+            """The worker is dead or killed: its page failed; the input goes on from the next page."""
+            self._remove(worker)
+            result = worker.result
+            if result.document is None:
+                result.errors.append(f"{why} opening the input")
+                finished.append(result)
+                return
+            rest = result.remaining()
+            event = PageFailed(rest[0], f"page {rest[0]}: {why}")
+            result.add(event, self.models)
+            if on_event:
+                on_event(result.job, event)
+            if rest[1:]:
+                queue.appendleft((result.job.resumed(rest[1:]), result))
+            else:
+                finished.append(result)
+
+        try:
+            while queue or self.in_flight():
+                while len(self._workers) < min(self.size, len(queue) + len(self.in_flight())):
+                    self._start()
+                for worker in self._workers:
+                    if worker.ready and worker.result is None and queue:
+                        job, worker.result = queue.popleft()
+                        worker.conn.send(job)
+                        worker.deadline = self._deadline()
+                deadlines = [w.deadline for w in self._workers if w.deadline is not None]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+                for conn in wait([w.conn for w in self._workers], timeout):
+                    worker = next(w for w in self._workers if w.conn is conn)
+                    try:
+                        message = conn.recv()
+                    except (EOFError, OSError):
+                        if not worker.ready:
+                            raise DocvisionError(f"a worker process died while loading the models "
+                                                 f"({_exit_status(worker.process)})") from None
+                        lost(worker, f"the worker process died ({_exit_status(worker.process)})")
+                        continue
+                    if isinstance(message, tuple) and message[0] == "fatal":
+                        raise DocvisionError(message[1])
+                    if isinstance(message, tuple) and message[0] == "ready":
+                        worker.ready, self.models, self.trained = True, message[1], message[2]
+                    elif isinstance(message, tuple) and message[0] == "end":
+                        finished.append(worker.result)
+                        worker.result, worker.deadline = None, None
+                    else:
+                        worker.result.add(message, self.models)
+                        worker.deadline = self._deadline()
+                        if on_event:
+                            on_event(worker.result.job, message)
+                now = time.monotonic()
+                for worker in [w for w in self._workers if w.deadline is not None and w.deadline < now]:
+                    lost(worker, f"timed out after {self.page_timeout:g} s (--page-timeout)")
+                yield from finished
+                finished.clear()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers: idle ones are told to, busy ones are killed."""
+        for worker in self._workers:
+            if worker.result is None and worker.ready:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+        for worker in self._workers:
+            worker.process.join(timeout=5 if worker.result is None else 0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self._workers = []
+
+    def _start(self) -> None:
+        ours, theirs = _SPAWN.Pipe()
+        process = _SPAWN.Process(target=_worker, args=(theirs, *self._args), daemon=True, name="docvision-worker")
+        process.start()
+        theirs.close()
+        self._workers.append(_Worker(process, ours))
+
+    def _remove(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        self._workers.remove(worker)
+
+    def _deadline(self) -> float | None:
+        return None if self.page_timeout is None else time.monotonic() + self.page_timeout
+
+
+def _exit_status(process: Any) -> str:
+    process.join(timeout=5)
+    code = process.exitcode
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
