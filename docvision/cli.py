@@ -9,12 +9,14 @@ import re
 import secrets
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path, PurePath
 from typing import NoReturn
 
 from docvision import __version__
 from docvision.batch.command import run as run_batch
 from docvision.batch.engine import InlineRunner, Job
+from docvision.batch.pool import WorkerPool
 from docvision.batch.inputs import expand, output_paths, read_list
 from docvision.config import RENDERERS, PipelineConfig, load_yaml, to_dict
 from docvision.datasets import cli as datasets_cli
@@ -213,15 +215,12 @@ def _settings(args: argparse.Namespace, fmt: str, config: PipelineConfig, open_o
 
 def _runner(args: argparse.Namespace, config: PipelineConfig, open_options: dict, workers: bool):
     """The models loaded here, or worker processes that load them (``--jobs``, ``--page-timeout``)."""
-    if workers:
-        from docvision.batch.pool import WorkerPool
-
-        threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.jobs)
-        load_options = {"weights": args.weights, "device": args.device, "config": config, "threads": threads}
-        return WorkerPool(args.jobs, load_options=load_options, open_options=open_options,
-                          page_timeout=args.page_timeout, log_level=log.level)
     from docvision.pipeline import load
 
+    if workers:
+        threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.jobs)
+        return WorkerPool(args.jobs, load=partial(load, args.weights, device=args.device, config=config, threads=threads),
+                          open_options=open_options, page_timeout=args.page_timeout, log_level=log.level)
     return InlineRunner(load(args.weights, device=args.device, config=config, threads=args.threads), open_options)
 
 

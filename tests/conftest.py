@@ -136,14 +136,22 @@ def small_crnn(vocab) -> CRNN:
     return CRNN(vocab.num_classes, SMALL_RECOGNIZER).eval()
 
 
-@pytest.fixture
-def ink_pipeline(ink_model, small_crnn, vocab) -> OCRPipeline:
+def make_ink_pipeline() -> OCRPipeline:
     """A pipeline whose detector finds dark rectangles and whose (random, seeded) recognizer
-    gives some text: deterministic and fast, with real words flowing through every stage."""
+    gives some text: deterministic and fast, with real words flowing through every stage.
+    (A plain function too, for worker processes.)"""
+    torch.manual_seed(0)
+    vocab = Vocab.load()
+    crnn = CRNN(vocab.num_classes, SMALL_RECOGNIZER).eval()
     config = PipelineConfig(det_max_side=256)
-    detector = Detector(ink_model, max_side=config.det_max_side, postprocess=config.postprocess)
-    recognizer = Recognizer(small_crnn, vocab, batch_size=4)
+    detector = Detector(InkModel(), max_side=config.det_max_side, postprocess=config.postprocess)
+    recognizer = Recognizer(crnn, vocab, batch_size=4)
     return OCRPipeline(detector, recognizer, config, {"detector": "ink-test", "recognizer": "crnn-test"})
+
+
+@pytest.fixture
+def ink_pipeline() -> OCRPipeline:
+    return make_ink_pipeline()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
 """OCR at scale: many inputs, resumable, with time limits.
 
+    >>> from functools import partial
     >>> from docvision.batch import Job, WorkerPool
-    >>> pool = WorkerPool(2, load_options={"device": "cpu", "threads": 1},
-    ...                   open_options={"dpi": 200}, page_timeout=60)
+    >>> pool = WorkerPool(2, load=partial(docvision.load, device="cpu", threads=1), page_timeout=60)
     >>> for result in pool.run(Job(p) for p in paths):   # as they complete
     ...     print(result.name, result.ok, result.errors, result.document and result.document.text)
 

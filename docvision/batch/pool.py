@@ -37,7 +37,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker(conn: Connection, parent: int, load_options: dict[str, Any], open_options: dict[str, Any], level: int) -> None:
+def _worker(conn: Connection, parent: int, load: Callable[[], Any], open_options: dict[str, Any], level: int) -> None:
     """A worker's life: load the pipeline, say ready, then read each input sent until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent(parent)
@@ -48,9 +48,7 @@ def _worker(conn: Connection, parent: int, load_options: dict[str, Any], open_op
     logger.setLevel(level)
     logger.propagate = False
     try:
-        from docvision.pipeline import load
-
-        ocr = load(**load_options)
+        ocr = load()
     except Exception as err:
         conn.send(("fatal", reason(err)))
         return
@@ -74,17 +72,19 @@ class _Worker:
 
 
 class WorkerPool:
-    """``workers`` processes with one pipeline each (``load_options`` as :func:`docvision.load`);
-    ``page_timeout`` seconds per page and for opening an input, None: no limit."""
+    """``workers`` processes, each with the pipeline that ``load()`` returns (a picklable callable such
+    as ``functools.partial(docvision.load, device="cpu", threads=1)``); ``open_options`` as
+    :func:`docvision.io.open_document` takes them; ``page_timeout`` seconds per page and for opening an
+    input, None: no limit."""
 
-    def __init__(self, workers: int, *, load_options: dict[str, Any], open_options: dict[str, Any],
+    def __init__(self, workers: int, *, load: Callable[[], Any], open_options: dict[str, Any] | None = None,
                  page_timeout: float | None = None, log_level: int = logging.WARNING):
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         if page_timeout is not None and not page_timeout > 0:
             raise ValueError(f"page_timeout must be positive, got {page_timeout}")
         self.size, self.page_timeout = workers, page_timeout
-        self._args = (os.getpid(), load_options, open_options, log_level)
+        self._args = (os.getpid(), load, open_options or {}, log_level)
         self._workers: list[_Worker] = []
         self.models: dict[str, str] = {}
         self.trained = True
@@ -151,7 +151,7 @@ class WorkerPool:
                             on_event(worker.result.job, message)
                 now = time.monotonic()
                 for worker in [w for w in self._workers if w.deadline is not None and w.deadline < now]:
-                    lost(worker, f"timed out after {self.page_timeout:g} s (--page-timeout)")
+                    lost(worker, f"timed out after {self.page_timeout:g} s")
                 yield from finished
                 finished.clear()
         finally:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from docvision.io import write_atomic
+from docvision.io import remove_temporaries, write_atomic
 
 
 def test_writes_utf8_and_leaves_no_temp_file(tmp_path):
@@ -60,3 +60,10 @@ def test_new_file_gets_the_usual_permissions(tmp_path):
     (tmp_path / "reference").write_text("x")
     write_atomic(tmp_path / "out.txt", "x")
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == (tmp_path / "reference").stat().st_mode & 0o777
+
+
+def test_temporaries_of_a_killed_write_are_removed(tmp_path):
+    for name in [".a.json.0123456789ab.tmp", ".a.json.tmp", ".b.json.0123456789ab.tmp", "a.json", ".c.json.0123456789ab.tmp"]:
+        (tmp_path / name).write_text("x")
+    assert remove_temporaries([tmp_path / "a.json", tmp_path / "b.json", tmp_path / "new" / "d.json"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".a.json.tmp", ".c.json.0123456789ab.tmp", "a.json"]

@@ -1,0 +1,66 @@
+"""Worker processes: a page past the time limit, or a worker that dies, costs that page; the run goes
+on with the input's next pages in a new worker, and the results equal those read in this process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import pytest
+
+from docvision.batch import InlineRunner, Job, WorkerPool
+from docvision.errors import DocvisionError
+from docvision.export import to_json
+from tests.conftest import make_ink_pipeline, pdf_bytes
+
+OPEN = {"dpi": 72}
+
+
+def stalling_pipeline():
+    """The ink pipeline, which hangs on the page of index 1 and dies on the page of index 2: what
+    pathological pages do to a renderer or a model, in a form a test can wait for."""
+    ocr = make_ink_pipeline()
+    real = ocr.ocr_image
+
+    def ocr_image(image, **kwargs):
+        if kwargs["index"] == 1:
+            time.sleep(600)
+        if kwargs["index"] == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(image, **kwargs)
+
+    ocr.ocr_image = ocr_image
+    return ocr
+
+
+def broken_weights():
+    raise DocvisionError("/nowhere/detector.safetensors: weights file missing")
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    (tmp_path / "three.pdf").write_bytes(pdf_bytes(3))
+    (tmp_path / "one.pdf").write_bytes(pdf_bytes(1))
+    return [Job(str(tmp_path / "three.pdf")), Job(str(tmp_path / "one.pdf"))]
+
+
+def test_a_stalled_or_dead_page_fails_and_the_run_goes_on(tmp_path, inputs):
+    (tmp_path / "four.pdf").write_bytes(pdf_bytes(4))
+    pool = WorkerPool(1, load=stalling_pipeline, open_options=OPEN, page_timeout=4)
+    four, one = pool.run([Job(str(tmp_path / "four.pdf")), inputs[1]])
+    assert [p.index for p in four.document.pages] == [0, 3] and four.document.partial and four.failed_pages == [2, 3]
+    assert four.errors == ["page 2: timed out after 4 s", "page 3: the worker process died (killed by SIGKILL)"]
+    assert one.ok and [p.index for p in one.document.pages] == [0]
+    assert pool.in_flight() == [] and pool._workers == []  # all stopped
+
+
+def test_two_workers_read_as_this_process_does(inputs, ink_pipeline):
+    pool = WorkerPool(2, load=make_ink_pipeline, open_options=OPEN)
+    got = {r.name: to_json(r.document) for r in pool.run(inputs)}
+    here = {r.name: to_json(r.document) for r in InlineRunner(ink_pipeline, OPEN).run(inputs)}
+    assert got == here and len(got) == 2
+
+
+def test_a_worker_that_cannot_load_the_models_stops_the_run(inputs):
+    with pytest.raises(DocvisionError, match="weights file missing"):
+        list(WorkerPool(1, load=broken_weights).run(inputs))
