@@ -114,13 +114,15 @@ def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, 
 
 def _problem(job: Job, precheck: dict[str, Any] | None) -> str | None:
     """Why ``job`` fails before any page is read: a folder that gave no inputs, or with ``precheck``
-    (open options), what opening and checking the input finds."""
+    (open options), what opening it finds, and checking its page if it has one (a bad page among
+    several fails when it is read, and the others are read)."""
     if job.data is None and os.path.isdir(job.source):
         return f"a folder without PDF or image files ({' '.join(sorted(FOLDER_SUFFIXES))})"
     if precheck is not None:
         try:
             with open_document(job.source if job.data is None else job.data, **{**precheck, "pages": job.pages}) as source:
-                source.check()
+                if len(source) == 1:
+                    source.check()
         except Exception as err:
             return reason(err)
     return None

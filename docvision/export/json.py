@@ -59,4 +59,9 @@ def to_dict(document: Document) -> dict[str, Any]:
 
 
 def to_json(document: Document) -> str:
-    return json.dumps(to_dict(document), ensure_ascii=False, indent=1) + "\n"
+    return dumps(to_dict(document))
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """JSON text of :func:`to_dict` or :func:`page_to_dict` output, as docvision writes it."""
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"

@@ -145,3 +145,16 @@ def test_batch_progress_on_a_terminal_and_quiet(ocr, tmp_path, monkeypatch):
     assert code == 1 and "files" in text and "/4 [" in text and "pages/s" in text
     code, _, err = ocr(source, "-o", tmp_path / "out", "-q")
     assert code == 1 and len(err) == 1 and "broken.pdf: error:" in err[0]  # errors only
+
+
+def test_a_bad_page_costs_only_that_page(ocr, tmp_path, validate):
+    from tests.batch.test_engine import with_poster_page
+
+    with_poster_page(tmp_path / "three.pdf")
+    code, out, err = ocr(tmp_path / "three.pdf", "-o", tmp_path / "three.json")
+    assert code == 1 and out == ""
+    assert err == [f"docvision: {tmp_path / 'three.pdf'}: error: page 2: page size 300 x 300 in is absurd (over 60,000,000 "
+                   f"pixels even at 36 dpi); the 2 of 3 pages done are in {tmp_path / 'three.json'}, marked partial"]
+    data = json.loads((tmp_path / "three.json").read_text())
+    validate(data)
+    assert data["partial"] is True and [p["index"] for p in data["pages"]] == [0, 2]

@@ -1,0 +1,1 @@
+"""docvision inside other engines (each module imports its engine: install the matching extra)."""
