@@ -1,4 +1,4 @@
-"""Training configs (``configs/det_*.yaml``, ``configs/rec_*.yaml``)."""
+"""Training configs (the defaults ``docvision/configs/det_resnet50.yaml`` and ``rec_crnn.yaml``; ``configs/``, ``experiments/``)."""
 
 from __future__ import annotations
 
