@@ -18,6 +18,9 @@ class InputError(DocvisionError):
         super().__init__(f"{source}: {reason}" if source else reason)
         self.reason, self.source = reason, source
 
+    def __reduce__(self):  # across processes (DataLoader workers) as it was made
+        return InputError, (self.reason, self.source)
+
     def naming(self, source: str) -> InputError:
         """This error with ``source`` named (if it named none yet)."""
         return self if self.source else InputError(self.reason, source)

@@ -30,12 +30,13 @@ def require(module: str, extra: str) -> ModuleType:
     except ModuleNotFoundError as err:
         if err.name not in (top, module):
             raise  # the package is there but broken: its own error says more
-        raise MissingExtraError(f"{top} is not installed (docvision's {extra} extra): {_hint(extra)}", name=top) from None
+        message = f"{top} is not installed (docvision's {extra} extra): {_hint(extra)}"
+        raise MissingExtraError(message, name=top) from None
 
 
 def check_extra(extra: str, command: str) -> None:
     """Before ``command`` starts: every missing package of ``extra`` in one error, or nothing."""
     missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
     if missing:
-        raise MissingExtraError(f"{command} needs docvision's {extra} extra ({', '.join(missing)} missing): {_hint(extra)}",
-                                name=missing[0])
+        message = f"{command} needs docvision's {extra} extra ({', '.join(missing)} missing): {_hint(extra)}"
+        raise MissingExtraError(message, name=missing[0])

@@ -298,7 +298,8 @@ def test_debug_prints_tracebacks_and_verbose_the_models_and_pages(ocr, cli, make
     pdf = make_pdf("first.pdf", pages=2)
     code, _, err = ocr(pdf, "-o", tmp_path / "v.json", "-v")
     assert code == 0 and err[0].startswith("docvision: models {'detector': 'test-dbnet', 'recognizer': 'test-crnn'}: ")
-    assert [re.sub(r"\d+ words, detect .*", "", line) for line in err[1:]] == [f"docvision: {pdf}: page {n}: " for n in (1, 2)]
+    pages = [re.sub(r"\d+ words, detect .*", "", line) for line in err[1:]]
+    assert pages == [f"docvision: {pdf}: page {n}: " for n in (1, 2)]
     code, _, err = cli("--debug", "ocr", tmp_path / "missing.pdf")  # before the command too
     assert code == 1 and err[0] == f"docvision: {tmp_path / 'missing.pdf'}: error: no such file"
     assert err[1] == "Traceback (most recent call last):" and err[-1].startswith("docvision.errors.InputError: ")

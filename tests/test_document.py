@@ -62,7 +62,8 @@ def test_from_json_round_trip():
     doc = sample()
     doc.pages[1].dpi = None  # an ndarray input read without one
     doc.pages[0].blocks[1].lines[0].words.append(
-        Word("€12,50 «ß»", (31.26, 60.04, 59.99, 70.55), [(31.26, 60.04), (59.99, 61.0), (59.4, 70.55), (31.0, 69.5)], 0.123456)
+        Word("€12,50 «ß»", (31.26, 60.04, 59.99, 70.55),
+             [(31.26, 60.04), (59.99, 61.0), (59.4, 70.55), (31.0, 69.5)], 0.123456)
     )
     doc.partial = True
     text = doc.export("json")

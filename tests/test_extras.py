@@ -46,7 +46,8 @@ def test_check_extra_lists_every_missing_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "wordfreq", None)
     check_extra("eval", "docvision eval")  # wordfreq is not eval's
     monkeypatch.setitem(sys.modules, "scipy", None)
-    with pytest.raises(MissingExtraError, match=r"^docvision train needs docvision's train extra \(scipy, wordfreq missing\)"):
+    message = r"^docvision train needs docvision's train extra \(scipy, wordfreq missing\)"
+    with pytest.raises(MissingExtraError, match=message):
         check_extra("train", "docvision train")
 
 

@@ -18,10 +18,12 @@ DEFAULT_CONFIGS = {"det": "det_resnet50.yaml", "rec": "rec_crnn.yaml"}
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train the detector or the recognizer", description=(
-        "Train on synthetic pages and/or labeled data (configs: docvision/configs/, configs/). Checkpoints go to --run-dir; "
+        "Train on synthetic pages and/or labeled data (the default configs: docvision/configs/). "
+        "Checkpoints go to --run-dir; "
         "the best weights are exported to RUN_DIR/weights/ in the shipped format."))
     p.add_argument("task", choices=["det", "rec"], help="det: DBNet word detector; rec: CRNN recognizer")
-    p.add_argument("--config", type=Path, help="training config YAML (default: the package's det_resnet50.yaml or rec_crnn.yaml)")
+    p.add_argument("--config", type=Path,
+                   help="training config YAML (default: the package's det_resnet50.yaml or rec_crnn.yaml)")
     p.add_argument("--run-dir", type=Path, help="checkpoints, log.jsonl and exported weights (default runs/<task>)")
     p.add_argument("--max-minutes", type=float, help="stop (checkpoint, validate, export) after this many minutes")
     p.add_argument("--max-steps", type=int, help="override the config's loop.max_steps")

@@ -1,4 +1,5 @@
-"""Training configs (the defaults ``docvision/configs/det_resnet50.yaml`` and ``rec_crnn.yaml``; ``configs/``, ``experiments/``)."""
+"""Training configs: the defaults ``docvision/configs/*.yaml`` (package data), templates in ``configs/``, the
+model card's runs in ``experiments/``."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import pickle
 import signal
 import struct
 import subprocess
@@ -400,7 +401,8 @@ def test_png_and_jpeg_files(page_image, tmp_path):
     assert np.array_equal(png.image, np.asarray(image))
     assert png.dpi == pytest.approx(300, abs=0.1) and jpg.dpi == 150
     image.save(tmp_path / "bare.png")  # no resolution recorded: img2pdf's default, which --format pdf uses too
-    assert "dpi" not in Image.open(tmp_path / "bare.png").info and pages_of(tmp_path / "bare.png")[0].dpi == IMAGE_DPI == 96
+    assert "dpi" not in Image.open(tmp_path / "bare.png").info
+    assert pages_of(tmp_path / "bare.png")[0].dpi == IMAGE_DPI == 96
     assert jpg.image.shape == (80, 120, 3) and abs(int(jpg.image[20, 30, 0]) - 0) < 30
 
 
@@ -530,6 +532,7 @@ def test_errors_name_the_input(tmp_path, make_pdf, renderer):
     with pytest.raises(InputError, match=rf"^{path}: page 3 out of range") as err:
         open_document(path, pages="3", renderer=renderer)
     assert err.value.reason == "page 3 out of range (document has 2 pages)"
+    assert str(pickle.loads(pickle.dumps(err.value))) == str(err.value)  # as from a DataLoader worker
     with open_document(path, dpi=100, max_pixels=1_000, renderer=renderer) as document, pytest.raises(
         InputError, match=rf"^{path}: page 1: page size .* is absurd"
     ):
