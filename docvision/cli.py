@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from docvision import __version__
 from docvision.batch.command import run as run_batch
-from docvision.batch.engine import InlineRunner, Job
+from docvision.batch.engine import InlineRunner, Job, describe
 from docvision.batch.pool import WorkerPool
 from docvision.batch.inputs import expand, output_paths, read_list
 from docvision.config import RENDERERS, PipelineConfig, load_yaml, to_dict
@@ -23,6 +23,7 @@ from docvision.datasets import cli as datasets_cli
 from docvision.errors import DocvisionError
 from docvision.export import FORMATS, SUFFIXES, format_for
 from docvision.evaluation import cli as evaluation_cli
+from docvision.extras import check_extra
 from docvision.io.sources import display_name
 from docvision.training import cli as training_cli
 
@@ -221,7 +222,9 @@ def _runner(args: argparse.Namespace, config: PipelineConfig, open_options: dict
         threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.jobs)
         return WorkerPool(args.jobs, load=partial(load, args.weights, device=args.device, config=config, threads=threads),
                           open_options=open_options, page_timeout=args.page_timeout, log_level=log.level)
-    return InlineRunner(load(args.weights, device=args.device, config=config, threads=args.threads), open_options)
+    ocr = load(args.weights, device=args.device, config=config, threads=args.threads)
+    log.debug("%s", describe(ocr))
+    return InlineRunner(ocr, open_options)
 
 
 def run_ocr(args: argparse.Namespace) -> int:
@@ -269,24 +272,57 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ocr(subparsers)
     for module in (datasets_cli, training_cli, evaluation_cli):
         module.register(subparsers)
+    _add_log_options(parser)
     return parser
+
+
+def _add_log_options(parser: argparse.ArgumentParser) -> None:
+    """``-v`` and ``--debug`` on ``parser`` and on each of its commands, before or after their arguments."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="say more: the models and runtimes, each page's words and stage times")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="as -v, and print the traceback of every error")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                _add_log_options(command)
+
+
+class _Formatter(logging.Formatter):
+    """One line a message; the traceback of an error only with ``--debug``."""
+
+    def __init__(self, tracebacks: bool):
+        super().__init__("docvision: %(message)s")
+        self.tracebacks = tracebacks
+
+    def formatException(self, ei) -> str:
+        return super().formatException(ei) if self.tracebacks else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """With the traceback of a failure told later, e.g. by a worker process (``trace``)."""
+        text = super().format(record)
+        return f"{text}\n{record.trace}" if self.tracebacks and getattr(record, "trace", "") else text
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; errors a user can act on are one line on stderr, never a traceback."""
     args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("docvision: %(message)s"))
+    handler.setFormatter(_Formatter(tracebacks=debug))
     log.addHandler(handler)
-    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
+    verbose = debug or getattr(args, "verbose", False)
+    log.setLevel(logging.DEBUG if verbose else logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
     log.propagate = False
     try:
+        if getattr(args, "extra", None):
+            check_extra(args.extra, f"docvision {args.command}")
         return args.func(args)
     except KeyboardInterrupt:
-        log.error("interrupted")
+        log.error("interrupted", exc_info=debug)
         return 130
     except (DocvisionError, ValueError, OSError) as err:
-        log.error("error: %s", err)
+        log.error("error: %s", err, exc_info=err)
         return 2
     finally:
         log.removeHandler(handler)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from docvision.batch.engine import Event, Job, Opened, Result, reason
+from docvision.batch.engine import Event, Job, Opened, PageDone, Result, reason, trace
 from docvision.batch.inputs import FOLDER_SUFFIXES
 from docvision.batch.manifest import Manifest, options_key
 from docvision.batch.progress import Progress
@@ -53,12 +53,14 @@ def emit(document: Document, fmt: str, out: Path | None, options: dict[str, Any]
     return None
 
 
-def report(name: str, errors: list[str], note: str = "") -> None:
-    """The one line of an input that failed: its first error, how many more, and ``note``."""
+def report(name: str, errors: list[str], note: str = "", trace: str = "") -> None:
+    """The one line of an input that failed: its first error, how many more, and ``note``; the
+    traceback of the first goes with it (``--debug`` prints it)."""
     first = errors[0]
     more = f" (and {len(errors) - 1} more failed pages)" if len(errors) > 1 else ""
     kind = "internal error" if first.startswith("internal error: ") else "error"
-    log.error("%s: %s: %s%s%s", display_name(name), kind, first.removeprefix("internal error: "), more, note)
+    log.error("%s: %s: %s%s%s", display_name(name), kind, first.removeprefix("internal error: "), more, note,
+              extra={"trace": trace})
 
 
 def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, settings: dict[str, Any],
@@ -76,10 +78,10 @@ def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, 
     records: dict[int, dict[str, Any]] = {}
     todo: list[Job] = []
 
-    def failed(job: Job, errors: list[str], note: str | None = "") -> None:
+    def failed(job: Job, errors: list[str], note: str | None = "", trace: str = "") -> None:
         """``note`` None: the line was told already."""
         if note is not None:
-            report(job.source, errors, note)
+            report(job.source, errors, note, trace)
         if manifest is not None:
             manifest.append({**records[id(job)], "event": "failed", "reason": errors[0], "errors": errors})
         progress.finished(False)
@@ -93,7 +95,7 @@ def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, 
                     progress.finished(True, skipped=True)
                     continue
             if problem := _problem(job, precheck):
-                failed(job, [problem])
+                failed(job, [problem[0]], "", problem[1])
                 continue
             outputs[id(job)] = out
             todo.append(job)
@@ -112,19 +114,19 @@ def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, 
     return 1 if progress.failed else 0
 
 
-def _problem(job: Job, precheck: dict[str, Any] | None) -> str | None:
-    """Why ``job`` fails before any page is read: a folder that gave no inputs, or with ``precheck``
-    (open options), what opening it finds, and checking its page if it has one (a bad page among
-    several fails when it is read, and the others are read)."""
+def _problem(job: Job, precheck: dict[str, Any] | None) -> tuple[str, str] | None:
+    """Why ``job`` fails before any page is read, and the traceback: a folder that gave no inputs, or
+    with ``precheck`` (open options), what opening it finds, and checking its page if it has only one
+    (a bad page among several fails when it is read, and the others are read)."""
     if job.data is None and os.path.isdir(job.source):
-        return f"a folder without PDF or image files ({' '.join(sorted(FOLDER_SUFFIXES))})"
+        return f"a folder without PDF or image files ({' '.join(sorted(FOLDER_SUFFIXES))})", ""
     if precheck is not None:
         try:
             with open_document(job.source if job.data is None else job.data, **{**precheck, "pages": job.pages}) as source:
                 if len(source) == 1:
                     source.check()
         except Exception as err:
-            return reason(err)
+            return reason(err), trace(err)
     return None
 
 
@@ -155,6 +157,10 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
                             "meaningless; pass --weights DIR or train them (see README)", ", ".join(untrained))
         if isinstance(event, Opened) and manifest is not None:
             manifest.append({**records[id(job)], "event": "start"})  # in flight from here on
+        if isinstance(event, PageDone):
+            page = event.page
+            log.debug("%s: page %d: %d words, %s", display_name(job.source), page.index + 1,
+                      sum(1 for _ in page.words()), ", ".join(f"{k} {v:.2f} s" for k, v in page.timings.items()))
         progress.event(job, event)
 
     def write(result: Result) -> str | None:
@@ -173,7 +179,7 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
             elif not result.ok:
                 written = document is not None and bool(document.pages)
                 failed(result.job, result.errors, f"; the {len(document.pages)} of {len(result.selected)} pages done "
-                       f"are in {display_name(out) if out else 'stdout'}, marked partial" if written else "")
+                       f"are in {display_name(out) if out else 'stdout'}, marked partial" if written else "", result.trace)
             else:
                 if manifest is not None:
                     manifest.append({**records[id(result.job)], "event": "done", "pages_done": len(document.pages)})

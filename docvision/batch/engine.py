@@ -4,12 +4,13 @@ so one bad page costs that page, not the document."""
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from docvision.document import Document, Page
-from docvision.errors import DocvisionError
+from docvision.errors import DocvisionError, InputError
 from docvision.io.sources import display_name, open_document
 
 
@@ -44,6 +45,8 @@ class PageDone:
 class PageFailed:
     number: int
     reason: str
+    trace: str = ""
+    """The traceback (``--debug`` prints it)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Failed:
     """The input could not be opened."""
 
     reason: str
+    trace: str = ""
 
 
 Event = Union[Opened, PageDone, PageFailed, Failed]
@@ -58,6 +62,8 @@ Event = Union[Opened, PageDone, PageFailed, Failed]
 
 def reason(err: BaseException) -> str:
     """The one-line reason of a failure; anything but a docvision or OS error is a bug, said so."""
+    if isinstance(err, InputError):
+        return err.reason  # the input is named by whoever tells it
     if isinstance(err, DocvisionError):
         return str(err)
     if isinstance(err, OSError):
@@ -65,10 +71,20 @@ def reason(err: BaseException) -> str:
     return f"internal error: {type(err).__name__}: {' '.join(str(err).split())}"
 
 
-def page_reason(number: int, err: BaseException | str) -> str:
+def page_reason(number: int, err: BaseException) -> str:
     """``page N: reason`` (the renderers' own errors already name the page)."""
-    text = err if isinstance(err, str) else reason(err)
+    text = reason(err)
     return text if text.startswith(f"page {number}:") else f"page {number}: {text}"
+
+
+def trace(err: BaseException) -> str:
+    return "".join(traceback.format_exception(err)).rstrip()
+
+
+def describe(ocr: Any) -> str:
+    """The models line of ``-v``: names, runtimes, device."""
+    return (f"models {ocr.models}: detector {type(ocr.detector.model).__name__}, "
+            f"recognizer {type(ocr.recognizer.model).__name__} on {ocr.detector.device}")
 
 
 def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callable[[Event], None]) -> None:
@@ -80,9 +96,9 @@ def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callab
             source = open_document(job.source if job.data is None else job.data, **{**open_options, "pages": pages})
         except Exception as err:
             if not opened:
-                emit(Failed(reason(err)))
+                emit(Failed(reason(err), trace(err)))
             for number in map(int, pages.split(",")) if opened else ():  # the input broke since it was opened
-                emit(PageFailed(number, page_reason(number, err)))
+                emit(PageFailed(number, page_reason(number, err), trace(err)))
             return
         with source:
             todo = list(source.selected)
@@ -96,7 +112,7 @@ def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callab
                     done += 1
                 return
             except Exception as err:
-                emit(PageFailed(todo[done], page_reason(todo[done], err)))
+                emit(PageFailed(todo[done], page_reason(todo[done], err), trace(err)))
                 rest = todo[done + 1:]
         if not rest:
             return
@@ -113,6 +129,8 @@ class Result:
     selected: tuple[int, ...] = ()
     errors: list[str] = field(default_factory=list)
     failed_pages: list[int] = field(default_factory=list)
+    trace: str = ""
+    """The traceback of the first failure."""
 
     @property
     def ok(self) -> bool:
@@ -134,11 +152,11 @@ class Result:
                 self.document = Document(self.name, dict(models))
         elif isinstance(event, PageDone):
             self.document.pages.append(event.page)
-        elif isinstance(event, PageFailed):
-            self.failed_pages.append(event.number)
-            self.errors.append(event.reason)
-            self.document.partial = True
         else:
+            if isinstance(event, PageFailed):
+                self.failed_pages.append(event.number)
+                self.document.partial = True
+            self.trace = self.trace or event.trace
             self.errors.append(event.reason)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from docvision.batch.engine import Event, Job, PageFailed, Result, read_document, reason
+from docvision.batch.engine import Event, Job, PageFailed, Result, describe, read_document, reason
 from docvision.errors import DocvisionError
 
 _SPAWN = multiprocessing.get_context("spawn")
@@ -52,6 +52,7 @@ def _worker(conn: Connection, parent: int, load: Callable[[], Any], open_options
     except Exception as err:
         conn.send(("fatal", reason(err)))
         return
+    logger.debug("%s", describe(ocr))
     try:
         conn.send(("ready", dict(ocr.models), ocr.trained))
         while (job := conn.recv()) is not None:
