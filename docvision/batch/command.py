@@ -30,6 +30,8 @@ class Runner(Protocol):
 
     def in_flight(self) -> list[Result]: ...
 
+    def close(self) -> None: ...
+
 
 def emit(document: Document, fmt: str, out: Path | None, options: dict[str, Any]) -> str | None:
     """Write ``document`` to ``out`` (atomically) or stdout; why it could not be written, or None."""
@@ -73,6 +75,8 @@ def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, 
     options before ``start`` loads the models, so that bad inputs are told at once; ``start``: the
     runner (one pipeline here, or worker processes)."""
     manifest = Manifest(folder) if folder is not None else None
+    if manifest is not None:  # what the options keys of this run's lines stand for
+        manifest.append({"event": "run", "settings": settings, "options": options_key({**settings, "pages": None})})
     progress = Progress(len(items), enabled=not quiet, name=items[0][0].source if len(items) == 1 else "")
     outputs: dict[int, Path | None] = {}
     records: dict[int, dict[str, Any]] = {}
@@ -185,6 +189,7 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
                     manifest.append({**records[id(result.job)], "event": "done", "pages_done": len(document.pages)})
                 progress.finished(True)
     except KeyboardInterrupt:
+        runner.close()  # workers stopped; their inputs' pages so far are kept
         for result in runner.in_flight():
             document, out = result.document, outputs[id(result.job)]
             if document is not None and document.pages:
@@ -195,3 +200,5 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
             if manifest is not None:
                 manifest.append({**records[id(result.job)], "event": "interrupted"})
         raise
+    finally:
+        runner.close()

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -26,21 +27,32 @@ _SPAWN = multiprocessing.get_context("spawn")
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: the kernel kills this worker when the parent dies (even by SIGKILL), so no orphan
-    keeps a core busy after ``kill -9`` of the run."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: an orphan ends at its next message to the parent
-        pass
-    if os.getppid() != parent:  # the parent died before prctl
+def _die_with_parent(parent: int, kernel: bool) -> None:
+    """End this worker when the parent ends, even by SIGKILL, so no orphan keeps a core busy: the
+    kernel kills it (Linux, ``kernel``: spawned from the parent's main thread, since the signal
+    follows the thread that spawned it, and a Ray actor's calls run on other threads), and a thread
+    that watches the parent's pid ends it within a second wherever the kernel cannot."""
+    if kernel:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):  # not Linux
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
         os._exit(1)
 
+    if os.getppid() != parent:  # the parent died before this
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
-def _worker(conn: Connection, parent: int, load: Callable[[], Any], open_options: dict[str, Any], level: int) -> None:
+
+def _worker(conn: Connection, parent: int, kernel: bool, load: Callable[[], Any], open_options: dict[str, Any],
+            level: int) -> None:
     """A worker's life: load the pipeline, say ready, then read each input sent until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _die_with_parent(parent)
+    _die_with_parent(parent, kernel)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("docvision: %(message)s"))
     logger = logging.getLogger("docvision")
@@ -85,17 +97,20 @@ class WorkerPool:
         if page_timeout is not None and not page_timeout > 0:
             raise ValueError(f"page_timeout must be positive, got {page_timeout}")
         self.size, self.page_timeout = workers, page_timeout
-        self._args = (os.getpid(), load, open_options or {}, log_level)
+        self._parent, self._args = os.getpid(), (load, open_options or {}, log_level)
         self._workers: list[_Worker] = []
+        self._abandoned: list[Result] = []
         self.models: dict[str, str] = {}
         self.trained = True
 
     def in_flight(self) -> list[Result]:
-        """The inputs being read (after Ctrl-C: their pages so far)."""
-        return [w.result for w in self._workers if w.result is not None]
+        """The inputs being read, or left unfinished by :meth:`close` (after Ctrl-C: their pages so far)."""
+        return [w.result for w in self._workers if w.result is not None] or self._abandoned
 
     def run(self, jobs: Iterable[Job], on_event: Callable[[Job, Event], None] | None = None) -> Iterator[Result]:
-        """Read ``jobs``, yielding each result as it completes (not in order)."""
+        """Read ``jobs``, yielding each result as it completes (not in order). The workers stay for
+        the next call (:meth:`close` ends them), unless this one ends in an error or is closed early."""
+        self._abandoned = []
         queue: deque[tuple[Job, Result]] = deque((job, Result(job)) for job in jobs)
         finished: list[Result] = []
 
@@ -155,11 +170,13 @@ class WorkerPool:
                     lost(worker, f"timed out after {self.page_timeout:g} s")
                 yield from finished
                 finished.clear()
-        finally:
+        except BaseException:  # an error, Ctrl-C or the caller closing the generator: nothing waits for the workers
             self.close()
+            raise
 
     def close(self) -> None:
-        """Stop the workers: idle ones are told to, busy ones are killed."""
+        """Stop the workers: idle ones are told to, busy ones are killed (their inputs stay in :meth:`in_flight`)."""
+        self._abandoned = self.in_flight()
         for worker in self._workers:
             if worker.result is None and worker.ready:
                 try:
@@ -176,7 +193,9 @@ class WorkerPool:
 
     def _start(self) -> None:
         ours, theirs = _SPAWN.Pipe()
-        process = _SPAWN.Process(target=_worker, args=(theirs, *self._args), daemon=True, name="docvision-worker")
+        kernel = threading.current_thread() is threading.main_thread()
+        process = _SPAWN.Process(target=_worker, args=(theirs, self._parent, kernel, *self._args), daemon=True,
+                                 name="docvision-worker")
         process.start()
         theirs.close()
         self._workers.append(_Worker(process, ours))

@@ -15,8 +15,9 @@ from tests.test_cli import FAST, cli, is_summary, ocr  # noqa: F401 (fixtures)
 
 
 def manifest(out: Path) -> list[dict]:
-    """The whole lines of the manifest."""
-    return [json.loads(line) for line in (out / NAME).read_text().splitlines() if line.endswith("}")]
+    """The whole lines of the manifest about inputs."""
+    lines = (out / NAME).read_text().splitlines()
+    return [r for r in (json.loads(line) for line in lines if line.endswith("}")) if "input" in r]
 
 
 def started(out: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 import pytest
 
@@ -51,14 +52,23 @@ def test_a_stalled_or_dead_page_fails_and_the_run_goes_on(tmp_path, inputs):
     assert [p.index for p in four.document.pages] == [0, 3] and four.document.partial and four.failed_pages == [2, 3]
     assert four.errors == ["page 2: timed out after 4 s", "page 3: the worker process died (killed by SIGKILL)"]
     assert one.ok and [p.index for p in one.document.pages] == [0]
-    assert pool.in_flight() == [] and pool._workers == []  # all stopped
+    assert pool.in_flight() == [] and len(pool._workers) == 1  # the third worker stays for the next run
+    pool.close()
 
 
-def test_two_workers_read_as_this_process_does(inputs, ink_pipeline):
+def test_two_workers_read_as_this_process_does_and_stay_for_the_next_run(inputs, ink_pipeline):
     pool = WorkerPool(2, load=make_ink_pipeline, open_options=OPEN)
     got = {r.name: to_json(r.document) for r in pool.run(inputs)}
     here = {r.name: to_json(r.document) for r in InlineRunner(ink_pipeline, OPEN).run(inputs)}
     assert got == here and len(got) == 2
+    workers = [w.process.pid for w in pool._workers]
+    thread = threading.Thread(target=lambda: got.update({r.name: to_json(r.document) for r in pool.run(inputs[::-1])}))
+    thread.start()  # as a Ray actor's calls come on other threads
+    thread.join()
+    assert got == here and [w.process.pid for w in pool._workers] == workers and len(workers) == 2
+    processes = [w.process for w in pool._workers]
+    pool.close()
+    assert pool._workers == [] and not any(p.is_alive() for p in processes)
 
 
 def test_a_worker_that_cannot_load_the_models_stops_the_run(inputs):
