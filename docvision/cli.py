@@ -15,7 +15,7 @@ from typing import NoReturn
 from tqdm import tqdm
 
 from docvision import __version__
-from docvision.config import RENDERERS, PipelineConfig, load_yaml
+from docvision.config import RENDERERS, TEXT_LAYER_MODES, PipelineConfig, load_yaml
 from docvision.datasets import cli as datasets_cli
 from docvision.document import Document
 from docvision.errors import DocvisionError
@@ -41,6 +41,9 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=_positive_int, help="PDF render resolution (default 200)")
     p.add_argument("--renderer", choices=RENDERERS,
                    help="PDF renderer: pdfium (default; in process) or poppler (pdftoppm)")
+    p.add_argument("--text-layer", choices=TEXT_LAYER_MODES,
+                   help="PDF text layers: auto (default) takes the words of a trusted layer and OCRs only images and "
+                   "text that lies; ocr: OCR every page; only: never OCR")
     secret = p.add_mutually_exclusive_group()
     secret.add_argument("--password-file", type=Path, metavar="FILE",
                         help=f"file whose first line is the password of encrypted PDFs (or set ${PASSWORD_ENV})")
@@ -133,6 +136,7 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
         det_runtime=args.det_runtime or config.det_runtime,
         rec_runtime=args.rec_runtime or config.rec_runtime,
         renderer=args.renderer or config.renderer,
+        text_layer=args.text_layer or config.text_layer,
     )
 
 
@@ -211,11 +215,13 @@ def _ocr_input(ocr, name: str, out: Path | None, fmt: str, options: dict, quiet:
     except KeyboardInterrupt:
         if document.pages:
             document.partial = True
+            document.models = dict(ocr.models)
             where = display_name(out) if out else "stdout"
             if _emit(document, fmt, out, emit):
                 log.error("%s: interrupted: the %d of %d pages done are in %s, marked partial",
                           document.source, len(document.pages), len(source), where)
         raise
+    document.models = dict(ocr.models)  # as loaded: the int8 detector may have been refused
     return _emit(document, fmt, out, emit)
 
 

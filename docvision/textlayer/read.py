@@ -1,0 +1,71 @@
+"""One PDF page read through its text layer: the layer's trusted words, OCR where it is needed
+(only those regions are rendered), both in one page in reading order."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from docvision.config import LayoutConfig
+from docvision.document import Page, Region, Word
+from docvision.io.sources import PdfSource
+from docvision.layout import arrange
+from docvision.textlayer.extract import LayerWord, read_page
+from docvision.textlayer.judge import plan_page, without_duplicates
+
+OcrImage = Callable[..., Page]
+""":meth:`docvision.pipeline.OCRPipeline.ocr_image`: ``(image, *, index, dpi) -> Page``."""
+
+
+def pdf_word(word: LayerWord) -> Word:
+    x0, y0, x1, y1 = word.bbox
+    return Word(word.text, word.bbox, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], 1.0, "pdf", round(word.font_size, 2))
+
+
+def shifted(word: Word, dx: float, dy: float) -> Word:
+    """``word`` of a region's image moved to the page (the region's top-left corner at ``dx, dy``)."""
+    x0, y0, x1, y1 = word.bbox
+    return Word(word.text, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), [(x + dx, y + dy) for x, y in word.polygon],
+                word.confidence, word.source, word.font_size)
+
+
+def pixel_box(region: Region, width: int, height: int) -> tuple[int, int, int, int]:
+    """``region`` widened to whole pixels within the page."""
+    x0, y0, x1, y1 = region.bbox
+    return max(int(x0), 0), max(int(y0), 0), min(math.ceil(x1), width), min(math.ceil(y1), height)
+
+
+def read_pdf_page(document: PdfSource, number: int, mode: str, ocr_image: OcrImage, layout: LayoutConfig) -> Page:
+    """Page ``number`` (1-based) of ``document`` read under text-layer ``mode`` (``auto`` or
+    ``only``); ``ocr_image`` reads what needs OCR (the models load on its first call)."""
+    start = time.perf_counter()
+    dpi, (width, height) = document.frame(number)
+    with document.pdfium_page(number) as pdf_page:
+        layer = read_page(pdf_page, (width, height))
+    plan = plan_page(layer, mode, dpi)
+    timings = {"text_layer": time.perf_counter() - start}
+    words = [pdf_word(w) for w in plan.words]
+    if mode == "only" or not plan.regions:
+        start = time.perf_counter()
+        page = Page(number - 1, width, height, dpi, arrange(words, layout), timings, text_layer=plan.use)
+        timings["layout"] = time.perf_counter() - start
+        return page
+    read = []
+    for region in plan.regions:
+        x0, y0, x1, y1 = pixel_box(region, width, height)
+        part = ocr_image(document.render_region(number, (x0, y0, x1, y1)), index=number - 1, dpi=dpi)
+        if not words and (x1 - x0, y1 - y0) == (width, height):  # the whole page, nothing of the layer: as OCR gave it
+            part.timings = {**timings, **part.timings}
+            part.text_layer = plan.use
+            return part
+        for stage, seconds in part.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        read += [shifted(w, x0, y0) for w in part.words()]
+    start = time.perf_counter()
+    kept = without_duplicates(read, np.array([w.bbox for w in words], np.float64).reshape(-1, 4))
+    page = Page(number - 1, width, height, dpi, arrange(words + kept, layout), timings, text_layer=plan.use)
+    timings["layout"] = timings.get("layout", 0.0) + time.perf_counter() - start
+    return page
