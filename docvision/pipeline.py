@@ -286,8 +286,11 @@ def load(
     else:
         models["recognizer"] = UNTRAINED
 
+    # asked for by name, the int8 detector is checked now (an error rather than a warning)
+    int8 = _int8_detector(directory, "int8", dev, manifests["detector"]) if config.det_runtime == "int8" else None
+
     def build() -> tuple[Detector, Recognizer]:
-        return _load_models(directory, manifests, config, dev, models)
+        return _load_models(directory, manifests, config, dev, models, int8)
 
     return OCRPipeline(None, None, config, models, build)
 
@@ -298,12 +301,18 @@ def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:
 
 
 def _load_models(
-    directory: Path, manifests: dict[str, Manifest], config: PipelineConfig, dev: torch.device, models: dict[str, str]
+    directory: Path,
+    manifests: dict[str, Manifest],
+    config: PipelineConfig,
+    dev: torch.device,
+    models: dict[str, str],
+    int8: Int8Detector | None,
 ) -> tuple[Detector, Recognizer]:
-    """The detector and recognizer :func:`load` checked (``models`` is corrected if the int8 detector is refused)."""
+    """The detector (``int8`` when given) and recognizer :func:`load` checked (``models`` is corrected
+    if the int8 detector is refused)."""
     if "detector" in manifests:
         manifest = manifests["detector"]
-        int8 = _int8_detector(directory, config.det_runtime, dev, manifest)
+        int8 = int8 or _int8_detector(directory, config.det_runtime, dev, manifest)
         if int8 is not None:
             det_model: torch.nn.Module = int8
         else:

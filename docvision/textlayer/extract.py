@@ -32,7 +32,9 @@ STANDARD_METRICS = {"Courier": (0.629, -0.157), "Helvetica": (0.718, -0.207), "T
 without a font descriptor; poppler boxes their words with these."""
 DEFAULT_METRICS = (0.95, -0.35)
 """poppler's ascent and descent of a font whose descriptor gives none that is usable."""
-_WORD = re.compile(r"[^\s\ufffe]+\ufffe?|\ufffe")
+HYPHEN = "\ufffe"
+"""PDFium's mark of a hyphen that breaks a word at a line end (the two parts are not on one line)."""
+_WORD = re.compile(rf"[^\s{HYPHEN}]+{HYPHEN}?|{HYPHEN}")
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
         unmapped = [bool(pdfium_c.FPDFText_HasUnicodeMapError(textpage, i)) for i in range(count)]
         # an unmapped code that PDFium passed through as a control character is a glyph, not a separator
         text = "".join("\x00" if bad and ch.isspace() else ch for ch, bad in zip(text, unmapped))
-        found = [_word(textpage, match.span(), texts) for match in _WORD.finditer(text)]
+        found = [_word(textpage, match.span(), count, texts) for match in _WORD.finditer(text)]
     finally:
         pdfium_c.FPDFText_ClosePage(textpage)
     boxes = to_pixels(matrix, np.array([box for box, _ in found], np.float64).reshape(-1, 4)).tolist()
@@ -221,7 +223,7 @@ def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
     for match, box, (_, (size_pt, info)) in zip(_WORD.finditer(text), boxes, found):
         start, end = match.span()
         words.append(LayerWord(
-            match.group().replace("\ufffe", "-"),  # PDFium's mark of a hyphen that breaks a word at a line end
+            match.group().replace(HYPHEN, "-"),
             tuple(box),
             size_pt,
             info.mode if info else 0,
@@ -232,13 +234,15 @@ def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
     return PageLayer(size[0], size[1], words, paints, count)
 
 
-def _baseline(textpage, index: int) -> float:
+def _origin(textpage, index: int) -> tuple[float, float]:
     x, y = ctypes.c_double(), ctypes.c_double()
     pdfium_c.FPDFText_GetCharOrigin(textpage, index, x, y)
-    return y.value
+    return x.value, y.value
 
 
-def _word(textpage, span: tuple[int, int], texts: dict[int, _TextObject]) -> tuple[list[float], tuple[float, _TextObject | None]]:
+def _word(
+    textpage, span: tuple[int, int], count: int, texts: dict[int, _TextObject]
+) -> tuple[list[float], tuple[float, _TextObject | None]]:
     """The user-space box of the characters ``span`` and their font size (points, as drawn) and text object."""
     start, end = span
     rect = pdfium_c.FS_RECTF()
@@ -250,7 +254,7 @@ def _word(textpage, span: tuple[int, int], texts: dict[int, _TextObject]) -> tup
         if i == start:
             first = rect.bottom
         elif abs(rect.bottom - first) > 0.1 * (rect.top - rect.bottom):
-            shift = _baseline(textpage, i) - _baseline(textpage, start)
+            shift = _origin(textpage, i)[1] - _origin(textpage, start)[1]
             lowest, highest = min(lowest, shift), max(highest, shift)
         left, right = min(left, rect.left), max(right, rect.right)
         bottom, top = min(bottom, rect.bottom), max(top, rect.top)
@@ -260,8 +264,17 @@ def _word(textpage, span: tuple[int, int], texts: dict[int, _TextObject]) -> tup
     pdfium_c.FPDFText_GetMatrix(textpage, start, char)
     font_size = float(pdfium_c.FPDFText_GetFontSize(textpage, start))
     if info is not None and char.a > 0 and char.d > 0 and abs(char.b) + abs(char.c) < 1e-6 * char.a:
-        # upright text: poppler's vertical extent, the font's ascent and descent from the baseline
+        # upright text as poppler boxes it: from the first glyph's origin to the last one's advance, from the
+        # font's ascent to its descent about the baseline (PDFium's box grows to glyphs that overhang their advance)
         ascent, descent = info.metrics
-        baseline, em = _baseline(textpage, start), font_size * char.d
+        (left, baseline), em = _origin(textpage, start), font_size * char.d
         bottom, top = baseline + descent * em + lowest, baseline + ascent * em + highest
+        last, width = end - 1, ctypes.c_float()
+        font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage, last))
+        code = pdfium_c.FPDFText_GetUnicode(textpage, last)
+        code = ord("-") if code == ord(HYPHEN) else code
+        if font and pdfium_c.FPDFFont_GetGlyphWidth(font, code, pdfium_c.FPDFText_GetFontSize(textpage, last), width):
+            x = _origin(textpage, last)[0] + width.value * char.a
+            if left < x <= right + 1e-3:
+                right = x
     return [left, bottom, right, top], (font_size * abs(char.a * char.d - char.b * char.c) ** 0.5, info)
