@@ -1,5 +1,9 @@
 """One PDF page read through its text layer: the layer's trusted words, OCR where it is needed
-(only those regions are rendered), both in one page in reading order."""
+(only those regions are rendered), both in one page in reading order.
+
+A region is OCRed on a white page of the page's size: the detector scales it as it would the
+whole page (the scale it was trained for), and runs on the region's pixels only (its content box).
+"""
 
 from __future__ import annotations
 
@@ -23,13 +27,6 @@ OcrImage = Callable[..., Page]
 def pdf_word(word: LayerWord) -> Word:
     x0, y0, x1, y1 = word.bbox
     return Word(word.text, word.bbox, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], 1.0, "pdf", round(word.font_size, 2))
-
-
-def shifted(word: Word, dx: float, dy: float) -> Word:
-    """``word`` of a region's image moved to the page (the region's top-left corner at ``dx, dy``)."""
-    x0, y0, x1, y1 = word.bbox
-    return Word(word.text, (x0 + dx, y0 + dy, x1 + dx, y1 + dy), [(x + dx, y + dy) for x, y in word.polygon],
-                word.confidence, word.source, word.font_size)
 
 
 def pixel_box(region: Region, width: int, height: int) -> tuple[int, int, int, int]:
@@ -56,14 +53,19 @@ def read_pdf_page(document: PdfSource, number: int, mode: str, ocr_image: OcrIma
     read = []
     for region in plan.regions:
         x0, y0, x1, y1 = pixel_box(region, width, height)
-        part = ocr_image(document.render_region(number, (x0, y0, x1, y1)), index=number - 1, dpi=dpi)
-        if not words and (x1 - x0, y1 - y0) == (width, height):  # the whole page, nothing of the layer: as OCR gave it
+        if (x1 - x0, y1 - y0) == (width, height):
+            image = document.render_region(number, (x0, y0, x1, y1))
+        else:  # on a blank page of the page's size: the detector sees the page's scale, and runs on the region only
+            image = np.full((height, width, 3), 255, np.uint8)
+            image[y0:y1, x0:x1] = document.render_region(number, (x0, y0, x1, y1))
+        part = ocr_image(image, index=number - 1, dpi=dpi)
+        if not words and len(plan.regions) == 1 and (x1 - x0, y1 - y0) == (width, height):  # as OCR gave it
             part.timings = {**timings, **part.timings}
             part.text_layer = plan.use
             return part
         for stage, seconds in part.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
-        read += [shifted(w, x0, y0) for w in part.words()]
+        read += list(part.words())
     start = time.perf_counter()
     kept = without_duplicates(read, np.array([w.bbox for w in words], np.float64).reshape(-1, 4))
     page = Page(number - 1, width, height, dpi, arrange(words + kept, layout), timings, text_layer=plan.use)
