@@ -26,6 +26,8 @@ from docvision.document import Block, Line, Word
 MIN_COLUMN_ROWS = 3
 MIN_COLUMN_WIDTH = 8.0
 """In line heights: narrower would-be columns (labels, values, table cells) are not columns."""
+SKEW_CHUNK = 256
+"""Words compared with all others at once by :func:`skew_slope` (memory: chunk x words)."""
 MIN_FILL = 0.75
 """Median share of a column's width its rows span: text fills its column, form labels do not."""
 
@@ -45,28 +47,25 @@ def skew_slope(boxes: np.ndarray) -> float:
     (a word of similar height starting within two heights to its right); 0 with fewer than 3 pairs."""
     h = boxes[:, 3] - boxes[:, 1]
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    order = np.argsort(boxes[:, 0], kind="stable")
-    starts = boxes[order, 0]
     slopes = []
-    for i in range(len(boxes)):
-        lo, hi = np.searchsorted(starts, [boxes[i, 2] - 0.5 * h[i], boxes[i, 2] + 2 * h[i]])
-        near = order[lo:hi]
-        near = near[(np.abs(cy[near] - cy[i]) < 0.5 * h[i]) & (np.abs(h[near] - h[i]) < 0.3 * h[i]) & (near != i)]
-        if len(near):
-            j = near[np.argmin(boxes[near, 0])]
-            slopes.append((cy[j] - cy[i]) / max(cx[j] - cx[i], 1.0))
+    for lo in range(0, len(boxes), SKEW_CHUNK):  # words against all words, a chunk of rows at a time
+        i = np.arange(lo, min(lo + SKEW_CHUNK, len(boxes)))[:, None]
+        near = ((boxes[None, :, 0] >= boxes[i, 2] - 0.5 * h[i]) & (boxes[None, :, 0] < boxes[i, 2] + 2 * h[i])
+                & (np.abs(cy[None, :] - cy[i]) < 0.5 * h[i]) & (np.abs(h[None, :] - h[i]) < 0.3 * h[i])
+                & (np.arange(len(boxes))[None, :] != i))
+        found = near.any(1)
+        j = np.where(near, boxes[None, :, 0], np.inf).argmin(1)[found]
+        i = i[found, 0]
+        slopes += ((cy[j] - cy[i]) / np.maximum(cx[j] - cx[i], 1.0)).tolist()
     return float(np.median(slopes)) if len(slopes) >= 3 else 0.0
 
 
 def _gaps(intervals: np.ndarray) -> list[tuple[float, float]]:
     """Empty stretches between 1-D ``(start, end)`` intervals, as (position, width)."""
     order = np.argsort(intervals[:, 0], kind="stable")
-    gaps, reach = [], intervals[order[0], 1]
-    for start, end in intervals[order[1:]]:
-        if start > reach:
-            gaps.append(((start + reach) / 2, start - reach))
-        reach = max(reach, end)
-    return gaps
+    starts, reach = intervals[order[1:], 0], np.maximum.accumulate(intervals[order, 1])[:-1]
+    empty = starts > reach
+    return list(zip(((starts + reach) / 2)[empty].tolist(), (starts - reach)[empty].tolist()))
 
 
 def _rows(boxes: np.ndarray) -> list[np.ndarray]:

@@ -12,7 +12,6 @@ from typing import TypeVar
 
 import numpy as np
 import torch
-import wordfreq
 
 from docvision.config import TEXT_LAYER_MODES, DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
 from docvision.detection.detector import Detector
@@ -253,9 +252,6 @@ def load(
         raise ValueError(f"rec_runtime must be one of {', '.join(REC_RUNTIMES)}, got {config.rec_runtime!r}")
     if threads is not None and threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
-    unknown = [lang for lang in config.lexicon if lang not in wordfreq.available_languages()]
-    if unknown:
-        raise ValueError(f"lexicon: wordfreq has no word list for language {unknown[0]!r}")
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
@@ -288,9 +284,10 @@ def load(
 
     # asked for by name, the int8 detector is checked now (an error rather than a warning)
     int8 = _int8_detector(directory, "int8", dev, manifests["detector"]) if config.det_runtime == "int8" else None
+    lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
 
     def build() -> tuple[Detector, Recognizer]:
-        return _load_models(directory, manifests, config, dev, models, int8)
+        return _load_models(directory, manifests, config, dev, models, int8, lexicon)
 
     return OCRPipeline(None, None, config, models, build)
 
@@ -307,6 +304,7 @@ def _load_models(
     dev: torch.device,
     models: dict[str, str],
     int8: Int8Detector | None,
+    lexicon: Lexicon | None,
 ) -> tuple[Detector, Recognizer]:
     """The detector (``int8`` when given) and recognizer :func:`load` checked (``models`` is corrected
     if the int8 detector is refused)."""
@@ -336,7 +334,6 @@ def _load_models(
     detector = Detector(
         det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=config.postprocess, device=dev
     )
-    lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
     recognizer = Recognizer(
         _recognizer_model(fold_batch_norms(crnn), config.rec_runtime, dev),
         vocab,

@@ -222,7 +222,7 @@ class _PdfiumSource(PdfSource):
     def __init__(self, data: Path | bytes, name: str, *, password: str | None, **options):
         self.data = data  # pdfium reads bytes where they are: they must live as long as the document
         secret = None if password is None else password.encode("utf-8")
-        with pdfium_lock():  # not pdfium.PdfDocument(): it reads the error code of an earlier failure for a PDF of 0 pages
+        with _pdfium():  # not pdfium.PdfDocument(): it reads the error code of an earlier failure for a PDF of 0 pages
             if isinstance(data, Path):
                 raw = pdfium_c.FPDF_LoadDocument(os.fsencode(data), secret)
             else:
@@ -239,14 +239,14 @@ class _PdfiumSource(PdfSource):
 
     def _box(self, number: int) -> tuple[float, float]:
         try:
-            with pdfium_lock():
+            with _pdfium():
                 return self.document.get_page_size(number - 1)
         except pdfium.PdfiumError:
             raise InputError(f"page {number}: damaged page (pdfium cannot read its size)") from None
 
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
-        with pdfium_lock():
+        with _pdfium():
             try:
                 page = self.document.get_page(number - 1)
             except pdfium.PdfiumError:
@@ -277,13 +277,13 @@ class _PdfiumSource(PdfSource):
     def close(self) -> None:
         document = getattr(self, "document", None)
         if document is not None:
-            with pdfium_lock():
+            with _pdfium():
                 document.close()
             self.document = None
 
 
 @contextmanager
-def pdfium_lock() -> Iterator[None]:
+def _pdfium() -> Iterator[None]:
     """Hold the PDFium lock, and take a Ctrl-C that comes meanwhile when the call is done: raised in
     the render's Python callback (or in pypdfium2's bookkeeping), ctypes would print it and swallow it."""
     with _PDFIUM_LOCK:
@@ -374,7 +374,7 @@ class _PopplerSource(PdfSource):
 
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
-        with pdfium_lock():
+        with _pdfium():
             if self.pdfium is None:  # opened when the text layer is first read
                 try:
                     self.pdfium = pdfium.PdfDocument(self.path)
@@ -391,7 +391,7 @@ class _PopplerSource(PdfSource):
 
     def close(self) -> None:
         if self.pdfium is not None:
-            with pdfium_lock():
+            with _pdfium():
                 self.pdfium.close()
             self.pdfium = None
         if self.owned:

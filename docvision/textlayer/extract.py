@@ -6,7 +6,7 @@ page. Word boxes are as poppler's ``pdftotext -bbox`` gives them: from the first
 to the last one's advance, from the font's ascent to its descent (its font descriptor's, not
 PDFium's own box, which stretches every font to a full em).
 
-The caller holds the PDFium lock (:func:`docvision.io.sources.pdfium_lock`): PDFium is not thread-safe.
+The caller holds the PDFium lock (:meth:`docvision.io.sources.PdfSource.pdfium_page` takes it).
 """
 
 from __future__ import annotations
@@ -132,13 +132,13 @@ class _TextObject:
     order: int
     mode: int
     color: RGBA
+    font: object
     metrics: tuple[float, float]
 
 
-def _font_metrics(obj, cache: dict[int, tuple[float, float]]) -> tuple[float, float]:
-    """Ascent and descent (per unit of font size) poppler would use for the font of text object ``obj``."""
-    font = pdfium_c.FPDFTextObj_GetFont(obj)
-    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+def _font_metrics(font, cache: dict[int, tuple[float, float]]) -> tuple[float, float]:
+    """Ascent and descent (per unit of font size) poppler would use for ``font``."""
+    key = ctypes.addressof(font.contents) if font else 0
     if key not in cache:
         cache[key] = DEFAULT_METRICS
         if font:
@@ -171,8 +171,9 @@ def _objects(page: pdfium.PdfPage, matrix: np.ndarray) -> tuple[dict[int, _TextO
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj)
                 getter = pdfium_c.FPDFPageObj_GetStrokeColor if mode in STROKE_MODES else pdfium_c.FPDFPageObj_GetFillColor
-                texts[ctypes.cast(obj, ctypes.c_void_p).value] = _TextObject(order, mode, _color(getter, obj),
-                                                                           _font_metrics(obj, fonts))
+                font = pdfium_c.FPDFTextObj_GetFont(obj)
+                texts[ctypes.addressof(obj.contents)] = _TextObject(order, mode, _color(getter, obj), font,
+                                                                    _font_metrics(font, fonts))
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 box = _box_of(obj, space)
                 if box is not None:
@@ -209,72 +210,86 @@ def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
     matrix = page_matrix(page.get_bbox(), page.get_rotation(), size)
     texts, paints = _objects(page, matrix)
     textpage = pdfium_c.FPDFText_LoadPage(page.raw)
+    unmapped = pdfium_c.FPDFText_HasUnicodeMapError
     try:
         count = max(pdfium_c.FPDFText_CountChars(textpage), 0)
-        text = _page_text(textpage, count)
-        unmapped = [bool(pdfium_c.FPDFText_HasUnicodeMapError(textpage, i)) for i in range(count)]
         # an unmapped code that PDFium passed through as a control character is a glyph, not a separator
-        text = "".join("\x00" if bad and ch.isspace() else ch for ch, bad in zip(text, unmapped))
-        found = [_word(textpage, match.span(), count, texts) for match in _WORD.finditer(text)]
+        text = "".join("\x00" if ch.isspace() and unmapped(textpage, i) else ch
+                       for i, ch in enumerate(_page_text(textpage, count)))
+        spans = [match.span() for match in _WORD.finditer(text)]
+        scratch = _Scratch()
+        found = [_word(textpage, span, count, texts, scratch) for span in spans]
+        # unmapped glyphs come by font: a word whose first glyph maps is taken to map (control characters
+        # and the like in it are still seen by the judge)
+        lost = [sum(unmapped(textpage, i) for i in range(a, b)) if unmapped(textpage, a) else 0 for a, b in spans]
     finally:
         pdfium_c.FPDFText_ClosePage(textpage)
-    boxes = to_pixels(matrix, np.array([box for box, _ in found], np.float64).reshape(-1, 4)).tolist()
-    words = []
-    for match, box, (_, (size_pt, info)) in zip(_WORD.finditer(text), boxes, found):
-        start, end = match.span()
-        words.append(LayerWord(
-            match.group().replace(HYPHEN, "-"),
-            tuple(box),
-            size_pt,
-            info.mode if info else 0,
-            info.color if info else (0, 0, 0, 255),
-            info.order if info else -1,
-            sum(unmapped[start:end]),
-        ))
+    boxes = to_pixels(matrix, np.array([box for box, _, _ in found], np.float64).reshape(-1, 4)).tolist()
+    words = [
+        LayerWord(text[a:b].replace(HYPHEN, "-"), tuple(box), size_pt, info.mode if info else 0,
+                  info.color if info else (0, 0, 0, 255), info.order if info else -1, n)
+        for (a, b), box, (_, size_pt, info), n in zip(spans, boxes, found, lost)
+    ]
     return PageLayer(size[0], size[1], words, paints, count)
 
 
-def _origin(textpage, index: int) -> tuple[float, float]:
-    x, y = ctypes.c_double(), ctypes.c_double()
-    pdfium_c.FPDFText_GetCharOrigin(textpage, index, x, y)
-    return x.value, y.value
+class _Scratch:
+    """ctypes out-parameters reused from word to word."""
+
+    def __init__(self) -> None:
+        self.rect = pdfium_c.FS_RECTF()
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.x, self.y = ctypes.c_double(), ctypes.c_double()
+        self.left, self.top, self.right, self.bottom = (ctypes.c_double() for _ in range(4))
+        self.width = ctypes.c_float()
+
+    def origin(self, textpage, index: int) -> tuple[float, float]:
+        pdfium_c.FPDFText_GetCharOrigin(textpage, index, self.x, self.y)
+        return self.x.value, self.y.value
 
 
 def _word(
-    textpage, span: tuple[int, int], count: int, texts: dict[int, _TextObject]
-) -> tuple[list[float], tuple[float, _TextObject | None]]:
-    """The user-space box of the characters ``span`` and their font size (points, as drawn) and text object."""
+    textpage, span: tuple[int, int], count: int, texts: dict[int, _TextObject], scratch: _Scratch
+) -> tuple[list[float], float, _TextObject | None]:
+    """The user-space box of the characters ``span``, their font size (points, as drawn) and text object."""
     start, end = span
-    rect = pdfium_c.FS_RECTF()
-    left = bottom = np.inf
-    right = top = -np.inf
-    lowest = highest = 0.0  # of the glyphs' baselines, relative to the first glyph's (TeX's lowered E)
-    for i in range(start, end):
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect)
-        if i == start:
-            first = rect.bottom
-        elif abs(rect.bottom - first) > 0.1 * (rect.top - rect.bottom):
-            shift = _origin(textpage, i)[1] - _origin(textpage, start)[1]
-            lowest, highest = min(lowest, shift), max(highest, shift)
-        left, right = min(left, rect.left), max(right, rect.right)
-        bottom, top = min(bottom, rect.bottom), max(top, rect.top)
     obj = pdfium_c.FPDFText_GetTextObject(textpage, start)
-    info = texts.get(ctypes.cast(obj, ctypes.c_void_p).value) if obj else None
-    char = pdfium_c.FS_MATRIX()
+    info = texts.get(ctypes.addressof(obj.contents)) if obj else None
+    char = scratch.matrix
     pdfium_c.FPDFText_GetMatrix(textpage, start, char)
     font_size = float(pdfium_c.FPDFText_GetFontSize(textpage, start))
-    if info is not None and char.a > 0 and char.d > 0 and abs(char.b) + abs(char.c) < 1e-6 * char.a:
-        # upright text as poppler boxes it: from the first glyph's origin to the last one's advance, from the
-        # font's ascent to its descent about the baseline (PDFium's box grows to glyphs that overhang their advance)
-        ascent, descent = info.metrics
-        (left, baseline), em = _origin(textpage, start), font_size * char.d
-        bottom, top = baseline + descent * em + lowest, baseline + ascent * em + highest
-        last, width = end - 1, ctypes.c_float()
-        font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage, last))
-        code = pdfium_c.FPDFText_GetUnicode(textpage, last)
-        code = ord("-") if code == ord(HYPHEN) else code
-        if font and pdfium_c.FPDFFont_GetGlyphWidth(font, code, pdfium_c.FPDFText_GetFontSize(textpage, last), width):
-            x = _origin(textpage, last)[0] + width.value * char.a
-            if left < x <= right + 1e-3:
-                right = x
-    return [left, bottom, right, top], (font_size * abs(char.a * char.d - char.b * char.c) ** 0.5, info)
+    size = font_size * abs(char.a * char.d - char.b * char.c) ** 0.5
+    if info is None or not (char.a > 0 and char.d > 0 and abs(char.b) + abs(char.c) < 1e-6 * char.a):
+        return _loose_box(textpage, start, end, scratch.rect), size, info
+    # upright text as poppler boxes it: from the first glyph's origin to the last one's advance, from the
+    # font's ascent to its descent about the baseline (PDFium's box grows to glyphs that overhang their advance)
+    ascent, descent = info.metrics
+    (left, baseline), em = scratch.origin(textpage, start), font_size * char.d
+    low = high = baseline
+    if pdfium_c.FPDFText_CountRects(textpage, start, end - start) > 1:  # more than one run: maybe raised or lowered
+        for i in range(start + 1, end):
+            y = scratch.origin(textpage, i)[1]
+            low, high = min(low, y), max(high, y)
+    last = end - 1
+    last_obj = pdfium_c.FPDFText_GetTextObject(textpage, last) if last > start else obj
+    last_info = texts.get(ctypes.addressof(last_obj.contents)) if last_obj else None
+    code = pdfium_c.FPDFText_GetUnicode(textpage, last)
+    font = (last_info or info).font
+    last_size = font_size if last_info is info else float(pdfium_c.FPDFText_GetFontSize(textpage, last))
+    x = scratch.origin(textpage, last)[0]
+    if font and pdfium_c.FPDFFont_GetGlyphWidth(font, ord("-") if code == ord(HYPHEN) else code, last_size, scratch.width):
+        right = x + scratch.width.value * char.a
+    else:
+        right = _loose_box(textpage, last, end, scratch.rect)[2]
+    return [left, low + descent * em, max(right, left), high + ascent * em], size, info
+
+
+def _loose_box(textpage, start: int, end: int, rect) -> list[float]:
+    """The union of PDFium's boxes of characters ``start`` to ``end`` (any direction)."""
+    left = bottom = np.inf
+    right = top = -np.inf
+    for i in range(start, end):
+        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect)
+        left, right = min(left, rect.left), max(right, rect.right)
+        bottom, top = min(bottom, rect.bottom), max(top, rect.top)
+    return [left, bottom, right, top]

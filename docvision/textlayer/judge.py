@@ -22,8 +22,6 @@ from dataclasses import dataclass, replace
 
 import ftfy
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from docvision.document import BBox, Region, TextLayerUse
 from docvision.textlayer.extract import INVISIBLE_MODES, LayerWord, PageLayer
@@ -148,17 +146,19 @@ def merge_boxes(boxes: Sequence[BBox], gap: float) -> list[tuple[BBox, list[int]
     while len(groups) > 1:
         grown = np.array([g[0] for g in groups]) + np.array([-gap, -gap, gap, gap]) / 2
         near = _overlap(grown, grown) > 0
-        count, label = connected_components(coo_matrix(near), directed=False)
-        if count == len(groups):
+        label = np.arange(len(groups))
+        while True:  # each box takes the smallest label of its neighbours, until the groups are connected
+            spread = np.where(near, label[None, :], len(groups)).min(1)
+            if np.array_equal(spread, label):
+                break
+            label = spread
+        if len(set(label.tolist())) == len(groups):
             break
         merged: dict[int, tuple[BBox, list[int]]] = {}
-        for (box, members), k in zip(groups, label):
-            if k in merged:
-                old, held = merged[k]
-                merged[k] = ((min(old[0], box[0]), min(old[1], box[1]), max(old[2], box[2]), max(old[3], box[3])),
-                             held + members)
-            else:
-                merged[k] = (box, list(members))
+        for (box, members), k in zip(groups, label.tolist()):
+            old, held = merged.get(k, (box, []))
+            merged[k] = ((min(old[0], box[0]), min(old[1], box[1]), max(old[2], box[2]), max(old[3], box[3])),
+                         held + members)
         groups = list(merged.values())
     return sorted(groups, key=lambda g: (g[0][1], g[0][0]))
 

@@ -105,7 +105,7 @@ def test_page_matrix_maps_the_page_box_corners():
 
 def test_images_shapes_and_text_objects_in_drawing_order(tmp_path):
     """Images inside form XObjects are placed by the form's matrix; render modes and colours are read."""
-    c, out = pdfs._canvas()
+    c, out = pdfs.new_page()
     c.setFillColorRGB(0.9, 0.9, 0.9)
     c.rect(72, 600, 200, 100, stroke=0, fill=1)
     c.beginForm("logo")
@@ -116,8 +116,8 @@ def test_images_shapes_and_text_objects_in_drawing_order(tmp_path):
     c.scale(2, 2)
     c.doForm("logo")
     c.restoreState()
-    pdfs._write(c, ["seen"], top=650, color=(0.2, 0.2, 0.2))
-    pdfs._write(c, ["unseen"], top=500, mode=3)
+    pdfs.write(c, ["seen"], top=650, color=(0.2, 0.2, 0.2))
+    pdfs.write(c, ["unseen"], top=500, mode=3)
     c.save()
     layer = layer_of(out.getvalue(), dpi=72)
     fill, image = layer.paints
