@@ -35,6 +35,7 @@ DEFAULT_METRICS = (0.95, -0.35)
 HYPHEN = "\ufffe"
 """PDFium's mark of a hyphen that breaks a word at a line end (the two parts are not on one line)."""
 _WORD = re.compile(rf"[^\s{HYPHEN}]+{HYPHEN}?|{HYPHEN}")
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -213,9 +214,14 @@ def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
     unmapped = pdfium_c.FPDFText_HasUnicodeMapError
     try:
         count = max(pdfium_c.FPDFText_CountChars(textpage), 0)
+        text = _page_text(textpage, count)
         # an unmapped code that PDFium passed through as a control character is a glyph, not a separator
-        text = "".join("\x00" if ch.isspace() and unmapped(textpage, i) else ch
-                       for i, ch in enumerate(_page_text(textpage, count)))
+        glyphs = [m.start() for m in _SPACE.finditer(text) if unmapped(textpage, m.start())]
+        if glyphs:
+            chars = list(text)
+            for i in glyphs:
+                chars[i] = "\x00"
+            text = "".join(chars)
         spans = [match.span() for match in _WORD.finditer(text)]
         scratch = _Scratch()
         found = [_word(textpage, span, count, texts, scratch) for span in spans]

@@ -171,7 +171,7 @@ def plan_page(layer: PageLayer, mode: str, dpi: float) -> Plan:
     width, height = layer.width, layer.height
     page = (0.0, 0.0, float(width), float(height))
     problems = word_problems(layer)
-    kept = [w if w.text == readable(w.text) else replace(w, text=readable(w.text))
+    kept = [w if w.text.isprintable() and "\ufffd" not in w.text else replace(w, text=readable(w.text))
             for w, p in zip(layer.words, problems) if not p]
     dropped = Counter(p for p in problems if p)
     candidates: list[tuple[BBox, str]] = [(w.bbox, p) for w, p in zip(layer.words, problems) if p in REPLACE]
