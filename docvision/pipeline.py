@@ -73,17 +73,9 @@ class OCRPipeline:
     def detector(self) -> Detector:
         return self._detector if self._detector is not None else self._models()[0]
 
-    @detector.setter
-    def detector(self, detector: Detector) -> None:
-        self._detector = detector
-
     @property
     def recognizer(self) -> Recognizer:
         return self._recognizer if self._recognizer is not None else self._models()[1]
-
-    @recognizer.setter
-    def recognizer(self, recognizer: Recognizer) -> None:
-        self._recognizer = recognizer
 
     @property
     def loaded(self) -> bool:
@@ -156,7 +148,7 @@ class OCRPipeline:
         else:  # the names the JSON schema documents
             name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
         pages = list(self.iter_pages(source, **options))
-        return Document(name, dict(self.models), pages)
+        return Document(name, dict(self.models), pages)  # the models as loaded, if a page needed them
 
 
 def _device(name: str) -> torch.device:
