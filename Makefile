@@ -15,7 +15,7 @@ FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-fre
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,compare,ocrmypdf]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,train,eval,compare,ocrmypdf]"
 	touch $(STAMP)
 
 poppler:
@@ -48,9 +48,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# What configs/gpu/train.sh needs on a bare GPU machine (wheels, trimmed wordfreq, fonts): .gpu/
+# What experiments/gpu/train.sh needs on a bare GPU machine (wheels, trimmed wordfreq, fonts): .gpu/
 gpu-bundle: $(STAMP)
-	$(BIN)/python configs/gpu/bundle.py
+	$(BIN)/python experiments/gpu/bundle.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -262,7 +262,7 @@ def detection(rounds: int, seed: int) -> None:
             layer = next(layers(data))
             plan = plan_page(layer, "auto", DPI)
             good[name] += 1
-            images = all(r.reason == "image" for r in plan.regions)
+            images = all(r.reason == "image" for r in plan.use.regions)
             alarms[name] += len(plan.words) != len(layer.words) or not images or plan.use.path not in ("used", "mixed")
     print(f"  lying pages caught: {sum(caught.values())}/{sum(lying.values())}")
     for name in lying:

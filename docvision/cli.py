@@ -18,9 +18,10 @@ from docvision import __version__
 from docvision.config import RENDERERS, TEXT_LAYER_MODES, PipelineConfig, load_yaml
 from docvision.datasets import cli as datasets_cli
 from docvision.document import Document
-from docvision.errors import DocvisionError
+from docvision.errors import DocvisionError, InputError
 from docvision.export import FORMATS, SUFFIXES, export, format_for
 from docvision.evaluation import cli as evaluation_cli
+from docvision.extras import check_extra
 from docvision.io import write_atomic
 from docvision.io.sources import display_name, open_document
 from docvision.training import cli as training_cli
@@ -158,13 +159,14 @@ def _reason(err: BaseException) -> str:
 
 
 def _report(name: str, err: Exception) -> None:
-    """The one line of an input that failed."""
+    """The one line of an input that failed (and its traceback with ``--debug``)."""
     if isinstance(err, DocvisionError):
-        log.error("%s: error: %s", display_name(name), err)
+        log.error("%s: error: %s", display_name(name), err.reason if isinstance(err, InputError) else err, exc_info=err)
     elif isinstance(err, OSError):
-        log.error("%s: error: %s", display_name(name), _reason(err))
+        log.error("%s: error: %s", display_name(name), _reason(err), exc_info=err)
     else:  # a bug must not lose the other inputs of the run
-        log.error("%s: internal error: %s: %s", display_name(name), type(err).__name__, " ".join(str(err).split()))
+        log.error("%s: internal error: %s: %s", display_name(name), type(err).__name__, " ".join(str(err).split()),
+                  exc_info=err)
 
 
 def _unwritable(path: Path) -> str | None:
@@ -212,6 +214,8 @@ def _ocr_input(ocr, name: str, out: Path | None, fmt: str, options: dict, quiet:
             for page in ocr.iter_pages(source):
                 document.pages.append(page)
                 bar.update()
+                log.debug("%s: page %d: %d words, %s", document.source, page.index + 1, sum(1 for _ in page.words()),
+                          ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in page.timings.items()))
     except KeyboardInterrupt:
         if document.pages:
             document.partial = True
@@ -271,8 +275,10 @@ def run_ocr(args: argparse.Namespace) -> int:
     try:
         ocr = load(args.weights, device=args.device, config=config, threads=args.threads)
     except (DocvisionError, ValueError, OSError) as err:
-        log.error("error: %s", err)
+        log.error("error: %s", err, exc_info=err)
         return 2
+    log.debug("models %s: detector %s, recognizer %s on %s", ocr.models, type(ocr.detector.model).__name__,
+              type(ocr.recognizer.model).__name__, ocr.detector.device)
     if not ocr.trained:
         log.warning(
             "warning: no trained weights installed (%s): the models are random and the text is meaningless; "
@@ -295,24 +301,52 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ocr(subparsers)
     for module in (datasets_cli, training_cli, evaluation_cli):
         module.register(subparsers)
+    _add_log_options(parser)
     return parser
+
+
+def _add_log_options(parser: argparse.ArgumentParser) -> None:
+    """``-v`` and ``--debug`` on ``parser`` and on each of its commands, before or after their arguments."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="say more: the models and runtimes, each page's words and stage times")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="as -v, and print the traceback of every error")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                _add_log_options(command)
+
+
+class _Formatter(logging.Formatter):
+    """One line a message; the traceback of an error only with ``--debug``."""
+
+    def __init__(self, tracebacks: bool):
+        super().__init__("docvision: %(message)s")
+        self.tracebacks = tracebacks
+
+    def formatException(self, ei) -> str:
+        return super().formatException(ei) if self.tracebacks else ""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; errors a user can act on are one line on stderr, never a traceback."""
     args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("docvision: %(message)s"))
+    handler.setFormatter(_Formatter(tracebacks=debug))
     log.addHandler(handler)
-    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
+    verbose = debug or getattr(args, "verbose", False)
+    log.setLevel(logging.DEBUG if verbose else logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
     log.propagate = False
     try:
+        if getattr(args, "extra", None):
+            check_extra(args.extra, f"docvision {args.command}")
         return args.func(args)
     except KeyboardInterrupt:
-        log.error("interrupted")
+        log.error("interrupted", exc_info=debug)
         return 130
     except (DocvisionError, ValueError, OSError) as err:
-        log.error("error: %s", err)
+        log.error("error: %s", err, exc_info=err)
         return 2
     finally:
         log.removeHandler(handler)

@@ -100,11 +100,15 @@ class Page:
     text_layer: TextLayerUse | None = None
     """PDF pages: how the page was read (:class:`TextLayerUse`); None for images."""
 
+    def lines(self) -> Iterator[Line]:
+        """Lines in reading order: the words of a row of text, as the layout grouped them."""
+        for block in self.blocks:
+            yield from block.lines
+
     def words(self) -> Iterator[Word]:
         """Words in reading order."""
-        for block in self.blocks:
-            for line in block.lines:
-                yield from line.words
+        for line in self.lines():
+            yield from line.words
 
     @property
     def text(self) -> str:
@@ -124,6 +128,13 @@ class Document:
     def text(self) -> str:
         """Plain text of all pages, pages separated by a form feed."""
         return "\f".join(page.text for page in self.pages)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Document:
+        """The document of a JSON export (``export("json")``, ``docvision ocr``): it exports the same JSON."""
+        from docvision.export.json import from_json
+
+        return from_json(text)
 
     def export(self, fmt: str = "json") -> str:
         """Serialize as ``json``, ``text``, ``hocr``, ``alto`` or ``tsv`` (the PDF: :func:`docvision.export.pdf.to_pdf`)."""

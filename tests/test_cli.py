@@ -294,6 +294,23 @@ def test_an_internal_error_does_not_lose_the_other_inputs(ocr, make_pdf, tmp_pat
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["second.json"]
 
 
+def test_debug_prints_tracebacks_and_verbose_the_models_and_pages(ocr, cli, make_pdf, tmp_path, monkeypatch):
+    pdf = make_pdf("first.pdf", pages=2)
+    code, _, err = ocr(pdf, "-o", tmp_path / "v.json", "-v")
+    assert code == 0 and err[0].startswith("docvision: models {'detector': 'test-dbnet', 'recognizer': 'test-crnn'}: ")
+    pages = [re.sub(r"\d+ words, detect .*", "", line) for line in err[1:]]
+    assert pages == [f"docvision: {pdf}: page {n}: " for n in (1, 2)]
+    code, _, err = cli("--debug", "ocr", tmp_path / "missing.pdf")  # before the command too
+    assert code == 1 and err[0] == f"docvision: {tmp_path / 'missing.pdf'}: error: no such file"
+    assert err[1] == "Traceback (most recent call last):" and err[-1].startswith("docvision.errors.InputError: ")
+    monkeypatch.setattr(docvision.pipeline.OCRPipeline, "ocr_image", lambda *a, **k: 1 / 0)
+    code, _, err = ocr(pdf, "--debug")  # -v's lines too
+    assert code == 1 and err[1] == f"docvision: {pdf}: internal error: ZeroDivisionError: division by zero"
+    assert "Traceback (most recent call last):" in err and err[-1] == "ZeroDivisionError: division by zero"
+    code, _, err = ocr(pdf)  # the same without --debug: one line
+    assert code == 1 and err == [f"docvision: {pdf}: internal error: ZeroDivisionError: division by zero"]
+
+
 def test_bad_weights_folder(cli, make_pdf, tmp_path):
     code, out, err = cli("ocr", make_pdf(), "--weights", tmp_path / "nowhere", *FAST)
     assert code == 2 and out == ""

@@ -57,7 +57,14 @@ def test_shipped_pipeline_yaml_equals_defaults():
     assert load_yaml(PipelineConfig, REPO / "configs" / "pipeline.yaml") == PipelineConfig()
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs").rglob("*_*.yaml")), ids=lambda p: p.name)
+TRAINING_YAMLS = sorted([
+    *(REPO / "docvision" / "configs").glob("*.yaml"),  # the defaults of docvision train, package data
+    *(REPO / "configs").glob("*_*.yaml"),  # templates
+    *(REPO / "experiments").rglob("*.yaml"),  # the runs of the model card
+])
+
+
+@pytest.mark.parametrize("path", TRAINING_YAMLS, ids=lambda p: str(p.relative_to(REPO)))
 def test_training_yamls_load(path):
     from docvision.training.config import DataSource, DetTrainConfig, RecTrainConfig
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from docvision.document import Block, Document, Line, Page, Word, union_bbox
 
 
@@ -48,3 +50,37 @@ def test_export_dispatches_by_format():
     assert doc.export("text") == doc.text + "\n"
     assert doc.export().lstrip().startswith("{")
     assert "ocr_page" in doc.export("hocr")
+
+
+def test_page_lines_in_reading_order():
+    page = sample().pages[0]
+    assert [line.text for line in page.lines()] == ["Hello world", "again", "Bye"]
+    assert [w for line in page.lines() for w in line.words] == list(page.words())
+
+
+def test_from_json_round_trip():
+    doc = sample()
+    doc.pages[1].dpi = None  # an ndarray input read without one
+    doc.pages[0].blocks[1].lines[0].words.append(
+        Word("€12,50 «ß»", (31.26, 60.04, 59.99, 70.55),
+             [(31.26, 60.04), (59.99, 61.0), (59.4, 70.55), (31.0, 69.5)], 0.123456)
+    )
+    doc.partial = True
+    text = doc.export("json")
+    again = Document.from_json(text)
+    assert again.export("json") == text
+    assert Document.from_json(text.encode("utf-8")) == again
+    assert again.pages[0].blocks[0] == doc.pages[0].blocks[0] and again.partial and again.pages[1].dpi is None
+    last = again.pages[0].blocks[1].lines[0].words[-1]
+    assert last.text == "€12,50 «ß»" and last.bbox == (31.3, 60.0, 60.0, 70.5) and last.confidence == 0.1235
+    assert not Document.from_json(sample().export("json")).partial
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('{"schema": "docvision/0", "pages": []}', "not a docvision/1 JSON export"),
+    ("[1, 2]", "not a docvision/1 JSON export"),
+    ('{"schema": "docvision/1", "source": "x", "models": {}, "pages": [{"index": 0}]}', "malformed docvision/1"),
+])
+def test_from_json_refuses_other_json(text, problem):
+    with pytest.raises(ValueError, match=problem):
+        Document.from_json(text)

@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--clean", action="store_true", help="no degradations and no skew")
     p.add_argument("--font-dir", help="use the fonts in this folder instead of fontconfig's")
-    p.set_defaults(func=_synth)
+    p.set_defaults(func=_synth, extra="train")
 
     data = subparsers.add_parser(
         "data", help="inspect or convert labeled data", description="Inspect or convert labeled data."
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--index", type=int, default=0, help="page index (default 0)")
     s.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
     s.add_argument("--no-targets", action="store_true", help="boxes only, without shrink/threshold maps")
-    s.set_defaults(func=_show)
+    s.set_defaults(func=_show, extra="train")
     k = sub.add_parser("pack", help="convert any supported source into an LMDB")
     k.add_argument("src", type=Path)
     k.add_argument("out", type=Path, help="LMDB folder to write")
@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--jitter", type=float, default=0.0, help="word crop box jitter, fraction of the text height (default 0)"
     )
     k.add_argument("--seed", type=int, default=0, help="seed of the jitter")
-    k.set_defaults(func=_pack)
+    k.set_defaults(func=_pack, extra="train")
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import shapely
 
 from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.extras import require
+
+shapely = require("shapely", "eval")
 
 log = logging.getLogger(__name__)
 

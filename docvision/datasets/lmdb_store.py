@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import lmdb
 import numpy as np
 from torch.utils.data import Dataset
 
@@ -26,6 +25,9 @@ from docvision.datasets.labels import (
 )
 from docvision.datasets.readers import PageDataset
 from docvision.datasets.types import LabeledPage
+from docvision.extras import require
+
+lmdb = require("lmdb", "eval")
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import pyclipper
-from shapely.geometry import Polygon
+
+from docvision.extras import require
+
+pyclipper = require("pyclipper", "train")
+Polygon = require("shapely.geometry", "train").Polygon
 
 
 @dataclass

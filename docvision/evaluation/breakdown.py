@@ -7,7 +7,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from docvision.extras import require
+
+Levenshtein = require("rapidfuzz.distance", "eval").Levenshtein
 
 HEIGHT_BINS = (0, 12, 16, 20, 25, 30, 40, 60)
 """Lower edges of the crop-height bins, in page pixels."""

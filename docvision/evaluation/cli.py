@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     e.add_argument("--worst", type=int, default=10, metavar="N", help="list the N worst pages (default 10)")
     e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    e.set_defaults(func=run_eval)
+    e.set_defaults(func=run_eval, extra="eval")
 
     b = subparsers.add_parser(
         "bench",
@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run RapidOCR (its default PP-OCR models; pip install 'docvision[compare]') on the same pages",
     )
     b.add_argument("--report", type=Path, metavar="OUT.json", help="write the results as JSON")
-    b.set_defaults(func=run_bench)
+    b.set_defaults(func=run_bench, extra="eval")
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:

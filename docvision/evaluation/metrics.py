@@ -24,9 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import shapely
-from rapidfuzz.distance import Levenshtein
-from scipy.optimize import linear_sum_assignment
+
+from docvision.extras import require
+
+shapely = require("shapely", "eval")
+Levenshtein = require("rapidfuzz.distance", "eval").Levenshtein
+linear_sum_assignment = require("scipy.optimize", "eval").linear_sum_assignment
 
 BBox = tuple[float, float, float, float]
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from docvision.document import BBox, Document, Page
+from docvision.document import BBox, Block, Document, Line, Page, Word
 
 SCHEMA_VERSION = "docvision/1"
 SCHEMA_PATH = Path(__file__).with_name("schema") / "docvision-1.schema.json"
@@ -67,3 +67,30 @@ def to_dict(document: Document) -> dict[str, Any]:
 
 def to_json(document: Document) -> str:
     return json.dumps(to_dict(document), ensure_ascii=False, indent=1) + "\n"
+
+
+def from_dict(data: dict[str, Any]) -> Document:
+    """The :class:`Document` of :func:`to_dict`'s output (line and block boxes follow from the words)."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"not a {SCHEMA_VERSION} JSON export (schema: {found!r})")
+    try:
+        pages = [
+            Page(page["index"], page["width"], page["height"], page["dpi"], [
+                Block([
+                    Line([Word(w["text"], tuple(w["bbox"]), [tuple(p) for p in w["polygon"]], w["confidence"])
+                          for w in line["words"]])
+                    for line in block["lines"]
+                ])
+                for block in page["blocks"]
+            ])
+            for page in data["pages"]
+        ]
+        return Document(data["source"], dict(data["models"]), pages, partial=bool(data.get("partial", False)))
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"malformed {SCHEMA_VERSION} JSON export ({type(err).__name__}: {err})") from None
+
+
+def from_json(text: str | bytes) -> Document:
+    """The :class:`Document` of :func:`to_json`'s output."""
+    return from_dict(json.loads(text))

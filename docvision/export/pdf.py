@@ -24,8 +24,8 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from PIL import Image
 
 from docvision.document import Document, Page, Point, Word
-from docvision.errors import InputError
-from docvision.io import open_document
+from docvision.errors import InputError, naming
+from docvision.io.sources import display_name, open_document
 
 Matrix = tuple[float, float, float, float, float, float]
 """A PDF affine map ``[a b c d e f]``: ``(x, y) -> (a x + c y + e, b x + d y + f)``."""
@@ -261,13 +261,14 @@ def to_pdf(
     is_pdf = _is_pdf(source)
     data = source if is_pdf else _image_pdf(source, jpeg_quality)
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    name = "<bytes>" if isinstance(source, bytes) else display_name(source)
     try:
         pdf = pikepdf.open(stream, password=password or "")
     except pikepdf.PasswordError:
-        raise InputError("encrypted PDF: a password is needed (--password)") from None
+        raise InputError("encrypted PDF: a password is needed (--password)", name) from None
     except pikepdf.PdfError as err:
-        raise InputError(f"corrupt PDF ({err})") from None
-    with pdf:
+        raise InputError(f"corrupt PDF ({err})", name) from None
+    with pdf, naming(name):
         add_text_layer(pdf, document.pages)
         out = io.BytesIO()
         pdf.save(out, encryption=pdf.is_encrypted, deterministic_id=not pdf.is_encrypted)

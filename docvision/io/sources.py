@@ -35,7 +35,7 @@ from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PD
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from docvision.config import RENDERERS
-from docvision.errors import InputError
+from docvision.errors import InputError, naming
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,9 @@ Source = Union[str, os.PathLike, bytes, Image.Image, np.ndarray]
 MIN_DPI = 36
 """Below this, a page too large for ``max_pixels`` is refused rather than rendered unreadably small."""
 POINTS_PER_INCH = 72
+IMAGE_DPI = 96.0
+"""The resolution of an image that records none (or a damaged one): img2pdf's, so the points it gives
+(px x 72 / dpi) are those of the page in ``--format pdf``. The models read pixels whatever it is."""
 DECODE_ERRORS = (OSError, ValueError, SyntaxError, TypeError, KeyError, EOFError, Image.DecompressionBombError)
 """What Pillow raises on damaged image files: seen on 12,000 mutants like those of tests/test_cli_fuzz.py
 (EOFError: Pillow's seek past a missing frame)."""
@@ -54,11 +57,12 @@ _PDFIUM_LOCK = threading.Lock()
 
 @dataclass
 class PageImage:
-    """One page: ``index`` is 0-based in the document, ``image`` is ``H x W x 3`` uint8 RGB."""
+    """One page: ``index`` is 0-based in the document, ``image`` is ``H x W x 3`` uint8 RGB, ``dpi`` the
+    resolution it was rendered at, or that the image records, else :data:`IMAGE_DPI`."""
 
     index: int
     image: np.ndarray
-    dpi: float | None
+    dpi: float
 
 
 def parse_page_ranges(spec: str) -> list[int]:
@@ -111,7 +115,9 @@ class PageSource(ABC):
 
     def __iter__(self) -> Iterator[PageImage]:
         for number in self.selected:
-            yield self._page(number)
+            with naming(self.name):
+                page = self._page(number)
+            yield page
 
     def check(self) -> None:
         """Refuse now what rendering the selected pages would refuse for their size (no page is read)."""
@@ -146,8 +152,9 @@ class PdfSource(PageSource):
         """Page ``number`` as ``H x W x 3`` RGB at ``dpi``; ``size`` is the expected ``(W, H)``."""
 
     def check(self) -> None:
-        for number in self.selected:
-            self._render_dpi(number, *self._box(number))
+        with naming(self.name):
+            for number in self.selected:
+                self._render_dpi(number, *self._box(number))
 
     def frame(self, number: int) -> tuple[int, tuple[int, int]]:
         """The DPI and ``(width, height)`` in pixels page ``number`` renders at (nothing is rendered)."""
@@ -417,7 +424,7 @@ class _ImageSource(PageSource):
                     raise InputError(
                         f"page {number}: image is {width} x {height} pixels, over the limit of {self.max_pixels:,}"
                     )
-                dpi = _resolution(self.image.info.get("dpi"))
+                dpi = _resolution(self.image.info.get("dpi")) or IMAGE_DPI
                 rgb = _to_rgb(ImageOps.exif_transpose(self.image))
         except DECODE_ERRORS as err:
             raise InputError(f"page {number}: unreadable image ({_one_line(err)})") from None
@@ -437,7 +444,7 @@ class _ArraySource(PageSource):
         super().__init__(name, 1, pages)
 
     def _page(self, number: int) -> PageImage:
-        return PageImage(0, self.array, None)
+        return PageImage(0, self.array, IMAGE_DPI)
 
 
 @contextmanager
@@ -503,52 +510,63 @@ def open_document(
 
     ``pages`` selects 1-based page numbers (a list or ``"1-3,7"``); ``renderer`` is one of
     :data:`RENDERERS` (a password needs ``pdfium``). Raises :class:`InputError` with a one-line
-    reason for a missing, unreadable, empty or encrypted input.
+    reason for a missing, unreadable, empty or encrypted input, naming it (the path, ``<bytes>``,
+    ``<image>`` or ``<array>``); so do the pages that fail when they are read.
     """
-    if renderer not in RENDERERS:
-        raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}")
-    if not dpi > 0:
-        raise ValueError(f"dpi must be positive, got {dpi}")
-    if isinstance(pages, str):
+    with naming(_source_name(source)):
+        if renderer not in RENDERERS:
+            raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}")
+        if not dpi > 0:
+            raise ValueError(f"dpi must be positive, got {dpi}")
+        if isinstance(pages, str):
+            try:
+                pages = parse_page_ranges(pages)
+            except ValueError as err:
+                raise InputError(str(err)) from None
+        options = {"pages": pages, "dpi": dpi, "max_pixels": max_pixels, "timeout": timeout}
+        if isinstance(source, np.ndarray):
+            return _ArraySource(source, "<array>", pages)
+        if isinstance(source, Image.Image):
+            return _ImageSource(source, "<image>", pages, max_pixels, owned=False)
+        if isinstance(source, (bytes, bytearray)):
+            if not _is_pdf(bytes(source[:1024])):
+                return _open_image(io.BytesIO(source), "<bytes>", pages, max_pixels)
+            if renderer == "pdfium":
+                return _PdfiumSource(bytes(source), "<bytes>", password=password, **options)
+            fd, tmp = tempfile.mkstemp(suffix=".pdf", prefix="docvision-")
+            with os.fdopen(fd, "wb") as f:
+                f.write(source)
+            try:
+                return _PopplerSource(Path(tmp), "<bytes>", password=password, owned=True, **options)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        path = Path(source)
+        if not path.exists():
+            raise InputError("no such file")
+        if not path.is_file():
+            raise InputError("not a file")
         try:
-            pages = parse_page_ranges(pages)
-        except ValueError as err:
-            raise InputError(str(err)) from None
-    options = {"pages": pages, "dpi": dpi, "max_pixels": max_pixels, "timeout": timeout}
-    if isinstance(source, np.ndarray):
-        return _ArraySource(source, "<array>", pages)
-    if isinstance(source, Image.Image):
-        return _ImageSource(source, "<image>", pages, max_pixels, owned=False)
-    if isinstance(source, (bytes, bytearray)):
-        if not _is_pdf(bytes(source[:1024])):
-            return _open_image(io.BytesIO(source), "<bytes>", pages, max_pixels)
+            with path.open("rb") as f:
+                head = f.read(1024)
+        except OSError as err:
+            raise InputError(f"cannot read file ({err.strerror})") from None
+        if not head:
+            raise InputError("empty file")
+        if not _is_pdf(head):
+            return _open_image(path, str(path), pages, max_pixels)
         if renderer == "pdfium":
-            return _PdfiumSource(bytes(source), "<bytes>", password=password, **options)
-        fd, tmp = tempfile.mkstemp(suffix=".pdf", prefix="docvision-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(source)
-        try:
-            return _PopplerSource(Path(tmp), "<bytes>", password=password, owned=True, **options)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    path = Path(source)
-    if not path.exists():
-        raise InputError("no such file")
-    if not path.is_file():
-        raise InputError("not a file")
-    try:
-        with path.open("rb") as f:
-            head = f.read(1024)
-    except OSError as err:
-        raise InputError(f"cannot read file ({err.strerror})") from None
-    if not head:
-        raise InputError("empty file")
-    if not _is_pdf(head):
-        return _open_image(path, str(path), pages, max_pixels)
-    if renderer == "pdfium":
-        return _PdfiumSource(path, str(path), password=password, **options)
-    return _PopplerSource(path, str(path), password=password, owned=False, **options)
+            return _PdfiumSource(path, str(path), password=password, **options)
+        return _PopplerSource(path, str(path), password=password, owned=False, **options)
+
+
+def _source_name(source: Source) -> str:
+    """How errors name ``source``: its path, or the kind of object it is."""
+    if isinstance(source, np.ndarray):
+        return "<array>"
+    if isinstance(source, Image.Image):
+        return "<image>"
+    return "<bytes>" if isinstance(source, (bytes, bytearray)) else display_name(source)
 
 
 def _open_image(fp, name: str, pages, max_pixels: int) -> PageSource:

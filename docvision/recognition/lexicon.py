@@ -12,16 +12,20 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-import wordfreq
 
+from docvision.extras import require
 from docvision.recognition.decode import ctc_beam_search, ctc_greedy_decode
 from docvision.recognition.vocab import Vocab
 
 _CORE = re.compile(r"^\W*(.*?)\W*$")
 MIN_LETTERS = 3
 """Shorter words carry too little context to correct."""
+WORDLISTS = Path(__file__).with_name("wordlists")
+"""``<lang>.txt``: copies of wordfreq's lists (``scripts/make_wordlists.py``), so that OCR needs no wordfreq."""
+SHIPPED_SIZE = 100_000
 
 
 def word_core(text: str) -> str:
@@ -36,14 +40,12 @@ class Lexicon:
     words: frozenset[str]
 
     @classmethod
-    def from_wordfreq(cls, languages: Sequence[str], size: int = 100_000) -> "Lexicon":
-        """The ``size`` most frequent words of each wordfreq language (``"en"``, ``"de"``, ...)."""
+    def from_wordfreq(cls, languages: Sequence[str], size: int = SHIPPED_SIZE) -> "Lexicon":
+        """The ``size`` most frequent words of each wordfreq language (``"en"``, ``"de"``, ...): from
+        the copy in :data:`WORDLISTS` (English), else from wordfreq itself (the ``train`` extra)."""
         words: set[str] = set()
         for lang in languages:
-            try:
-                words.update(w.lower() for w in wordfreq.top_n_list(lang, size))
-            except LookupError as error:
-                raise ValueError(f"lexicon: wordfreq has no word list for language {lang!r}") from error
+            words.update(w.lower() for w in _top_words(lang, size))
         return cls(frozenset(words))
 
     def knows(self, text: str) -> bool:
@@ -53,6 +55,17 @@ class Lexicon:
         """Whether ``text`` is a word of letters the lexicon does not know."""
         core = word_core(text)
         return len(core) >= MIN_LETTERS and core.isalpha() and core not in self.words
+
+
+def _top_words(lang: str, size: int) -> list[str]:
+    shipped = WORDLISTS / f"{lang}.txt"
+    if lang.isalpha() and shipped.is_file() and size <= SHIPPED_SIZE:
+        return shipped.read_text(encoding="utf-8").splitlines()[:size]
+    wordfreq = require("wordfreq", "train")
+    try:
+        return wordfreq.top_n_list(lang, size)
+    except LookupError as error:
+        raise ValueError(f"lexicon: wordfreq has no word list for language {lang!r}") from error
 
 
 def lexicon_decode(

@@ -61,11 +61,10 @@ WHITE = (255, 255, 255)
 
 @dataclass(frozen=True)
 class Plan:
-    """What to read how on one page: ``words`` of the layer to keep, ``regions`` to OCR, and the
-    page's :class:`~docvision.document.TextLayerUse` (its ``regions`` filled in once read)."""
+    """What to read how on one page: ``words`` of the layer to keep, and the page's
+    :class:`~docvision.document.TextLayerUse`, whose ``regions`` are to be OCRed."""
 
     words: list[LayerWord]
-    regions: list[Region]
     use: TextLayerUse
 
 
@@ -164,44 +163,43 @@ def merge_boxes(boxes: Sequence[BBox], gap: float) -> list[tuple[BBox, list[int]
 
 
 def plan_page(layer: PageLayer, mode: str, dpi: float) -> Plan:
-    """Which words of ``layer`` (a page rendered at ``dpi``) to keep and which regions to OCR
-    under ``mode`` (one of :data:`MODES`; ``ocr`` is never planned: the page is simply OCRed)."""
+    """Which words of ``layer`` (a page rendered at ``dpi``) to keep and which regions to OCR under
+    text-layer ``mode`` ``auto`` or ``only`` (``ocr`` is not planned: the page is simply OCRed)."""
     if mode not in ("auto", "only"):
         raise ValueError(f"text layer mode must be auto or only to plan a page, got {mode!r}")
     width, height = layer.width, layer.height
-    page = (0.0, 0.0, float(width), float(height))
     problems = word_problems(layer)
     kept = [w if w.text.isprintable() and "\ufffd" not in w.text else replace(w, text=readable(w.text))
             for w, p in zip(layer.words, problems) if not p]
-    dropped = Counter(p for p in problems if p)
     candidates: list[tuple[BBox, str]] = [(w.bbox, p) for w, p in zip(layer.words, problems) if p in REPLACE]
     for paint in layer.paints:
         x0, y0, x1, y1 = max(paint.bbox[0], 0), max(paint.bbox[1], 0), min(paint.bbox[2], width), min(paint.bbox[3], height)
         if paint.kind == "image" and min(x1 - x0, y1 - y0) >= MIN_IMAGE_SIDE * dpi:
             candidates.append(((x0, y0, x1, y1), IMAGE))
+
+    def why(members) -> str:
+        return ", ".join(sorted({candidates[i][1] for i in members}, key=[IMAGE, *sorted(REPLACE)].index))
+
     margin = MARGIN * dpi
-    regions = []
-    for box, members in merge_boxes([b for b, _ in candidates], JOIN * dpi):
-        reasons = sorted({candidates[i][1] for i in members}, key=[IMAGE, *sorted(REPLACE)].index)
-        padded = (max(box[0] - margin, 0.0), max(box[1] - margin, 0.0), min(box[2] + margin, width), min(box[3] + margin, height))
-        regions.append(Region(padded, ", ".join(reasons)))
-    covered = sum((r.bbox[2] - r.bbox[0]) * (r.bbox[3] - r.bbox[1]) for r in regions)
-    if layer.chars == 0 or not kept or covered > WHOLE_PAGE * width * height:
-        reason = NO_LAYER if layer.chars == 0 else ", ".join(sorted({r.reason for r in regions})) or "nothing of the layer kept"
-        regions = [Region(page, reason)]
-    summary = "; ".join(f"{n} word{'s' * (n > 1)} left out: {p}" for p, n in dropped.most_common())
+    groups = merge_boxes([b for b, _ in candidates], JOIN * dpi)
+    regions = [Region((max(x0 - margin, 0.0), max(y0 - margin, 0.0), min(x1 + margin, width), min(y1 + margin, height)),
+                      why(members)) for (x0, y0, x1, y1), members in groups]
+    area = sum((r.bbox[2] - r.bbox[0]) * (r.bbox[3] - r.bbox[1]) for r in regions)
+    if layer.chars == 0 or not kept or area > WHOLE_PAGE * width * height:
+        reason = NO_LAYER if layer.chars == 0 else why(range(len(candidates))) or "nothing of the layer kept"
+        regions = [Region((0.0, 0.0, float(width), float(height)), reason)]
+    dropped = Counter(p for p in problems if p)
+    reason = NO_LAYER if layer.chars == 0 else "; ".join(
+        f"{n} word{'s' * (n > 1)} left out: {p}" for p, n in dropped.most_common())
     if not regions:
         path = "used"
     elif mode == "only":
-        path = "partial"
+        path, reason = "partial", "; ".join(filter(None, [reason, "not OCRed (--text-layer only)"]))
     elif layer.chars == 0:
         path = "ocr"
     else:
         path = "mixed" if kept else "replaced"
-    reason = NO_LAYER if layer.chars == 0 else summary
-    if mode == "only" and regions:
-        reason = "; ".join(filter(None, [reason, "not OCRed (--text-layer only)"]))
-    return Plan(kept, regions, TextLayerUse(path, reason, regions))
+    return Plan(kept, TextLayerUse(path, reason, regions))
 
 
 def without_duplicates(ocr_words: Sequence, layer_boxes: np.ndarray) -> list:

@@ -45,13 +45,13 @@ def read_pdf_page(document: PdfSource, number: int, mode: str, ocr_image: OcrIma
     plan = plan_page(layer, mode, dpi)
     timings = {"text_layer": time.perf_counter() - start}
     words = [pdf_word(w) for w in plan.words]
-    if mode == "only" or not plan.regions:
+    if mode == "only" or not plan.use.regions:
         start = time.perf_counter()
         page = Page(number - 1, width, height, dpi, arrange(words, layout), timings, text_layer=plan.use)
         timings["layout"] = time.perf_counter() - start
         return page
     read = []
-    for region in plan.regions:
+    for region in plan.use.regions:
         x0, y0, x1, y1 = pixel_box(region, width, height)
         if (x1 - x0, y1 - y0) == (width, height):
             image = document.render_region(number, (x0, y0, x1, y1))
@@ -59,7 +59,7 @@ def read_pdf_page(document: PdfSource, number: int, mode: str, ocr_image: OcrIma
             image = np.full((height, width, 3), 255, np.uint8)
             image[y0:y1, x0:x1] = document.render_region(number, (x0, y0, x1, y1))
         part = ocr_image(image, index=number - 1, dpi=dpi)
-        if not words and len(plan.regions) == 1 and (x1 - x0, y1 - y0) == (width, height):  # as OCR gave it
+        if not words and len(plan.use.regions) == 1 and (x1 - x0, y1 - y0) == (width, height):  # as OCR gave it
             part.timings = {**timings, **part.timings}
             part.text_layer = plan.use
             return part

@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import logging
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 from docvision.config import DetectorConfig, RecognizerConfig, from_dict, load_yaml
 
 log = logging.getLogger("docvision")
 
-DEFAULT_CONFIGS = {"det": "configs/det_resnet50.yaml", "rec": "configs/rec_crnn.yaml"}
+DEFAULT_CONFIGS = {"det": "det_resnet50.yaml", "rec": "rec_crnn.yaml"}
+"""In ``docvision/configs/``, package data: ``docvision train`` works from any folder of an installed package."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train the detector or the recognizer", description=(
-        "Train on synthetic pages and/or labeled data (see configs/). Checkpoints go to --run-dir; "
+        "Train on synthetic pages and/or labeled data (the default configs: docvision/configs/). "
+        "Checkpoints go to --run-dir; "
         "the best weights are exported to RUN_DIR/weights/ in the shipped format."))
     p.add_argument("task", choices=["det", "rec"], help="det: DBNet word detector; rec: CRNN recognizer")
-    p.add_argument("--config", type=Path, help="training config YAML (default: configs/det_resnet50.yaml or configs/rec_crnn.yaml)")
+    p.add_argument("--config", type=Path,
+                   help="training config YAML (default: the package's det_resnet50.yaml or rec_crnn.yaml)")
     p.add_argument("--run-dir", type=Path, help="checkpoints, log.jsonl and exported weights (default runs/<task>)")
     p.add_argument("--max-minutes", type=float, help="stop (checkpoint, validate, export) after this many minutes")
     p.add_argument("--max-steps", type=int, help="override the config's loop.max_steps")
@@ -28,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda")
     p.add_argument("--workers", type=int, help="DataLoader worker processes (override the config)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=run_train, extra="train")
 
     q = subparsers.add_parser("quantize", help="write the fast int8 CPU detector of a weights folder", description=(
         "Export the detector of a weights folder to ONNX and quantize it to int8 (ONNX Runtime, static, calibrated "
@@ -38,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--pages", type=int, default=16, help="calibration pages (default 16)")
     q.add_argument("--seed", type=int, default=777, help="seed of the synthetic calibration pages")
     q.add_argument("--threads", type=int, help="torch CPU threads")
-    q.set_defaults(func=_run_quantize)
+    q.set_defaults(func=_run_quantize, extra="train")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -47,8 +51,11 @@ def run_train(args: argparse.Namespace) -> int:
     from docvision.training.config import DetTrainConfig, RecTrainConfig
     from docvision.training.loop import fit
 
-    config_path = args.config or Path(DEFAULT_CONFIGS[args.task])
-    config = load_yaml(DetTrainConfig if args.task == "det" else RecTrainConfig, config_path)
+    default = resources.files("docvision") / "configs" / DEFAULT_CONFIGS[args.task]
+    with resources.as_file(default) as path:
+        config_path = args.config or path
+        log.debug("config: %s", config_path)
+        config = load_yaml(DetTrainConfig if args.task == "det" else RecTrainConfig, config_path)
     loop = config.loop
     if args.max_steps:
         loop = replace(loop, max_steps=args.max_steps)

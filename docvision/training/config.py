@@ -1,4 +1,5 @@
-"""Training configs (``configs/det_*.yaml``, ``configs/rec_*.yaml``)."""
+"""Training configs: the defaults ``docvision/configs/*.yaml`` (package data), templates in ``configs/``, the
+model card's runs in ``experiments/``."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import pickle
 import signal
 import struct
 import subprocess
@@ -24,7 +25,7 @@ from pypdf.generic import DecodedStreamObject, NameObject, NumberObject, Rectang
 from docvision.errors import InputError
 from docvision.io import PageImage, open_document, open_pages, parse_page_ranges
 from docvision.io import sources
-from docvision.io.sources import MIN_DPI, RENDERERS
+from docvision.io.sources import IMAGE_DPI, MIN_DPI, RENDERERS
 
 
 def pages_of(source, **options) -> list[PageImage]:
@@ -411,6 +412,9 @@ def test_png_and_jpeg_files(page_image, tmp_path):
     (jpg,) = pages_of(str(tmp_path / "p.jpg"))
     assert np.array_equal(png.image, np.asarray(image))
     assert png.dpi == pytest.approx(300, abs=0.1) and jpg.dpi == 150
+    image.save(tmp_path / "bare.png")  # no resolution recorded: img2pdf's default, which --format pdf uses too
+    assert "dpi" not in Image.open(tmp_path / "bare.png").info
+    assert pages_of(tmp_path / "bare.png")[0].dpi == IMAGE_DPI == 96
     assert jpg.image.shape == (80, 120, 3) and abs(int(jpg.image[20, 30, 0]) - 0) < 30
 
 
@@ -448,7 +452,7 @@ def test_image_bytes_pil_and_numpy(page_image):
     assert np.array_equal(from_gray_pil.image, expected)
     for array in (expected, expected[:, :, 0], expected[:, :, :1], np.dstack([expected, np.full((40, 60), 255, np.uint8)])):
         (page,) = pages_of(array)
-        assert np.array_equal(page.image, expected) and page.index == 0 and page.dpi is None
+        assert np.array_equal(page.image, expected) and page.index == 0 and page.dpi == IMAGE_DPI
 
 
 def test_pil_image_is_usable_after_ocr(page_image, tmp_path):
@@ -511,19 +515,40 @@ def test_truncated_png(page_image, tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputError, match="^no such file$"):
+    with pytest.raises(InputError, match="no such file$") as err:
         open_document(tmp_path / "nope.pdf")
+    assert str(err.value) == f"{tmp_path / 'nope.pdf'}: no such file" and err.value.source == str(tmp_path / "nope.pdf")
 
 
 def test_directory(tmp_path):
-    with pytest.raises(InputError, match="^not a file$"):
+    with pytest.raises(InputError, match=": not a file$"):
         open_document(tmp_path)
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "empty.pdf").write_bytes(b"")
-    with pytest.raises(InputError, match="^empty file$"):
+    with pytest.raises(InputError, match=": empty file$"):
         open_document(tmp_path / "empty.pdf")
+
+
+def test_errors_name_the_input(tmp_path, make_pdf, renderer):
+    """Opening, checking and reading a page: the message starts with the input's name (``reason`` is the rest)."""
+    (tmp_path / "notes.txt").write_text("not a PDF")
+    with pytest.raises(InputError, match=rf"^{tmp_path / 'notes.txt'}: not a PDF or a supported image"):
+        open_document(tmp_path / "notes.txt")
+    with pytest.raises(InputError, match=r"^<bytes>: not a PDF or a supported image"):
+        open_document(b"not a PDF")
+    with pytest.raises(InputError, match=r"^<array>: array must be uint8"):
+        open_document(np.zeros((4, 4), np.float32))
+    path = make_pdf(pages=2)
+    with pytest.raises(InputError, match=rf"^{path}: page 3 out of range") as err:
+        open_document(path, pages="3", renderer=renderer)
+    assert err.value.reason == "page 3 out of range (document has 2 pages)"
+    assert str(pickle.loads(pickle.dumps(err.value))) == str(err.value)  # as from a DataLoader worker
+    with open_document(path, dpi=100, max_pixels=1_000, renderer=renderer) as document, pytest.raises(
+        InputError, match=rf"^{path}: page 1: page size .* is absurd"
+    ):
+        document.check()
 
 
 def test_text_file_is_not_a_pdf(tmp_path):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
+from docvision.errors import MissingExtraError
 from docvision.recognition import lexicon
 from docvision.recognition.lexicon import Lexicon, lexicon_decode, word_core
 from docvision.recognition.vocab import Vocab
@@ -51,3 +54,20 @@ def test_lexicon_from_wordfreq():
     assert word_core("(From:") == "from"
     with pytest.raises(ValueError, match="no word list for language 'xx'"):
         Lexicon.from_wordfreq(["xx"])
+
+
+def test_shipped_word_list_is_wordfreqs(monkeypatch):
+    """The English list ships (scripts/make_wordlists.py) and equals wordfreq's: OCR needs no wordfreq,
+    other languages and sizes do (the train extra)."""
+    import wordfreq
+
+    shipped = (lexicon.WORDLISTS / "en.txt").read_text(encoding="utf-8").splitlines()
+    assert shipped == [w.lower() for w in wordfreq.top_n_list("en", lexicon.SHIPPED_SIZE)]
+    monkeypatch.setitem(sys.modules, "wordfreq", None)
+    assert Lexicon.from_wordfreq(["en"], size=20_000).words == frozenset(shipped[:20_000])
+    with pytest.raises(MissingExtraError, match=r"wordfreq is not installed .*docvision\[train\]"):
+        Lexicon.from_wordfreq(["de"])
+    with pytest.raises(MissingExtraError):
+        Lexicon.from_wordfreq(["en"], size=lexicon.SHIPPED_SIZE + 1)
+    monkeypatch.delitem(sys.modules, "wordfreq")
+    assert Lexicon.from_wordfreq(["de"], size=1000).knows("und")

@@ -97,7 +97,7 @@ def test_merge_boxes_joins_chains_of_near_boxes():
 
 def test_plan_of_a_trusted_page():
     plan = plan_page(layer(word(), word("quay", (210, 100, 260, 130))), "auto", 200)
-    assert (plan.use.path, plan.use.reason, plan.regions) == ("used", "", [])
+    assert (plan.use.path, plan.use.reason, plan.use.regions) == ("used", "", [])
     assert [w.text for w in plan.words] == ["board", "quay"]
 
 
@@ -106,7 +106,7 @@ def test_plan_ocrs_images_and_lying_words_in_regions():
     paints = [image((500, 100, 900, 300), 1), image((0, 900, 10, 1000), 2)]  # a photo, and a rule too thin to read
     plan = plan_page(layer(*words, paints=paints), "auto", 200)
     assert plan.use.path == "mixed" and plan.use.reason == "1 word left out: mojibake"
-    assert [(tuple(round(v) for v in r.bbox), r.reason) for r in plan.regions] == [  # top to bottom
+    assert [(tuple(round(v) for v in r.bbox), r.reason) for r in plan.use.regions] == [  # top to bottom
         ((492, 92, 908, 308), IMAGE), ((92, 192, 208, 238), MOJIBAKE)]
     assert [w.text for w in plan.words] == ["board", "quay"]
 
@@ -115,18 +115,18 @@ def test_plan_reads_the_whole_page_when_nothing_or_little_is_left():
     assert plan_page(layer(chars=0), "auto", 200).use.path == "ocr"
     scan = plan_page(layer(word(mode=3), word("quay", mode=3), paints=[image((0, 0, 1000, 1000), 1)]), "auto", 200)
     assert (scan.use.path, scan.use.reason) == ("replaced", "2 words left out: invisible text")
-    assert [(r.bbox, r.reason) for r in scan.regions] == [((0, 0, 1000, 1000), f"{IMAGE}, {INVISIBLE}")]
+    assert [(r.bbox, r.reason) for r in scan.use.regions] == [((0, 0, 1000, 1000), f"{IMAGE}, {INVISIBLE}")]
     hidden = plan_page(layer(word(color=(255, 255, 255, 255))), "auto", 200)  # nothing left: OCR, never empty
-    assert hidden.use.path == "replaced" and hidden.regions[0].bbox == (0, 0, 1000, 1000)
+    assert hidden.use.path == "replaced" and hidden.use.regions[0].bbox == (0, 0, 1000, 1000)
     big = plan_page(layer(word(), paints=[image((0, 300, 1000, 1000), 1)]), "auto", 200)
-    assert big.use.path == "mixed" and [r.bbox for r in big.regions] == [(0, 0, 1000, 1000)]
+    assert big.use.path == "mixed" and [r.bbox for r in big.use.regions] == [(0, 0, 1000, 1000)]
 
 
 def test_only_reports_what_it_does_not_read():
     plan = plan_page(layer(chars=0), "only", 200)
     assert (plan.use.path, plan.use.reason, plan.words) == ("partial", f"{NO_LAYER}; not OCRed (--text-layer only)", [])
     plan = plan_page(layer(word(), paints=[image((500, 100, 900, 300), 1)]), "only", 200)
-    assert plan.use.path == "partial" and [r.reason for r in plan.regions] == [IMAGE] and len(plan.words) == 1
+    assert plan.use.path == "partial" and [r.reason for r in plan.use.regions] == [IMAGE] and len(plan.words) == 1
     with pytest.raises(ValueError, match="ocr"):
         plan_page(layer(), "ocr", 200)
 

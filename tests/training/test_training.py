@@ -277,6 +277,21 @@ def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):
     assert capsys.readouterr().err == f"docvision: error: {bad}: unknown LoopConfig keys: nonsense\n"
 
 
+@pytest.mark.parametrize("task, config_class", [("det", DetTrainConfig), ("rec", RecTrainConfig)])
+def test_train_cli_default_config_ships_in_the_package(tmp_path, monkeypatch, task, config_class):
+    """Outside the checkout (here an empty folder), ``docvision train det|rec`` reads the package's default."""
+    from docvision import training
+    from docvision.config import load_yaml
+
+    seen = {}
+    monkeypatch.setattr(training.cli, "_task", lambda args, config: seen.setdefault("config", config))
+    monkeypatch.setattr(training.loop, "fit", lambda task, loop, run_dir, **kwargs: {"steps": loop.max_steps})
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", task, "--max-steps", "2"]) == 0
+    shipped = Path(docvision.__file__).parent / "configs" / training.cli.DEFAULT_CONFIGS[task]
+    assert seen["config"].loop.max_steps == 2 and seen["config"].train == load_yaml(config_class, shipped).train
+
+
 def test_learning_rate_follows_the_steps_or_the_time_budget():
     loop = LoopConfig(warmup_steps=10, max_steps=110)
     assert lr_factor(loop, 0) == pytest.approx(0.1) and lr_factor(loop, 9) == pytest.approx(1.0)

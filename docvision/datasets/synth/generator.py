@@ -6,7 +6,6 @@ from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
-import shapely
 from torch.utils.data import Dataset
 
 from docvision.datasets.synth.degrade import (
@@ -26,6 +25,9 @@ from docvision.datasets.synth.layouts import LAYOUTS, Context, decorate, running
 from docvision.datasets.synth.render import Canvas, PageBuilder
 from docvision.datasets.synth.text import TextSource
 from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.extras import require
+
+shapely = require("shapely", "train")
 
 PAGE_SIZES_IN = {"letter": (8.5, 11.0), "a4": (8.27, 11.69), "legal": (8.5, 14.0)}
 

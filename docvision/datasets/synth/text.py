@@ -5,9 +5,11 @@ from __future__ import annotations
 import string
 
 import numpy as np
-import wordfreq
 
+from docvision.extras import require
 from docvision.recognition.vocab import Vocab
+
+wordfreq = require("wordfreq", "train")
 
 FIRST_NAMES = (
     "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "

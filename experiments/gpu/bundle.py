@@ -1,4 +1,4 @@
-"""Build ``.gpu/``: what a lent GPU machine lacks for ``configs/gpu/train.sh``.
+"""Build ``.gpu/``: what a lent GPU machine lacks for ``experiments/gpu/train.sh``.
 
 The GPU machine has Python 3.12 with torch, torchvision, numpy, OpenCV, SciPy, PyYAML,
 tqdm and safetensors, but no network, no fontconfig and none of: shapely, pyclipper,

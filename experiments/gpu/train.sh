@@ -3,7 +3,7 @@
 # the exported weights and logs under $OUT as <= 15 MiB parts of one tar.
 #
 # Here first: make gpu-bundle (builds .gpu/), then one device call, with ".gpu" carried:
-#   bash configs/gpu/train.sh            # DET_MINUTES=7 REC_MINUTES=7 by default
+#   bash experiments/gpu/train.sh            # DET_MINUTES=7 REC_MINUTES=7 by default
 # Back here: cat <files_at>/weights.tar.part-* | tar -x -C runs/gpu
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,10 +17,10 @@ export PYTHONPATH="/tmp/site:$PWD/.gpu/site:$PWD" PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)" | tee -a "$OUT/gpu.txt"
 
-python3 -m docvision train det --config configs/gpu/det_resnet50.yaml --run-dir "$RUNS/det" \
+python3 -m docvision train det --config experiments/gpu/det_resnet50.yaml --run-dir "$RUNS/det" \
   --device cuda --max-minutes "$DET_MINUTES" > "$RUNS-det.log" 2>&1 &
 det=$!
-python3 -m docvision train rec --config configs/gpu/rec_crnn.yaml --run-dir "$RUNS/rec" \
+python3 -m docvision train rec --config experiments/gpu/rec_crnn.yaml --run-dir "$RUNS/rec" \
   --device cuda --max-minutes "$REC_MINUTES" --threads 2 > "$RUNS-rec.log" 2>&1 &
 rec=$!
 status=0
