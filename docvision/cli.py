@@ -277,8 +277,6 @@ def run_ocr(args: argparse.Namespace) -> int:
     except (DocvisionError, ValueError, OSError) as err:
         log.error("error: %s", err, exc_info=err)
         return 2
-    log.debug("models %s: detector %s, recognizer %s on %s", ocr.models, type(ocr.detector.model).__name__,
-              type(ocr.recognizer.model).__name__, ocr.detector.device)
     if not ocr.trained:
         log.warning(
             "warning: no trained weights installed (%s): the models are random and the text is meaningless; "

@@ -67,6 +67,8 @@ class OCRPipeline:
         with self._loading:
             if self._detector is None or self._recognizer is None:
                 self._detector, self._recognizer = self._loader()
+                log.debug("models %s: detector %s, recognizer %s on %s", self.models, type(self._detector.model).__name__,
+                          type(self._recognizer.model).__name__, self._detector.device)
         return self._detector, self._recognizer
 
     @property

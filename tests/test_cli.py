@@ -304,8 +304,8 @@ def test_debug_prints_tracebacks_and_verbose_the_models_and_pages(ocr, cli, make
     assert code == 1 and err[0] == f"docvision: {tmp_path / 'missing.pdf'}: error: no such file"
     assert err[1] == "Traceback (most recent call last):" and err[-1].startswith("docvision.errors.InputError: ")
     monkeypatch.setattr(docvision.pipeline.OCRPipeline, "ocr_image", lambda *a, **k: 1 / 0)
-    code, _, err = ocr(pdf, "--debug")  # -v's lines too
-    assert code == 1 and err[1] == f"docvision: {pdf}: internal error: ZeroDivisionError: division by zero"
+    code, _, err = ocr(pdf, "--debug")  # -v's lines too (no models line: ocr_image, which would load them, fails)
+    assert code == 1 and err[0] == f"docvision: {pdf}: internal error: ZeroDivisionError: division by zero"
     assert "Traceback (most recent call last):" in err and err[-1] == "ZeroDivisionError: division by zero"
     code, _, err = ocr(pdf)  # the same without --debug: one line
     assert code == 1 and err == [f"docvision: {pdf}: internal error: ZeroDivisionError: division by zero"]

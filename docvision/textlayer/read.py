@@ -60,7 +60,7 @@ def read_pdf_page(document: PdfSource, number: int, mode: str, ocr_image: OcrIma
             image[y0:y1, x0:x1] = document.render_region(number, (x0, y0, x1, y1))
         part = ocr_image(image, index=number - 1, dpi=dpi)
         if not words and len(plan.use.regions) == 1 and (x1 - x0, y1 - y0) == (width, height):  # as OCR gave it
-            part.timings = {**timings, **part.timings}
+            part.timings["text_layer"] = timings["text_layer"]
             part.text_layer = plan.use
             return part
         for stage, seconds in part.timings.items():
