@@ -109,9 +109,9 @@ def compare_boxes(name: str, data: bytes) -> None:
           f"{np.percentile(errors, 99):.2f}, max {errors.max():.2f}; within 2 px {np.mean(errors <= 2) * 100:.2f}%")
 
 
-def speed(data: bytes) -> tuple[int, float, float, float, float]:
+def speed(data: bytes) -> tuple[int, float, float, float, float, int]:
     """Pages; CPU s of reading them (layer + layout) and of the JSON export; wall s of both; wall s of
-    :func:`docvision.load` (the models are not loaded: checked)."""
+    :func:`docvision.load` (the models are not loaded: checked); words."""
     start = time.perf_counter()
     ocr = docvision.load(device="cpu")
     ready = time.perf_counter()
@@ -122,7 +122,7 @@ def speed(data: bytes) -> tuple[int, float, float, float, float]:
     Document("bench.pdf", dict(ocr.models), pages).export("json")
     export = time.process_time() - cpu
     assert not ocr.loaded and {p.text_layer.path for p in pages} == {"used"}
-    return len(pages), read, export, time.perf_counter() - ready, ready - start
+    return len(pages), read, export, time.perf_counter() - ready, ready - start, sum(len(list(p.words())) for p in pages)
 
 
 def _speed_worker(path: str) -> float:
@@ -288,8 +288,8 @@ def main() -> None:
         compare_boxes(name, data)
     print("2. speed, models never loaded")
     for name, data in inputs:
-        n, read, export, wall, start = speed(data)
-        print(f"  {name}: {n} pages; CPU per page: read + layout {read / n * 1000:.1f} ms, JSON export "
+        n, read, export, wall, start, words = speed(data)
+        print(f"  {name}: {n} pages, {words / n:.0f} words a page; CPU per page: read + layout {read / n * 1000:.1f} ms, JSON export "
               f"{export / n * 1000:.1f} ms; one process {n / wall:.1f} pages/s (wall, export included; "
               f"docvision.load() {start:.1f} s before)")
     path = Path("/tmp/docvision-textlayer-bench.pdf")

@@ -26,8 +26,6 @@ from docvision.document import Block, Line, Word
 MIN_COLUMN_ROWS = 3
 MIN_COLUMN_WIDTH = 8.0
 """In line heights: narrower would-be columns (labels, values, table cells) are not columns."""
-SKEW_CHUNK = 256
-"""Words compared with all others at once by :func:`skew_slope` (memory: chunk x words)."""
 MIN_FILL = 0.75
 """Median share of a column's width its rows span: text fills its column, form labels do not."""
 
@@ -47,16 +45,19 @@ def skew_slope(boxes: np.ndarray) -> float:
     (a word of similar height starting within two heights to its right); 0 with fewer than 3 pairs."""
     h = boxes[:, 3] - boxes[:, 1]
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    slopes = []
-    for lo in range(0, len(boxes), SKEW_CHUNK):  # words against all words, a chunk of rows at a time
-        i = np.arange(lo, min(lo + SKEW_CHUNK, len(boxes)))[:, None]
-        near = ((boxes[None, :, 0] >= boxes[i, 2] - 0.5 * h[i]) & (boxes[None, :, 0] < boxes[i, 2] + 2 * h[i])
-                & (np.abs(cy[None, :] - cy[i]) < 0.5 * h[i]) & (np.abs(h[None, :] - h[i]) < 0.3 * h[i])
-                & (np.arange(len(boxes))[None, :] != i))
-        found = near.any(1)
-        j = np.where(near, boxes[None, :, 0], np.inf).argmin(1)[found]
-        i = i[found, 0]
-        slopes += ((cy[j] - cy[i]) / np.maximum(cx[j] - cx[i], 1.0)).tolist()
+    order = np.argsort(boxes[:, 0], kind="stable")
+    starts = boxes[order, 0]
+    lo = np.searchsorted(starts, boxes[:, 2] - 0.5 * h)
+    hi = np.maximum(np.searchsorted(starts, boxes[:, 2] + 2 * h), lo)
+    # every word against the words starting in its window, as flat pairs (i, j), j by increasing start
+    counts = hi - lo
+    i = np.repeat(np.arange(len(boxes)), counts)
+    j = order[np.repeat(lo, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)]
+    near = (np.abs(cy[j] - cy[i]) < 0.5 * h[i]) & (np.abs(h[j] - h[i]) < 0.3 * h[i]) & (j != i)
+    i, j = i[near], j[near]
+    i, first = np.unique(i, return_index=True)  # each word's nearest neighbour: the first in its window
+    j = j[first]
+    slopes = (cy[j] - cy[i]) / np.maximum(cx[j] - cx[i], 1.0)
     return float(np.median(slopes)) if len(slopes) >= 3 else 0.0
 
 
