@@ -36,11 +36,14 @@ import docvision  # noqa: E402
 from docvision.document import Document  # noqa: E402
 from docvision.io import open_document  # noqa: E402
 from docvision.textlayer.extract import read_page  # noqa: E402
+from docvision.recognition.lexicon import Lexicon  # noqa: E402
 from docvision.textlayer.judge import plan_page  # noqa: E402
 from tests.textlayer import pdfs  # noqa: E402
 
 DPI = 200
 FONTS = ["Helvetica", "Times-Roman", "Courier", "DejaVuSans", "DejaVuSerif"]
+ENGLISH = Lexicon.from_wordfreq(("en",)).knows
+"""The lexicon ``docvision.load()`` gives the pipeline by default."""
 VOCABULARY = (" ".join(pdfs.TEXT) + " invoice total payment within thirty days consignment depot warehouse "
               "dispatch reference quarterly freight container berth approved volumes").split()
 
@@ -197,6 +200,18 @@ def good_pages(rng: random.Random) -> list[tuple[str, bytes]]:
     out = io.BytesIO()
     no_map.save(out)
     pages.append(("TrueType without ToUnicode", out.getvalue()))
+    import wordfreq  # the train extra
+
+    for lang in ("de", "fr", "cs", "fi"):
+        words = wordfreq.top_n_list(lang, 5000)
+        weights = [wordfreq.word_frequency(w, lang) for w in words]
+        text, lines = rng.choices(words, weights=weights, k=300), []
+        while text:
+            line = text.pop()
+            while text and stringWidth(f"{line} {text[-1]}", "DejaVuSans", 10) <= 460:
+                line = f"{line} {text.pop()}"
+            lines.append(line)
+        pages.append((f"{lang} text (wordfreq)", _page(lambda c: pdfs.write(c, lines, font="DejaVuSans", size=10))))
     return pages
 
 
@@ -243,6 +258,7 @@ def lying_pages(rng: random.Random) -> list[tuple[str, bytes, list[str]]]:
     pages.append(("mojibake ToUnicode", pdfs.mojibake([" ".join(accented)]),
                   [w.encode("utf-8").decode("cp1252") for w in accented]))
     shifted = [w for w in pdfs.words_of(lines) if w.isalpha()]
+    lines = text_lines(rng, 10)
     pages.append(("letters shifted by the ToUnicode", pdfs.shifted(lines),
                   ["".join(chr(ord(ch) + 1) for ch in w) for w in shifted]))
     return pages
@@ -253,14 +269,14 @@ def detection(rounds: int, seed: int) -> None:
     caught, lying, alarms, good = Counter(), Counter(), Counter(), Counter()
     for _ in range(rounds):
         for name, data, lies in lying_pages(rng):
-            plan = plan_page(next(layers(data)), "auto", DPI)
+            plan = plan_page(next(layers(data)), "auto", DPI, ENGLISH)
             kept = {w.text for w in plan.words}
             lying[name] += 1
             # whole-page lies (Type 3) must not leave the page as it is; the others must drop their words
             caught[name] += (plan.use.path != "used") if not lies else not (kept & set(lies))
         for name, data in good_pages(rng):
             layer = next(layers(data))
-            plan = plan_page(layer, "auto", DPI)
+            plan = plan_page(layer, "auto", DPI, ENGLISH)
             good[name] += 1
             images = all(r.reason == "image" for r in plan.use.regions)
             alarms[name] += len(plan.words) != len(layer.words) or not images or plan.use.path not in ("used", "mixed")

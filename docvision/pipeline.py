@@ -57,11 +57,14 @@ class OCRPipeline:
         config: PipelineConfig,
         models: dict[str, str],
         loader: Callable[[], tuple[Detector, Recognizer]] | None = None,
+        lexicon: Lexicon | None = None,
     ):
         self._detector, self._recognizer, self._loader = detector, recognizer, loader
         self._loading = threading.Lock()
         self.config = config
         self.models = models
+        self.lexicon = lexicon
+        """Known words: PDF pages whose words it almost never knows are OCRed (:mod:`docvision.textlayer.judge`)."""
 
     def _models(self) -> tuple[Detector, Recognizer]:
         with self._loading:
@@ -141,7 +144,8 @@ class OCRPipeline:
                     yield result
             else:
                 for number in document.selected:
-                    yield read_pdf_page(document, number, mode, self.ocr_image, self.config.layout)
+                    knows = self.lexicon.knows if self.lexicon else None
+                    yield read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
 
     def __call__(self, source: Source, **options) -> Document:
         """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`."""
@@ -283,7 +287,7 @@ def load(
     def build() -> tuple[Detector, Recognizer]:
         return _load_models(directory, manifests, config, dev, models, int8, lexicon)
 
-    return OCRPipeline(None, None, config, models, build)
+    return OCRPipeline(None, None, config, models, build, lexicon)
 
 
 def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:

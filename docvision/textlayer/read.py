@@ -35,14 +35,18 @@ def pixel_box(region: Region, width: int, height: int) -> tuple[int, int, int, i
     return max(int(x0), 0), max(int(y0), 0), min(math.ceil(x1), width), min(math.ceil(y1), height)
 
 
-def read_pdf_page(document: PdfSource, number: int, mode: str, ocr_image: OcrImage, layout: LayoutConfig) -> Page:
+def read_pdf_page(
+    document: PdfSource, number: int, mode: str, ocr_image: OcrImage, layout: LayoutConfig,
+    knows: Callable[[str], bool] | None = None,
+) -> Page:
     """Page ``number`` (1-based) of ``document`` read under text-layer ``mode`` (``auto`` or
-    ``only``); ``ocr_image`` reads what needs OCR (the models load on its first call)."""
+    ``only``); ``ocr_image`` reads what needs OCR (the models load on its first call); ``knows``:
+    a lexicon's test of a word (:func:`~docvision.textlayer.judge.plan_page`)."""
     start = time.perf_counter()
     dpi, (width, height) = document.frame(number)
     with document.pdfium_page(number) as pdf_page:
         layer = read_page(pdf_page, (width, height))
-    plan = plan_page(layer, mode, dpi)
+    plan = plan_page(layer, mode, dpi, knows)
     timings = {"text_layer": time.perf_counter() - start}
     words = [pdf_word(w) for w in plan.words]
     if mode == "only" or not plan.use.regions:

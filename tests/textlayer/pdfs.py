@@ -190,7 +190,7 @@ def mojibake(lines: Sequence[str] = ("Café déjà vu: naïve résumé", "Mülle
     return lying_to_unicode(lines, lambda ch: ch.encode("utf-8").decode("cp1252", "replace"))
 
 
-def shifted(lines: Sequence[str] = TEXT) -> bytes:
+def shifted(lines: Sequence[str] = (*TEXT, *TEXT)) -> bytes:
     """Text whose ToUnicode map shifts every letter by one ("Ifmmp" for "Hello"): plausible characters, wrong words."""
     return lying_to_unicode(lines, lambda ch: chr(ord(ch) + 1) if ch.isascii() and ch.isalpha() else ch)
 

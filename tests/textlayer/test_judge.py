@@ -16,17 +16,21 @@ from docvision.textlayer.judge import (
     NO_LAYER,
     OFF_PAGE,
     TINY,
+    UNKNOWN,
     UNMAPPED,
     merge_boxes,
     plan_page,
     readable,
+    unknown,
     without_duplicates,
     word_problems,
 )
+from docvision.recognition.lexicon import Lexicon
 from tests.textlayer import pdfs
 from tests.textlayer.test_extract import layer_of
 
 BLACK = (0, 0, 0, 255)
+ENGLISH = Lexicon.from_wordfreq(("en",)).knows
 
 
 def word(text="board", bbox=(100, 100, 200, 130), *, size=12.0, mode=0, color=BLACK, order=5, unmapped=0) -> LayerWord:
@@ -87,6 +91,19 @@ def test_contrast_is_against_the_last_shape_drawn_under_the_word():
     assert word_problems(layer(word(color=white), paints=[fill((0, 0, 500, 500), 1, dark),
                                                           fill((0, 0, 500, 500), 2, white)])) == [HIDDEN]
     assert word_problems(layer(word(color=white), paints=[image((0, 0, 500, 500), 1)])) == [""]  # on a photo: unknown
+
+
+def test_a_page_of_words_no_lexicon_knows_lies():
+    english = " ".join(pdfs.TEXT * 2).split()
+    shifted = ["".join(chr(ord(c) + 1) if c.isalpha() else c for c in w) for w in english]
+    assert unknown(shifted, ENGLISH) and not unknown(english, ENGLISH)
+    assert not unknown(shifted[:40], ENGLISH)  # too few words to tell
+    assert not unknown(["QXZT", "KRBW", "1234", "x7"] * 10, ENGLISH)  # codes are not words
+    german = "Die Versammlung genehmigte gestern den neuen Liegeplatz am östlichen Kai und die Erweiterung".split()
+    assert not unknown(german * 3, ENGLISH)
+    words = [word(w, (10 * i, 100, 10 * i + 8, 120)) for i, w in enumerate(shifted)]
+    assert word_problems(layer(*words), ENGLISH) == [UNKNOWN] * len(words)
+    assert word_problems(layer(*words)) == [""] * len(words)  # no lexicon, no such test
 
 
 def test_merge_boxes_joins_chains_of_near_boxes():
@@ -151,9 +168,10 @@ def test_ocr_words_on_layer_words_are_dropped():
     (pdfs.tiny_text, "used", TINY),
     (pdfs.type3, "replaced", UNMAPPED),
     (pdfs.mojibake, "mixed", MOJIBAKE),
+    (pdfs.shifted, "replaced", UNKNOWN),
 ])
 def test_generated_pages(make, path, problem):
-    plan = plan_page(layer_of(make()), "auto", 200)
+    plan = plan_page(layer_of(make()), "auto", 200, ENGLISH)
     assert plan.use.path == path and problem in plan.use.reason
     if make in (pdfs.white_text, pdfs.under_image, pdfs.tiny_text, pdfs.with_scanned_block):
         assert [w.text for w in plan.words] == pdfs.words_of(pdfs.TEXT)
