@@ -24,12 +24,6 @@ def union_bbox(boxes: Sequence[BBox]) -> BBox:
     )
 
 
-SOURCES = ("ocr", "pdf")
-"""Where a word comes from: read by the models, or taken from the PDF's own text layer."""
-TEXT_LAYER_PATHS = ("used", "mixed", "replaced", "ocr", "partial")
-"""How a PDF page was read (see :class:`TextLayerUse`)."""
-
-
 @dataclass
 class Word:
     text: str

@@ -17,7 +17,7 @@ from docvision.config import TEXT_LAYER_MODES, DetectorConfig, PipelineConfig, R
 from docvision.detection.detector import Detector
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page, TextLayerUse, Word
-from docvision.errors import WeightsError
+from docvision.errors import WeightsError, naming
 from docvision.io import PageSource, open_document
 from docvision.io.sources import PdfSource, Source, display_name
 from docvision.layout import arrange
@@ -143,9 +143,11 @@ class OCRPipeline:
                         result.text_layer = TextLayerUse("ocr", "--text-layer ocr")
                     yield result
             else:
+                knows = self.lexicon.knows if self.lexicon else None
                 for number in document.selected:
-                    knows = self.lexicon.knows if self.lexicon else None
-                    yield read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
+                    with naming(document.name):
+                        page = read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
+                    yield page
 
     def __call__(self, source: Source, **options) -> Document:
         """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`."""
@@ -280,6 +282,13 @@ def load(
     else:
         models["recognizer"] = UNTRAINED
 
+    with torch.device("meta"):  # the manifests' configs checked as the models will be built (no memory, no weights)
+        if "detector" in manifests:
+            _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifests["detector"].config)))
+        if "recognizer" in manifests:
+            vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifests["recognizer"].vocabulary)))
+            _build(directory, "recognizer",
+                   lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifests["recognizer"].config)))
     # asked for by name, the int8 detector is checked now (an error rather than a warning)
     int8 = _int8_detector(directory, "int8", dev, manifests["detector"]) if config.det_runtime == "int8" else None
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
