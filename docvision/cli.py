@@ -226,6 +226,10 @@ def _ocr_input(ocr, name: str, out: Path | None, fmt: str, options: dict, quiet:
                           document.source, len(document.pages), len(source), where)
         raise
     document.models = dict(ocr.models)  # as loaded: the int8 detector may have been refused
+    unread = [str(p.index + 1) for p in document.pages if p.text_layer and p.text_layer.path == "partial"]
+    if unread:
+        log.warning("%s: warning: page%s %s need%s OCR, not done (--text-layer only)", document.source,
+                    "s" * (len(unread) > 1), ", ".join(unread), "" if len(unread) > 1 else "s")
     return _emit(document, fmt, out, emit)
 
 
