@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,7 +203,8 @@ def _page_text(textpage, count: int) -> str:
     if len(text) == count:
         return text
     # characters without Unicode (dropped by GetText) or beyond the BMP (two UTF-16 units): one by one
-    return "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
+    codes = [pdfium_c.FPDFText_GetUnicode(textpage, i) for i in range(count)]
+    return "".join(chr(c) if c <= sys.maxunicode else "\ufffd" for c in codes)
 
 
 def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
