@@ -125,6 +125,26 @@ def outputs(out: Path) -> list[str]:
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
 
 
+def reads(lines: list[dict], marks: list[int]) -> str:
+    """Each time a run began to read an input, by what the manifest said of it when that run started:
+    nothing yet (first read), done (read twice: must not happen), failed (retried, as asked), or in
+    flight when the run before was killed."""
+    kinds: Counter = Counter()
+    twice = []
+    state: dict[str, str] = {}
+    for a, b in zip([0, *marks], [*marks, len(lines)]):
+        before = dict(state)
+        for r in lines[a:b]:
+            if r["event"] == "start":
+                kind = {None: "first", "done": "done", "failed": "failed", "start": "in flight"}[before.get(r["input"])]
+                kinds[kind] += 1
+                if kind == "in flight":
+                    twice.append(Path(r["input"]).name)
+            state[r["input"]] = r["event"]
+    return (f"reads: {kinds['first']} first, {kinds['in flight']} of inputs in flight at a kill {sorted(twice)}, "
+            f"{kinds['failed']} retries of failed inputs, {kinds['done']} of inputs done before")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", type=Path)
@@ -169,19 +189,7 @@ def main() -> int:
     differ = [n for n in names if n.endswith(".json") and not filecmp.cmp(whole / n, killed / n, shallow=False)]
     print(f"same files: {same} ({len(names)}); JSON differing: {len(differ)} {differ[:5]}; temporaries left: {temporaries}")
 
-    all_records = records(killed)
-    segments = [all_records[a:b] for a, b in zip([0, *marks], [*marks, len(all_records)])]
-    starts = Counter(r["input"] for r in all_records if r["event"] == "start")
-    in_flight = Counter()
-    for segment in segments[:-1]:  # an input whose last line in a killed run is "start" was in flight at the kill
-        last = {}
-        for r in segment:
-            last[r["input"]] = r["event"]
-        in_flight.update(name for name, event in last.items() if event == "start")
-    twice = {name: n for name, n in starts.items() if n > 1}
-    unexplained = {name: n for name, n in twice.items() if n - 1 > in_flight[name]}
-    print(f"inputs read more than once: {len(twice)} {sorted(Path(n).name for n in twice)}; in flight at a kill: "
-          f"{sum(in_flight.values())}; read twice without being in flight: {unexplained}")
+    print(reads(records(killed), marks))
 
     if args.ray:
         ray_out = args.work / "out-ray"

@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=12)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="docvision-ray-"))
-    paths = [str(write_pdf([page], folder / f"{page.page_id}.pdf", dpi=200))
+    paths = [str(write_pdf([page], folder / f"{page.id}.pdf", dpi=200))
              for page in generate_pages(args.pages, seed=500)]
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     for actors in (1, 2):

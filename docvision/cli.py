@@ -15,10 +15,10 @@ from typing import NoReturn
 
 from docvision import __version__
 from docvision.batch.command import run as run_batch
-from docvision.batch.engine import InlineRunner, Job, describe
+from docvision.batch.engine import InlineRunner, Job
 from docvision.batch.pool import WorkerPool
 from docvision.batch.inputs import expand, output_paths, read_list
-from docvision.config import RENDERERS, PipelineConfig, load_yaml, to_dict
+from docvision.config import RENDERERS, TEXT_LAYER_MODES, PipelineConfig, load_yaml, to_dict
 from docvision.datasets import cli as datasets_cli
 from docvision.errors import DocvisionError
 from docvision.export import FORMATS, SUFFIXES, format_for
@@ -46,6 +46,9 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=_positive_int, help="PDF render resolution (default 200)")
     p.add_argument("--renderer", choices=RENDERERS,
                    help="PDF renderer: pdfium (default; in process) or poppler (pdftoppm)")
+    p.add_argument("--text-layer", choices=TEXT_LAYER_MODES,
+                   help="PDF text layers: auto (default) takes the words of a trusted layer and OCRs only images and "
+                   "text that lies; ocr: OCR every page; only: never OCR")
     secret = p.add_mutually_exclusive_group()
     secret.add_argument("--password-file", type=Path, metavar="FILE",
                         help=f"file whose first line is the password of encrypted PDFs (or set ${PASSWORD_ENV})")
@@ -170,6 +173,7 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
         det_runtime=args.det_runtime or config.det_runtime,
         rec_runtime=args.rec_runtime or config.rec_runtime,
         renderer=args.renderer or config.renderer,
+        text_layer=args.text_layer or config.text_layer,
     )
 
 
@@ -222,9 +226,7 @@ def _runner(args: argparse.Namespace, config: PipelineConfig, open_options: dict
         threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.jobs)
         return WorkerPool(args.jobs, load=partial(load, args.weights, device=args.device, config=config, threads=threads),
                           open_options=open_options, page_timeout=args.page_timeout, log_level=log.level)
-    ocr = load(args.weights, device=args.device, config=config, threads=args.threads)
-    log.debug("%s", describe(ocr))
-    return InlineRunner(ocr, open_options)
+    return InlineRunner(load(args.weights, device=args.device, config=config, threads=args.threads), open_options)
 
 
 def run_ocr(args: argparse.Namespace) -> int:

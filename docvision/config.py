@@ -10,6 +10,8 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 import yaml
 
 T = TypeVar("T")
+TEXT_LAYER_MODES = ("auto", "ocr", "only")
+"""``--text-layer``: see :attr:`PipelineConfig.text_layer`."""
 RENDERERS = ("pdfium", "poppler")
 """PDF renderers: ``pdfium`` in process (6-10x faster here; a password never leaves the process),
 ``poppler``: pdftoppm in a child process (needs poppler-utils)."""
@@ -90,6 +92,9 @@ class PipelineConfig:
     """Seconds allowed to render one PDF page."""
     renderer: str = "pdfium"
     """PDF renderer: ``pdfium`` (in process, 6-10x faster) or ``poppler`` (pdftoppm; no passwords)."""
+    text_layer: str = "auto"
+    """PDF text layers: ``auto`` takes the words of a trusted layer and OCRs only the rest (images,
+    text that lies), ``ocr`` OCRs every page, ``only`` never OCRs (see :mod:`docvision.textlayer`)."""
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
     layout: LayoutConfig = field(default_factory=LayoutConfig)
 
@@ -99,6 +104,8 @@ class PipelineConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.renderer not in RENDERERS:
             raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {self.renderer!r}")
+        if self.text_layer not in TEXT_LAYER_MODES:
+            raise ValueError(f"text_layer must be one of {', '.join(TEXT_LAYER_MODES)}, got {self.text_layer!r}")
 
     def open_options(self, dpi: int | None = None) -> dict[str, Any]:
         """Keyword arguments of :func:`docvision.io.open_document` under this config (``dpi`` overrides)."""

@@ -30,6 +30,10 @@ class Word:
     bbox: BBox
     polygon: list[Point]
     confidence: float
+    source: str = "ocr"
+    """``ocr`` or ``pdf`` (from the text layer: exact text, confidence 1)."""
+    font_size: float | None = None
+    """Points, as drawn (``pdf`` words only)."""
 
 
 @dataclass
@@ -59,6 +63,26 @@ class Block:
 
 
 @dataclass
+class Region:
+    """A part of a page read by OCR (or, with ``--text-layer only``, left unread), and why."""
+
+    bbox: BBox
+    reason: str
+
+
+@dataclass
+class TextLayerUse:
+    """How a PDF page was read: ``used`` (its text layer only), ``mixed`` (the layer, and OCR of
+    ``regions``), ``replaced`` (a layer that could not be trusted, OCR instead), ``ocr`` (no layer,
+    or ``--text-layer ocr``), ``partial`` (``--text-layer only``: ``regions`` that needed OCR were
+    not read). ``reason`` says why, and which words of the layer were left out."""
+
+    path: str
+    reason: str = ""
+    regions: list[Region] = field(default_factory=list)
+
+
+@dataclass
 class Page:
     index: int
     width: int
@@ -67,6 +91,8 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     """Seconds spent per stage on this page (not exported)."""
+    text_layer: TextLayerUse | None = None
+    """PDF pages: how the page was read (:class:`TextLayerUse`); None for images."""
 
     def lines(self) -> Iterator[Line]:
         """Lines in reading order: the words of a row of text, as the layout grouped them."""

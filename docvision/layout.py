@@ -47,26 +47,26 @@ def skew_slope(boxes: np.ndarray) -> float:
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     order = np.argsort(boxes[:, 0], kind="stable")
     starts = boxes[order, 0]
-    slopes = []
-    for i in range(len(boxes)):
-        lo, hi = np.searchsorted(starts, [boxes[i, 2] - 0.5 * h[i], boxes[i, 2] + 2 * h[i]])
-        near = order[lo:hi]
-        near = near[(np.abs(cy[near] - cy[i]) < 0.5 * h[i]) & (np.abs(h[near] - h[i]) < 0.3 * h[i]) & (near != i)]
-        if len(near):
-            j = near[np.argmin(boxes[near, 0])]
-            slopes.append((cy[j] - cy[i]) / max(cx[j] - cx[i], 1.0))
+    lo = np.searchsorted(starts, boxes[:, 2] - 0.5 * h)
+    hi = np.maximum(np.searchsorted(starts, boxes[:, 2] + 2 * h), lo)
+    # every word against the words starting in its window, as flat pairs (i, j), j by increasing start
+    counts = hi - lo
+    i = np.repeat(np.arange(len(boxes)), counts)
+    j = order[np.repeat(lo, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)]
+    near = (np.abs(cy[j] - cy[i]) < 0.5 * h[i]) & (np.abs(h[j] - h[i]) < 0.3 * h[i]) & (j != i)
+    i, j = i[near], j[near]
+    i, first = np.unique(i, return_index=True)  # each word's nearest neighbour: the first in its window
+    j = j[first]
+    slopes = (cy[j] - cy[i]) / np.maximum(cx[j] - cx[i], 1.0)
     return float(np.median(slopes)) if len(slopes) >= 3 else 0.0
 
 
 def _gaps(intervals: np.ndarray) -> list[tuple[float, float]]:
     """Empty stretches between 1-D ``(start, end)`` intervals, as (position, width)."""
     order = np.argsort(intervals[:, 0], kind="stable")
-    gaps, reach = [], intervals[order[0], 1]
-    for start, end in intervals[order[1:]]:
-        if start > reach:
-            gaps.append(((start + reach) / 2, start - reach))
-        reach = max(reach, end)
-    return gaps
+    starts, reach = intervals[order[1:], 0], np.maximum.accumulate(intervals[order, 1])[:-1]
+    empty = starts > reach
+    return list(zip(((starts + reach) / 2)[empty].tolist(), (starts - reach)[empty].tolist()))
 
 
 def _rows(boxes: np.ndarray) -> list[np.ndarray]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -12,13 +13,13 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from docvision.config import DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
+from docvision.config import TEXT_LAYER_MODES, DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
 from docvision.detection.detector import Detector
 from docvision.detection.postprocess import Detection
-from docvision.document import Document, Page, Word
-from docvision.errors import WeightsError
+from docvision.document import Document, Page, TextLayerUse, Word
+from docvision.errors import WeightsError, naming
 from docvision.io import PageSource, open_document
-from docvision.io.sources import Source, display_name
+from docvision.io.sources import PdfSource, Source, display_name
 from docvision.layout import arrange
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
@@ -33,6 +34,7 @@ from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Recognizer
 from docvision.recognition.split import sub_quad
 from docvision.recognition.vocab import Vocab
+from docvision.textlayer.read import read_pdf_page
 
 UNTRAINED = "untrained"
 RUNTIMES = ("auto", "torch", "int8")
@@ -42,13 +44,48 @@ log = logging.getLogger("docvision")
 
 
 class OCRPipeline:
-    """Composes the stages. Reusable for many inputs and from several threads."""
+    """Composes the stages. Reusable for many inputs and from several threads.
 
-    def __init__(self, detector: Detector, recognizer: Recognizer, config: PipelineConfig, models: dict[str, str]):
-        self.detector = detector
-        self.recognizer = recognizer
+    Built by :func:`load`, the models are read on the first use of ``detector`` or
+    ``recognizer`` (``loader``): a PDF whose pages all have a trusted text layer never loads them.
+    """
+
+    def __init__(
+        self,
+        detector: Detector | None,
+        recognizer: Recognizer | None,
+        config: PipelineConfig,
+        models: dict[str, str],
+        loader: Callable[[], tuple[Detector, Recognizer]] | None = None,
+        lexicon: Lexicon | None = None,
+    ):
+        self._detector, self._recognizer, self._loader = detector, recognizer, loader
+        self._loading = threading.Lock()
         self.config = config
         self.models = models
+        self.lexicon = lexicon
+        """Known words: PDF pages whose words it almost never knows are OCRed (:mod:`docvision.textlayer.judge`)."""
+
+    def _models(self) -> tuple[Detector, Recognizer]:
+        with self._loading:
+            if self._detector is None or self._recognizer is None:
+                self._detector, self._recognizer = self._loader()
+                log.debug("models %s: detector %s, recognizer %s on %s", self.models, type(self._detector.model).__name__,
+                          type(self._recognizer.model).__name__, self._detector.device)
+        return self._detector, self._recognizer
+
+    @property
+    def detector(self) -> Detector:
+        return self._detector if self._detector is not None else self._models()[0]
+
+    @property
+    def recognizer(self) -> Recognizer:
+        return self._recognizer if self._recognizer is not None else self._models()[1]
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the models have been read (they are on the first page that needs OCR)."""
+        return self._detector is not None and self._recognizer is not None
 
     @property
     def trained(self) -> bool:
@@ -91,20 +128,35 @@ class OCRPipeline:
         timings["layout"] = time.perf_counter() - start
         return Page(index, width, height, dpi, blocks, timings)
 
-    def iter_pages(self, source: Source | PageSource, **options) -> Iterator[Page]:
-        """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time."""
+    def iter_pages(self, source: Source | PageSource, *, text_layer: str | None = None, **options) -> Iterator[Page]:
+        """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time.
+        ``text_layer`` (default: the config's) as :attr:`PipelineConfig.text_layer`."""
+        mode = self.config.text_layer if text_layer is None else text_layer
+        if mode not in TEXT_LAYER_MODES:
+            raise ValueError(f"text_layer must be one of {', '.join(TEXT_LAYER_MODES)}, got {mode!r}")
         document = source if isinstance(source, PageSource) else self.open(source, **options)
         with document:
-            for page in document:
-                yield self.ocr_image(page.image, index=page.index, dpi=page.dpi)
+            if mode == "ocr" or not isinstance(document, PdfSource):
+                for page in document:
+                    result = self.ocr_image(page.image, index=page.index, dpi=page.dpi)
+                    if isinstance(document, PdfSource):
+                        result.text_layer = TextLayerUse("ocr", "--text-layer ocr")
+                    yield result
+            else:
+                knows = self.lexicon.knows if self.lexicon else None
+                for number in document.selected:
+                    with naming(document.name):
+                        page = read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
+                    yield page
 
     def __call__(self, source: Source, **options) -> Document:
-        """OCR a whole input; ``options`` as :meth:`open`."""
+        """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`."""
         if isinstance(source, (str, os.PathLike)):
             name = display_name(source)
         else:  # the names the JSON schema documents
             name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
-        return Document(name, dict(self.models), list(self.iter_pages(source, **options)))
+        pages = list(self.iter_pages(source, **options))
+        return Document(name, dict(self.models), pages)  # the models as loaded, if a page needed them
 
 
 def _device(name: str) -> torch.device:
@@ -189,6 +241,8 @@ def load(
     """Build the pipeline with weights from ``weights`` (a folder), ``$DOCVISION_WEIGHTS``
     or the package. Without weights in the package the models stay untrained (random)
     and ``pipeline.trained`` is False; a folder given explicitly must hold both models.
+    Settings, manifests and files are checked here; the models are read on the first page that
+    needs OCR (a damaged weights file is reported then).
     """
     if not isinstance(config, PipelineConfig):
         config = load_yaml(PipelineConfig, config) if config is not None else PipelineConfig()
@@ -204,46 +258,89 @@ def load(
     directory = weights_dir(weights)
     explicit = directory != PACKAGE_WEIGHTS
     models: dict[str, str] = {}
+    manifests: dict[str, Manifest] = {}
 
     if has_weights(directory, "detector"):
-        manifest = _manifest(directory, "detector", "dbnet")
-        models["detector"] = manifest.name
-        int8 = _int8_detector(directory, config.det_runtime, dev, manifest)
-        if int8 is not None:
-            det_model: torch.nn.Module = int8
+        manifests["detector"] = _manifest(directory, "detector", "dbnet")
+        models["detector"] = manifests["detector"].name
+        if _wants_int8(directory, config.det_runtime, dev):
             models["detector"] += "+int8"
-        else:
-            dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
-            load_weights(dbnet, directory, "detector", manifest)
-            det_model = fold_batch_norms(dbnet)
     elif explicit:
         raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
     elif config.det_runtime == "int8":
         raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing (det_runtime int8)")
     else:
-        det_model = fold_batch_norms(DBNet(DetectorConfig()))
         models["detector"] = UNTRAINED
 
     if has_weights(directory, "recognizer"):
-        manifest = _manifest(directory, "recognizer", "crnn")
-        if not manifest.vocabulary:
+        manifests["recognizer"] = _manifest(directory, "recognizer", "crnn")
+        if not manifests["recognizer"].vocabulary:
             raise WeightsError(f"{directory / 'recognizer.json'}: manifest has no vocabulary")
-        vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifest.vocabulary)))
-        crnn = _build(directory, "recognizer", lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config)))
-        load_weights(crnn, directory, "recognizer", manifest)
-        models["recognizer"] = manifest.name
+        models["recognizer"] = manifests["recognizer"].name
     elif explicit:
         raise WeightsError(f"{directory / 'recognizer.safetensors'}: weights file missing")
     else:
+        models["recognizer"] = UNTRAINED
+
+    with torch.device("meta"):  # the manifests' configs checked as the models will be built (no memory, no weights)
+        if "detector" in manifests:
+            _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifests["detector"].config)))
+        if "recognizer" in manifests:
+            vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifests["recognizer"].vocabulary)))
+            _build(directory, "recognizer",
+                   lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifests["recognizer"].config)))
+    # asked for by name, the int8 detector is checked now (an error rather than a warning)
+    int8 = _int8_detector(directory, "int8", dev, manifests["detector"]) if config.det_runtime == "int8" else None
+    lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
+
+    def build() -> tuple[Detector, Recognizer]:
+        return _load_models(directory, manifests, config, dev, models, int8, lexicon)
+
+    return OCRPipeline(None, None, config, models, build, lexicon)
+
+
+def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:
+    """Whether :func:`_int8_detector` is asked for the int8 detector (it may still refuse it)."""
+    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and (directory / INT8_FILE).is_file())
+
+
+def _load_models(
+    directory: Path,
+    manifests: dict[str, Manifest],
+    config: PipelineConfig,
+    dev: torch.device,
+    models: dict[str, str],
+    int8: Int8Detector | None,
+    lexicon: Lexicon | None,
+) -> tuple[Detector, Recognizer]:
+    """The detector (``int8`` when given) and recognizer :func:`load` checked (``models`` is corrected
+    if the int8 detector is refused)."""
+    if "detector" in manifests:
+        manifest = manifests["detector"]
+        int8 = int8 or _int8_detector(directory, config.det_runtime, dev, manifest)
+        if int8 is not None:
+            det_model: torch.nn.Module = int8
+        else:
+            models["detector"] = manifest.name
+            dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
+            load_weights(dbnet, directory, "detector", manifest)
+            det_model = fold_batch_norms(dbnet)
+    else:
+        det_model = fold_batch_norms(DBNet(DetectorConfig()))
+
+    if "recognizer" in manifests:
+        manifest = manifests["recognizer"]
+        vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifest.vocabulary)))
+        crnn = _build(directory, "recognizer", lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config)))
+        load_weights(crnn, directory, "recognizer", manifest)
+    else:
         vocab = Vocab.load()
         crnn = CRNN(vocab.num_classes, RecognizerConfig())
-        models["recognizer"] = UNTRAINED
 
     # inference only: torch models run with their BatchNorms folded into the convolutions (same outputs, less time)
     detector = Detector(
         det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=config.postprocess, device=dev
     )
-    lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
     recognizer = Recognizer(
         _recognizer_model(fold_batch_norms(crnn), config.rec_runtime, dev),
         vocab,
@@ -252,4 +349,4 @@ def load(
         lexicon=lexicon,
         lexicon_margin=config.lexicon_margin,
     )
-    return OCRPipeline(detector, recognizer, config, models)
+    return detector, recognizer

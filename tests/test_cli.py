@@ -317,9 +317,9 @@ def test_debug_prints_tracebacks_and_verbose_the_models_and_pages(ocr, cli, make
     assert code == 1 and err[0] == f"docvision: {tmp_path / 'missing.pdf'}: error: no such file"
     assert err[1] == "Traceback (most recent call last):" and err[-1].startswith("docvision.errors.InputError: ")
     monkeypatch.setattr(docvision.pipeline.OCRPipeline, "ocr_image", lambda *a, **k: 1 / 0)
-    code, _, err = ocr(pdf, "--debug")  # -v's lines too
+    code, _, err = ocr(pdf, "--debug")  # -v's lines too (no models line: ocr_image, which would load them, fails)
     line = f"docvision: {pdf}: error: page 1: internal error: ZeroDivisionError: division by zero (and 1 more failed pages)"
-    assert code == 1 and err[1] == line
+    assert code == 1 and err[0] == line
     assert "Traceback (most recent call last):" in err and err[-1] == "ZeroDivisionError: division by zero"
     code, _, err = ocr(pdf)  # the same without --debug: one line
     assert code == 1 and err == [line]
@@ -419,6 +419,7 @@ def no_load(monkeypatch):
         (["--dpi", "0"], "argument --dpi: expected a positive integer, got '0'"),
         (["--det-max-side", "0"], "argument --det-max-side: expected a positive integer, got '0'"),
         (["--renderer", "gs"], "argument --renderer: invalid choice: 'gs'"),
+        (["--text-layer", "never"], "argument --text-layer: invalid choice: 'never'"),
     ],
 )
 def test_bad_options_are_one_line(make_pdf, no_load, capsys, options, message):
@@ -611,3 +612,22 @@ def test_the_password_is_in_no_command_line(make_pdf, tmp_path, small_weights):
     assert len(json.loads((tmp_path / "out.json").read_text())["pages"]) == 3
     assert seen[secret.encode()] == []
     assert len(seen[str(locked).encode()]) > 10 and all("docvision ocr" in line for line in seen[str(locked).encode()])
+
+
+def test_text_layer_option(cli, small_weights, tmp_path, monkeypatch, validate):
+    """auto (the default) takes a born-digital page's words without loading the models; only never OCRs."""
+    from tests.textlayer import pdfs
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdfs.join(pdfs.born_digital(), pdfs.scanned()))
+    monkeypatch.setattr(docvision.pipeline, "_load_models", lambda *a, **k: pytest.fail("models loaded"))
+    code, out, err = cli("ocr", pdf, "--weights", small_weights, "--pages", "1")
+    assert code == 0 and err == []
+    data = json.loads(out)
+    validate(data)
+    (page,) = data["pages"]
+    assert page["text_layer"] == {"path": "used", "reason": "", "regions": []}
+    assert {w["source"] for b in page["blocks"] for ln in b["lines"] for w in ln["words"]} == {"pdf"}
+    code, out, err = cli("ocr", pdf, "--weights", small_weights, "--text-layer", "only", "--format", "text")
+    assert code == 0 and out.startswith("Quarterly report of the harbour board")
+    assert err == [f"docvision: {pdf}: warning: page 2 needs OCR, not done (--text-layer only)"]

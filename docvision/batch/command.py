@@ -176,6 +176,11 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
         for result in runner.run(todo, on_event):
             out = outputs[id(result.job)]
             document = result.document
+            unread = [str(p.index + 1) for p in document.pages if p.text_layer and p.text_layer.path == "partial"] if (
+                document is not None) else []
+            if unread:
+                log.warning("%s: warning: page%s %s need%s OCR, not done (--text-layer only)", document.source,
+                            "s" * (len(unread) > 1), ", ".join(unread), "" if len(unread) > 1 else "s")
             problem = write(result) if document is not None and document.pages else None
             if problem:
                 log.error("%s: error: %s", display_name(out) if out else "<stdout>", problem)

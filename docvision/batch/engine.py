@@ -81,12 +81,6 @@ def trace(err: BaseException) -> str:
     return "".join(traceback.format_exception(err)).rstrip()
 
 
-def describe(ocr: Any) -> str:
-    """The models line of ``-v``: names, runtimes, device."""
-    return (f"models {ocr.models}: detector {type(ocr.detector.model).__name__}, "
-            f"recognizer {type(ocr.recognizer.model).__name__} on {ocr.detector.device}")
-
-
 def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callable[[Event], None]) -> None:
     """OCR ``job`` with pipeline ``ocr``, telling ``emit`` what happens as it happens. After a page
     fails the input is opened again at the next page (a renderer's iterator ends at its first error)."""
@@ -145,6 +139,11 @@ class Result:
         seen = {p.index + 1 for p in self.document.pages} if self.document else set()
         return [n for n in self.selected if n not in seen and n not in self.failed_pages]
 
+    def finish(self, models: dict[str, str]) -> None:
+        """The models' names as they were loaded (lazily: the int8 detector may have been refused)."""
+        if self.document is not None:
+            self.document.models = dict(models)
+
     def add(self, event: Event, models: dict[str, str]) -> None:
         if isinstance(event, Opened):
             if self.document is None:  # not again when the input is resumed after a failed page
@@ -185,6 +184,7 @@ class InlineRunner:
                     on_event(job, event)
 
             read_document(self.ocr, job, self.open_options, emit)
+            result.finish(self.models)
             self.current = None
             yield result
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from docvision.batch.engine import Event, Job, PageFailed, Result, describe, read_document, reason
+from docvision.batch.engine import Event, Job, PageFailed, Result, read_document, reason
 from docvision.errors import DocvisionError
 
 _SPAWN = multiprocessing.get_context("spawn")
@@ -64,12 +64,11 @@ def _worker(conn: Connection, parent: int, kernel: bool, load: Callable[[], Any]
     except Exception as err:
         conn.send(("fatal", reason(err)))
         return
-    logger.debug("%s", describe(ocr))
     try:
         conn.send(("ready", dict(ocr.models), ocr.trained))
         while (job := conn.recv()) is not None:
             read_document(ocr, job, open_options, conn.send)
-            conn.send(("end",))
+            conn.send(("end", dict(ocr.models)))
     except (EOFError, BrokenPipeError):  # the parent is gone
         return
 
@@ -158,6 +157,8 @@ class WorkerPool:
                     if isinstance(message, tuple) and message[0] == "ready":
                         worker.ready, self.models, self.trained = True, message[1], message[2]
                     elif isinstance(message, tuple) and message[0] == "end":
+                        self.models = message[1]
+                        worker.result.finish(self.models)
                         finished.append(worker.result)
                         worker.result, worker.deadline = None, None
                     else:

@@ -34,6 +34,8 @@ def page_to_dict(page: Page) -> dict[str, Any]:
                                 "bbox": _box(word.bbox),
                                 "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in word.polygon],
                                 "confidence": round(float(word.confidence), 4),
+                                "source": word.source,
+                                **({} if word.font_size is None else {"font_size": round(float(word.font_size), 2)}),
                             }
                             for word in line.words
                         ],
@@ -43,6 +45,11 @@ def page_to_dict(page: Page) -> dict[str, Any]:
             }
             for block in page.blocks
         ],
+        "text_layer": None if page.text_layer is None else {
+            "path": page.text_layer.path,
+            "reason": page.text_layer.reason,
+            "regions": [{"bbox": _box(r.bbox), "reason": r.reason} for r in page.text_layer.regions],
+        },
     }
 
 

@@ -179,12 +179,13 @@ def _encode(text: str, codes: dict[str, int]) -> bytes:
 
 
 def text_layer(page: Page, to_user: Matrix, font: pikepdf.Name, codes: dict[str, int]) -> bytes:
-    """Content stream of ``page``'s invisible words in reading order, each followed by a space
-    (so extractors that ignore positions still separate words and lines)."""
+    """Content stream of ``page``'s invisible OCR words in reading order, each followed by a space
+    (so extractors that ignore positions still separate words and lines); words taken from the
+    page's own text layer (``source`` ``pdf``) are there already."""
     ops: list[tuple[list, str]] = [([], "BT"), ([3], "Tr"), ([font, 1], "Tf")]
     for line in (line for block in page.blocks for line in block.lines):
         for word, following in zip(line.words, [*line.words[1:], None]):
-            matrix = word_matrix(word, to_user, following) if word.text else None
+            matrix = word_matrix(word, to_user, following) if word.text and word.source == "ocr" else None
             if matrix is not None:
                 ops += [(list(matrix), "Tm"), ([pikepdf.String(_encode(word.text + " ", codes))], "Tj")]
     ops.append(([], "ET"))
@@ -201,11 +202,11 @@ def _free_name(pdf_page: pikepdf.Page, prefix: str) -> pikepdf.Name:
 
 def add_text_layer(pdf: pikepdf.Pdf, pages: Iterable[Page]) -> None:
     """Append the invisible text of each of ``pages`` to page ``page.index`` of ``pdf``."""
-    pages = [page for page in pages if any(w.text for w in page.words())]
+    pages = [page for page in pages if any(w.text and w.source == "ocr" for w in page.words())]
     beyond = [p.index + 1 for p in pages if p.index >= len(pdf.pages)]
     if beyond:
         raise InputError(f"page {beyond[0]} is not in the PDF ({len(pdf.pages)} pages)")
-    chars = sorted({c for page in pages for word in page.words() for c in word.text + " "})
+    chars = sorted({c for page in pages for word in page.words() if word.source == "ocr" for c in word.text + " "})
     codes = {c: i for i, c in enumerate(chars, start=1)}
     font = _font(pdf, codes)
     for page in pages:

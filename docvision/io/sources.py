@@ -22,7 +22,7 @@ import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -136,7 +136,7 @@ class PageSource(ABC):
         """Read page ``number`` (1-based)."""
 
 
-class _PdfSource(PageSource):
+class PdfSource(PageSource):
     """A PDF: the renderers give the box they draw for a page and draw it at a DPI."""
 
     def __init__(self, name: str, num_pages: int, pages, *, dpi: int, max_pixels: int, timeout: float):
@@ -156,13 +156,32 @@ class _PdfSource(PageSource):
             for number in self.selected:
                 self._render_dpi(number, *self._box(number))
 
-    def _page(self, number: int) -> PageImage:
-        width, height = self._box(number)
-        dpi = self._render_dpi(number, width, height)
+    def frame(self, number: int) -> tuple[int, tuple[int, int]]:
+        """The DPI and ``(width, height)`` in pixels page ``number`` renders at (nothing is rendered)."""
+        dpi, size = self._frame(number)
         if dpi < self.dpi:
+            width, height = self._box(number)
             log.warning("%s: page %d is %.4g x %.4g in; rendering at %d dpi to stay under %d pixels", self.name, number,
                         width / POINTS_PER_INCH, height / POINTS_PER_INCH, dpi, self.max_pixels)
-        size = (_pixels(width, dpi), _pixels(height, dpi))
+        return dpi, size
+
+    def _frame(self, number: int) -> tuple[int, tuple[int, int]]:
+        width, height = self._box(number)
+        dpi = self._render_dpi(number, width, height)
+        return dpi, (_pixels(width, dpi), _pixels(height, dpi))
+
+    def render_region(self, number: int, box: tuple[int, int, int, int]) -> np.ndarray:
+        """Pixels ``box`` (``x0, y0, x1, y1``, within :meth:`frame`'s size) of page ``number`` as
+        :meth:`frame` renders it. Here: the page rendered whole, then cropped."""
+        x0, y0, x1, y1 = box
+        return np.ascontiguousarray(self._page(number, quiet=True).image[y0:y1, x0:x1])
+
+    @abstractmethod
+    def pdfium_page(self, number: int) -> AbstractContextManager[pdfium.PdfPage]:
+        """Page ``number`` loaded by PDFium, with the PDFium lock held (the text layer is read through PDFium)."""
+
+    def _page(self, number: int, quiet: bool = False) -> PageImage:
+        dpi, size = self._frame(number) if quiet else self.frame(number)
         image = self._render(number, dpi, size)
         got = (image.shape[1], image.shape[0])
         # poppler turns a rotated page (pdfinfo's size is not) and may be a pixel off; any other size: a failed render
@@ -203,7 +222,7 @@ def _pixels(points: float, dpi: int) -> int:
     return math.ceil(points * (dpi / POINTS_PER_INCH) - 1e-3)
 
 
-class _PdfiumSource(_PdfSource):
+class _PdfiumSource(PdfSource):
     """Rendered in process by PDFium: the box is what ``FPDF_GetPageWidthF`` reports (CropBox,
     rotated), the bitmap is allocated at the checked size, and the password stays in process."""
 
@@ -232,20 +251,30 @@ class _PdfiumSource(_PdfSource):
         except pdfium.PdfiumError:
             raise InputError(f"page {number}: damaged page (pdfium cannot read its size)") from None
 
-    def _render(self, number: int, dpi: int, size: tuple[int, int]) -> np.ndarray:
-        width, height = size
-        deadline = time.monotonic() + self.timeout
+    @contextmanager
+    def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
         with _pdfium():
             try:
                 page = self.document.get_page(number - 1)
             except pdfium.PdfiumError:
                 raise InputError(f"page {number}: damaged page (pdfium cannot load it)") from None
             try:
-                bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
-                bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
-                status = _render_until(page, bitmap, deadline)
+                yield page
             finally:
                 page.close()
+
+    def render_region(self, number: int, box: tuple[int, int, int, int]) -> np.ndarray:
+        """Only ``box`` is drawn: the page at its full size, shifted onto a bitmap of the box."""
+        dpi, size = self._frame(number)
+        return self._render(number, dpi, size, box)
+
+    def _render(self, number: int, dpi: int, size: tuple[int, int], box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        x0, y0, x1, y1 = box or (0, 0, *size)
+        deadline = time.monotonic() + self.timeout
+        with self.pdfium_page(number) as page:
+            bitmap = pdfium.PdfBitmap.new_native(x1 - x0, y1 - y0, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
+            bitmap.fill_rect((255, 255, 255, 255), 0, 0, x1 - x0, y1 - y0)
+            status = _render_until(page, bitmap, deadline, (-x0, -y0, *size))
         if status == pdfium_c.FPDF_RENDER_TOBECONTINUED:
             raise InputError(f"page {number}: rendering timed out after {self.timeout:g} s")
         if status != pdfium_c.FPDF_RENDER_DONE:
@@ -278,13 +307,14 @@ def _pdfium() -> Iterator[None]:
                 signal.raise_signal(signal.SIGINT)
 
 
-def _render_until(page: pdfium.PdfPage, bitmap: pdfium.PdfBitmap, deadline: float) -> int:
-    """Progressive rendering of ``page`` onto all of ``bitmap``, paused by PDFium between page
-    objects so that ``deadline`` (``time.monotonic()``) can stop it; returns the last status."""
+def _render_until(page: pdfium.PdfPage, bitmap: pdfium.PdfBitmap, deadline: float, place: tuple[int, int, int, int]) -> int:
+    """Progressive rendering of ``page`` at ``place`` (``x, y, width, height`` on ``bitmap``, which
+    clips it), paused by PDFium between page objects so that ``deadline`` (``time.monotonic()``)
+    can stop it; returns the last status."""
     pause = pdfium_c.IFSDK_PAUSE(version=1)
     pause.NeedToPauseNow = type(pause.NeedToPauseNow)(lambda _: time.monotonic() > deadline)
     flags = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
-    status = pdfium_c.FPDF_RenderPageBitmap_Start(bitmap, page, 0, 0, bitmap.width, bitmap.height, 0, flags, pause)
+    status = pdfium_c.FPDF_RenderPageBitmap_Start(bitmap, page, *place, 0, flags, pause)
     while status == pdfium_c.FPDF_RENDER_TOBECONTINUED and time.monotonic() <= deadline:
         status = pdfium_c.FPDF_RenderPage_Continue(page, pause)
     pdfium_c.FPDF_RenderPage_Close(page)
@@ -301,14 +331,14 @@ def _pdfium_reason(code: int | None, password: str | None) -> str:
     return "corrupt or truncated PDF (pdfium cannot open it)"
 
 
-class _PopplerSource(_PdfSource):
+class _PopplerSource(PdfSource):
     """Rendered by poppler's pdftoppm (a child process per page): the box is the CropBox that
     ``pdfinfo`` reports, and pdftoppm is told to render the CropBox."""
 
     def __init__(self, path: Path, name: str, *, password: str | None, owned: bool, **options):
         if password is not None:
             raise InputError("the poppler renderer would show the password in process lists: use the pdfium renderer")
-        self.path, self.owned = path, owned
+        self.path, self.owned, self.pdfium = path, owned, None
         timeout = options["timeout"]
         try:
             info = pdf2image.pdfinfo_from_path(str(path), timeout=timeout)
@@ -349,7 +379,28 @@ class _PopplerSource(_PdfSource):
             raise InputError(f"page {number}: could not be rendered (corrupt PDF)")
         return _to_rgb(images[0])
 
+    @contextmanager
+    def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
+        with _pdfium():
+            if self.pdfium is None:  # opened when the text layer is first read
+                try:
+                    self.pdfium = pdfium.PdfDocument(self.path)
+                except pdfium.PdfiumError as err:
+                    raise InputError(f"pdfium cannot read the text layer ({_one_line(err)})") from None
+            try:
+                page = self.pdfium.get_page(number - 1)
+            except pdfium.PdfiumError:
+                raise InputError(f"page {number}: damaged page (pdfium cannot load it)") from None
+            try:
+                yield page
+            finally:
+                page.close()
+
     def close(self) -> None:
+        if self.pdfium is not None:
+            with _pdfium():
+                self.pdfium.close()
+            self.pdfium = None
         if self.owned:
             self.path.unlink(missing_ok=True)
 

@@ -29,7 +29,9 @@ def test_json_validates_and_has_the_design_shape(document, validate):
         "bbox": [100.0, 100.0, 180.0, 130.0],
         "polygon": [[100.0, 100.0], [180.0, 100.0], [180.0, 130.0], [100.0, 130.0]],
         "confidence": 0.8765,
+        "source": "ocr",
     }
+    assert page["text_layer"] is None
     assert page["blocks"][0]["bbox"] == [100.0, 100.0, 230.0, 170.0]
     assert page["blocks"][0]["lines"][1]["words"][0]["text"] == "€12,50"
     assert data["pages"][1]["dpi"] is None and data["pages"][1]["index"] == 2

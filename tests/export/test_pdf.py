@@ -302,3 +302,20 @@ def test_searchable_scan_with_the_shipped_models(scanned_pdf, scanned_document, 
         assert pdf.check_pdf_syntax() == []
         layer = sum(len(s.read_bytes()) for p in pdf.pages for s in p.obj.Contents if s.read_bytes().startswith(b"Q\n"))
     assert out.stat().st_size <= 1.1 * scanned_pdf.stat().st_size + layer
+
+
+def test_words_of_the_pdf_text_layer_are_not_written_again(ink_pipeline):
+    """A born-digital page with a pasted scan: only the scan's OCR words are added to it."""
+    from pypdf import PdfReader
+
+    from tests.textlayer import pdfs
+
+    data = pdfs.with_scanned_block()
+    ink_pipeline.detector.max_side = 1024
+    document = ink_pipeline(data, dpi=100)
+    ocr = [w.text for w in document.pages[0].words() if w.source == "ocr" and w.text]
+    assert ocr and {w.source for w in document.pages[0].words()} == {"pdf", "ocr"}
+    before = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    after = PdfReader(io.BytesIO(to_pdf(document, data))).pages[0].extract_text()
+    assert before.count("Quarterly") == after.count("Quarterly") == 1
+    assert after.startswith(before) and after[len(before):].split() == ocr

@@ -97,6 +97,18 @@ def test_pdf_pages_are_rendered_one_at_a_time(make_pdf, spy_render):
     assert first.image[30, 50].tolist() == [0, 0, 0] and first.image[5, 5].tolist() == [255, 255, 255]
 
 
+def test_frame_and_regions_are_what_the_page_renders(make_pdf, renderer):
+    """frame() gives the rendered size without rendering; a region is the same pixels as the page's."""
+    with open_document(make_pdf(pages=2), dpi=100, renderer=renderer) as document:
+        dpi, (width, height) = document.frame(2)
+        page = list(document)[1]
+        assert (dpi, width, height) == (100, 417, 278) and page.image.shape == (278, 417, 3)
+        region = document.render_region(2, (30, 170, 140, 215))
+        assert np.array_equal(region, page.image[170:215, 30:140]) and (region < 128).any()
+        with document.pdfium_page(2) as pdf_page:
+            assert pdf_page.get_size() == (300, 200)
+
+
 def test_pdfium_renders_in_process_one_page_at_a_time(make_pdf, monkeypatch):
     loaded = []
     real = pdfium.PdfDocument.get_page
