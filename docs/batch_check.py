@@ -102,17 +102,34 @@ def command(folder: Path, out: Path, timeout: float) -> list[str]:
             "--page-timeout", str(timeout)]
 
 
-def run(cmd: list[str], kill_after: float | None = None) -> tuple[int, float, str]:
-    """The command's exit status, seconds and stderr; SIGKILL to it alone after ``kill_after`` s."""
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def run(cmd: list[str], kill_after: float | None = None) -> tuple[int, float, str, int]:
+    """The command's exit status, seconds, stderr and how many of its children outlived it by 3 s;
+    SIGKILL to it alone (not its workers) after ``kill_after`` s."""
     start = time.monotonic()
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    left = 0
     with subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) as process:
         try:
             _, err = process.communicate(timeout=kill_after)
         except subprocess.TimeoutExpired:
+            workers = children(process.pid)
             process.send_signal(signal.SIGKILL)
             _, err = process.communicate()
-    return process.returncode, time.monotonic() - start, err
+            time.sleep(3)
+            left = sum(Path(f"/proc/{pid}").exists() for pid in workers)
+    return process.returncode, time.monotonic() - start, err, left
 
 
 def records(out: Path) -> list[dict]:
@@ -159,7 +176,7 @@ def main() -> int:
         expected = None
     print(f"inputs: {sum(1 for p in folder.rglob('*') if p.is_file() or p.is_symlink())}")
 
-    code, seconds, err = run(command(folder, whole, args.page_timeout))
+    code, seconds, err, _ = run(command(folder, whole, args.page_timeout))
     lines = err.splitlines()
     print(f"uninterrupted: exit {code}, {seconds:.0f} s; {lines[-1]}")
     failed = {Path(r["input"]).name: r["reason"] for r in records(whole) if r["event"] == "failed"}
@@ -169,25 +186,28 @@ def main() -> int:
         print(f"    {name}: {reason}")
     if expected:
         wrong = {n: failed.get(n) for n, r in expected.items() if r not in (failed.get(n) or "")}
-        print(f"  broken inputs with the expected reason: {len(expected) - len(wrong)} of {len(expected)} {wrong or ''}")
+        print(f"  broken inputs with the expected reason: {len(expected) - len(wrong)} of {len(expected)}", wrong or "")
+    slow = [r["time"] for r in records(whole) if r["input"].endswith("slow.pdf")]
+    print(f"  slow.pdf: started, failed {slow[-1] - slow[0]:.1f} s later")
 
     rng = random.Random(args.seed)
     # each run is killed before it could finish and after the slow page (first in the folder) timed out
     kills = [rng.uniform(0.35, 0.95) * seconds for _ in range(3)]
     marks = []
     for moment in kills:
-        code, spent, _ = run(command(folder, killed, args.page_timeout), kill_after=moment)
+        code, spent, _, left = run(command(folder, killed, args.page_timeout), kill_after=moment)
         marks.append(len(records(killed)))
-        workers = subprocess.run(["pgrep", "-f", "multiprocessing.spawn"], capture_output=True, text=True).stdout.split()
-        print(f"killed after {spent:.0f} s (exit {code}); manifest lines {marks[-1]}; worker processes left: {len(workers)}")
-    code, spent, err = run(command(folder, killed, args.page_timeout))
+        print(f"killed after {spent:.0f} s (exit {code}); manifest lines {marks[-1]}; "
+              f"its workers alive 3 s later: {left}")
+    code, spent, err, _ = run(command(folder, killed, args.page_timeout))
     print(f"final restart: exit {code}, {spent:.0f} s; {err.splitlines()[-1]}")
 
     names = outputs(whole)
     temporaries = [n for n in outputs(killed) if n.endswith(".tmp")]
     same = names == [n for n in outputs(killed) if not n.endswith(".tmp")]
     differ = [n for n in names if n.endswith(".json") and not filecmp.cmp(whole / n, killed / n, shallow=False)]
-    print(f"same files: {same} ({len(names)}); JSON differing: {len(differ)} {differ[:5]}; temporaries left: {temporaries}")
+    print(f"same files: {same} ({len(names)}); JSON differing: {len(differ)} {differ[:5]}; "
+          f"temporaries left: {temporaries}")
 
     print(reads(records(killed), marks))
 
@@ -196,7 +216,7 @@ def main() -> int:
         for actors in (1, 2):
             cmd = [sys.executable, "examples/ray_ocr_folder.py", str(folder), str(ray_out), "--actors", str(actors),
                    "--threads", "1", "--page-timeout", str(args.page_timeout)]
-            code, spent, err = run(cmd)
+            code, spent, err, _ = run(cmd)
             print(f"ray, {actors} actor(s): exit {code}, {spent:.0f} s; {err.splitlines()[-1]}")
         json_names = [n for n in names if n.endswith(".json")]
         differ = [n for n in json_names if not filecmp.cmp(whole / n, ray_out / n, shallow=False)]

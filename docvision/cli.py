@@ -38,7 +38,7 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
                    help="PDF, PNG, JPEG or TIFF files, folders (searched recursively), FILE:PAGES (e.g. scan.pdf:1-3), "
                    "or - (one document from stdin)")
     p.add_argument("-o", "--output", type=Path,
-                   help="output file (one input) or folder (several inputs, or a folder's tree mirrored); default stdout")
+                   help="output file (one input) or folder (several inputs, a folder's tree mirrored); default stdout")
     p.add_argument("-f", "--format", choices=sorted(FORMATS), help="output format (default: from the -o suffix, else json)")
     p.add_argument("--jpeg-quality", type=_jpeg_quality, metavar="Q",
                    help="--format pdf: re-encode image inputs as JPEG of quality Q (1-95; default: embed them losslessly)")
@@ -224,8 +224,9 @@ def _runner(args: argparse.Namespace, config: PipelineConfig, open_options: dict
 
     if workers:
         threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.jobs)
-        return WorkerPool(args.jobs, load=partial(load, args.weights, device=args.device, config=config, threads=threads),
-                          open_options=open_options, page_timeout=args.page_timeout, log_level=log.level)
+        loader = partial(load, args.weights, device=args.device, config=config, threads=threads)
+        return WorkerPool(args.jobs, load=loader, open_options=open_options, page_timeout=args.page_timeout,
+                          log_level=log.level)
     return InlineRunner(load(args.weights, device=args.device, config=config, threads=args.threads), open_options)
 
 

@@ -126,7 +126,8 @@ def _problem(job: Job, precheck: dict[str, Any] | None) -> tuple[str, str] | Non
         return f"a folder without PDF or image files ({' '.join(sorted(FOLDER_SUFFIXES))})", ""
     if precheck is not None:
         try:
-            with open_document(job.source if job.data is None else job.data, **{**precheck, "pages": job.pages}) as source:
+            source = open_document(job.source if job.data is None else job.data, **{**precheck, "pages": job.pages})
+            with source:
                 if len(source) == 1:
                     source.check()
         except Exception as err:
@@ -187,8 +188,10 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
                 failed(result.job, [*result.errors, problem], None)
             elif not result.ok:
                 written = document is not None and bool(document.pages)
-                failed(result.job, result.errors, f"; the {len(document.pages)} of {len(result.selected)} pages done "
-                       f"are in {display_name(out) if out else 'stdout'}, marked partial" if written else "", result.trace)
+                where = display_name(out) if out else "stdout"
+                note = (f"; the {len(document.pages)} of {len(result.selected)} pages done are in {where}, "
+                        "marked partial")
+                failed(result.job, result.errors, note if written else "", result.trace)
             else:
                 if manifest is not None:
                     manifest.append({**records[id(result.job)], "event": "done", "pages_done": len(document.pages)})

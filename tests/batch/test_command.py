@@ -48,6 +48,8 @@ def test_a_folder_is_mirrored_and_a_rerun_redoes_only_what_changed_or_failed(ocr
     assert [(Path(r["input"]).name, r["reason"]) for r in failed] == [
         ("broken.pdf", "not a PDF or a supported image (PNG, JPEG, TIFF, ...)")]
     assert sorted(started(out)) == ["a.pdf", "b.png", "c.pdf"]
+    run = json.loads((out / NAME).read_text().splitlines()[0])  # what the options keys stand for
+    assert run["event"] == "run" and run["settings"]["format"] == "json" and run["settings"]["open"]["dpi"] == 36
 
     code, _, err = ocr(source, "-o", out)  # the failed input is tried again, nothing else
     assert code == 1 and is_summary(err[-1], 0, 3, 1, 0, out)
@@ -122,7 +124,8 @@ def test_stdin_and_lists_with_page_ranges(ocr, tmp_path, monkeypatch):
     assert code == 0 and is_summary(err[0], 2, 0, 0, 3)
     assert [p["index"] for p in json.loads((tmp_path / "out/a.json").read_text())["pages"]] == [1, 2]
     code, _, err = ocr("--from-list", tmp_path / "missing.txt", "-o", tmp_path / "out")
-    assert code == 2 and err == [f"docvision: error: {tmp_path / 'missing.txt'}: cannot read the list (No such file or directory)"]
+    assert code == 2
+    assert err == [f"docvision: error: {tmp_path / 'missing.txt'}: cannot read the list (No such file or directory)"]
     code, _, err = ocr("-o", tmp_path / "out")
     assert code == 2 and err == ["docvision: error: no inputs: give files, folders, - (stdin) or --from-list FILE"]
 
@@ -154,8 +157,9 @@ def test_a_bad_page_costs_only_that_page(ocr, tmp_path, validate):
     with_poster_page(tmp_path / "three.pdf")
     code, out, err = ocr(tmp_path / "three.pdf", "-o", tmp_path / "three.json")
     assert code == 1 and out == ""
-    assert err == [f"docvision: {tmp_path / 'three.pdf'}: error: page 2: page size 300 x 300 in is absurd (over 60,000,000 "
-                   f"pixels even at 36 dpi); the 2 of 3 pages done are in {tmp_path / 'three.json'}, marked partial"]
+    assert err == [f"docvision: {tmp_path / 'three.pdf'}: error: page 2: page size 300 x 300 in is absurd (over "
+                   f"60,000,000 pixels even at 36 dpi); the 2 of 3 pages done are in {tmp_path / 'three.json'}, "
+                   "marked partial"]
     data = json.loads((tmp_path / "three.json").read_text())
     validate(data)
     assert data["partial"] is True and [p["index"] for p in data["pages"]] == [0, 2]

@@ -51,7 +51,8 @@ def test_results_keep_the_pages_read_marked_partial(ink_pipeline, tmp_path, monk
     assert three.failed_pages == [2, 3] and three.errors[0].startswith(POSTER)
     assert three.errors[1] == "page 3: internal error: RuntimeError: boom second line"
     assert missing.document is None and missing.errors == ["no such file"]
-    assert one.ok and not one.document.partial and one.document.models == {"detector": "ink-test", "recognizer": "crnn-test"}
+    assert one.ok and not one.document.partial
+    assert one.document.models == {"detector": "ink-test", "recognizer": "crnn-test"}
     assert seen[-1] == (jobs[2], PageDone(one.document.pages[0]))
     (failed,) = [e for job, e in seen if isinstance(e, Failed)]
     assert failed.reason == "no such file" and failed.trace.startswith("Traceback") and missing.trace == failed.trace

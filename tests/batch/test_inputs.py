@@ -21,7 +21,8 @@ def test_list_files_skip_blank_lines_and_comments():
 
 def test_folders_are_walked_sorted_and_mirrored(tmp_path):
     root = tmp_path / "in"
-    for name in ["b.pdf", "a.PNG", "sub/deep/c.tiff", "sub/x.pdf", "notes.txt", ".hidden.pdf", ".git/d.pdf", "out/e.pdf"]:
+    names = ["b.pdf", "a.PNG", "sub/deep/c.tiff", "sub/x.pdf", "notes.txt", ".hidden.pdf", ".git/d.pdf", "out/e.pdf"]
+    for name in names:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).touch()
     errors = []

@@ -56,4 +56,5 @@ def test_the_hash_is_reused_while_size_and_time_are_unchanged(tmp_path):
 
 
 def test_options_key_ignores_key_order():
-    assert options_key({"a": 1, "b": [1, 2]}) == options_key({"b": [1, 2], "a": 1}) != options_key({"a": 2, "b": [1, 2]})
+    key = options_key({"a": 1, "b": [1, 2]})
+    assert key == options_key({"b": [1, 2], "a": 1}) != options_key({"a": 2, "b": [1, 2]})
