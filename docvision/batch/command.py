@@ -187,11 +187,12 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
                 log.error("%s: error: %s", display_name(out) if out else "<stdout>", problem)
                 failed(result.job, [*result.errors, problem], None)
             elif not result.ok:
-                written = document is not None and bool(document.pages)
-                where = display_name(out) if out else "stdout"
-                note = (f"; the {len(document.pages)} of {len(result.selected)} pages done are in {where}, "
-                        "marked partial")
-                failed(result.job, result.errors, note if written else "", result.trace)
+                note = ""
+                if document is not None and document.pages:
+                    where = display_name(out) if out else "stdout"
+                    note = (f"; the {len(document.pages)} of {len(result.selected)} pages done are in {where}, "
+                            "marked partial")
+                failed(result.job, result.errors, note, result.trace)
             else:
                 if manifest is not None:
                     manifest.append({**records[id(result.job)], "event": "done", "pages_done": len(document.pages)})
