@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -65,7 +65,7 @@ def _worker(conn: Connection, parent: int, kernel: bool, load: Callable[[], Any]
         conn.send(("fatal", reason(err)))
         return
     try:
-        conn.send(("ready", dict(ocr.models), ocr.trained))
+        conn.send(("ready", dict(ocr.models)))
         while (job := conn.recv()) is not None:
             read_document(ocr, job, open_options, conn.send)
             conn.send(("end", dict(ocr.models)))
@@ -80,7 +80,6 @@ class _Worker:
     ready: bool = False
     result: Result | None = None
     deadline: float | None = None
-    started: float = field(default_factory=time.monotonic)
 
 
 class WorkerPool:
@@ -100,7 +99,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._abandoned: list[Result] = []
         self.models: dict[str, str] = {}
-        self.trained = True
+        """The models' names, as the workers report them."""
 
     def in_flight(self) -> list[Result]:
         """The inputs being read, or left unfinished by :meth:`close` (after Ctrl-C: their pages so far)."""
@@ -155,7 +154,7 @@ class WorkerPool:
                     if isinstance(message, tuple) and message[0] == "fatal":
                         raise DocvisionError(message[1])
                     if isinstance(message, tuple) and message[0] == "ready":
-                        worker.ready, self.models, self.trained = True, message[1], message[2]
+                        worker.ready, self.models = True, message[1]
                     elif isinstance(message, tuple) and message[0] == "end":
                         self.models = message[1]
                         worker.result.finish(self.models)
