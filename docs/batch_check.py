@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import img2pdf
@@ -114,21 +115,22 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def run(cmd: list[str], kill_after: float | None = None) -> tuple[int, float, str, int]:
+def run(cmd: list[str], kill: Callable[[], bool] | None = None) -> tuple[int, float, str, int]:
     """The command's exit status, seconds, stderr and how many of its children outlived it by 3 s;
-    SIGKILL to it alone (not its workers) after ``kill_after`` s."""
+    SIGKILL to it alone (not its workers) as soon as ``kill()`` says so (asked every 0.1 s)."""
     start = time.monotonic()
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     left = 0
     with subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) as process:
-        try:
-            _, err = process.communicate(timeout=kill_after)
-        except subprocess.TimeoutExpired:
+        while kill is not None and process.poll() is None and not kill():
+            time.sleep(0.1)
+        if process.poll() is None and kill is not None:
             workers = children(process.pid)
             process.send_signal(signal.SIGKILL)
-            _, err = process.communicate()
+            process.wait()
             time.sleep(3)
             left = sum(Path(f"/proc/{pid}").exists() for pid in workers)
+        _, err = process.communicate()
     return process.returncode, time.monotonic() - start, err, left
 
 
@@ -190,15 +192,24 @@ def main() -> int:
     slow = [r["time"] for r in records(whole) if r["input"].endswith("slow.pdf")]
     print(f"  slow.pdf: started, failed {slow[-1] - slow[0]:.1f} s later")
 
+    # three random moments of the work: once the killed runs have finished a random number of inputs,
+    # and a random 0-1.5 s later (inside a page, an output's writing or the manifest's, as it falls)
     rng = random.Random(args.seed)
-    # each run is killed before it could finish and after the slow page (first in the folder) timed out
-    kills = [rng.uniform(0.35, 0.95) * seconds for _ in range(3)]
+    targets = sorted(rng.sample(range(5, len(done) - 5), 3))
     marks = []
-    for moment in kills:
-        code, spent, _, left = run(command(folder, killed, args.page_timeout), kill_after=moment)
+    for target in targets:
+        delay = rng.uniform(0, 1.5)
+
+        def now(target=target, delay=delay, reached=[]) -> bool:
+            if not reached and (killed / "docvision-manifest.jsonl").exists():
+                if sum(r["event"] == "done" for r in records(killed)) >= target:
+                    reached.append(time.monotonic())
+            return bool(reached) and time.monotonic() - reached[0] >= delay
+
+        code, spent, _, left = run(command(folder, killed, args.page_timeout), now)
         marks.append(len(records(killed)))
-        print(f"killed after {spent:.0f} s (exit {code}); manifest lines {marks[-1]}; "
-              f"its workers alive 3 s later: {left}")
+        print(f"killed {delay:.1f} s after input {target} was done, {spent:.0f} s into the run (exit {code}); "
+              f"manifest lines {marks[-1]}; its workers alive 3 s later: {left}")
     code, spent, err, _ = run(command(folder, killed, args.page_timeout))
     print(f"final restart: exit {code}, {spent:.0f} s; {err.splitlines()[-1]}")
 
