@@ -19,7 +19,7 @@ from docvision.detection.detector import Detector
 from docvision.export import SCHEMA_PATH
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
-from docvision.models.weights import WEIGHTS_ENV, Manifest, save_weights
+from docvision.models.weights import PACKAGE_WEIGHTS, WEIGHTS_ENV, Manifest, save_weights
 from docvision.pipeline import OCRPipeline
 from docvision.recognition.recognizer import Recognizer
 from docvision.recognition.vocab import Vocab
@@ -144,6 +144,14 @@ def ink_pipeline(ink_model, small_crnn, vocab) -> OCRPipeline:
     detector = Detector(ink_model, max_side=config.det_max_side, postprocess=config.postprocess)
     recognizer = Recognizer(small_crnn, vocab, batch_size=4)
     return OCRPipeline(detector, recognizer, config, {"detector": "ink-test", "recognizer": "crnn-test"})
+
+
+@pytest.fixture(scope="session")
+def shipped() -> OCRPipeline:
+    """The pipeline with the weights shipped in the package, default config (shared: do not change it)."""
+    from docvision.pipeline import load
+
+    return load(PACKAGE_WEIGHTS, device="cpu")
 
 
 @pytest.fixture(scope="session")
