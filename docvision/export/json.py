@@ -1,4 +1,5 @@
-"""JSON export following ``schema/docvision-1.schema.json``."""
+"""JSON export following ``schema/docvision-2.schema.json`` (version 1, without the pages'
+orientation, is kept beside it for results written before)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 
 from docvision.document import BBox, Document, Page
 
-SCHEMA_VERSION = "docvision/1"
-SCHEMA_PATH = Path(__file__).with_name("schema") / "docvision-1.schema.json"
+SCHEMA_VERSION = "docvision/2"
+SCHEMA_PATH = Path(__file__).with_name("schema") / "docvision-2.schema.json"
 
 
 def _box(box: BBox) -> list[float]:
@@ -22,6 +23,9 @@ def page_to_dict(page: Page) -> dict[str, Any]:
         "width": page.width,
         "height": page.height,
         "dpi": page.dpi,
+        "orientation": page.orientation,
+        "orientation_confidence": None if page.orientation_confidence is None else round(page.orientation_confidence, 4),
+        "upright": page.upright,
         "blocks": [
             {
                 "bbox": _box(block.bbox),
