@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docvision-installed
 
-.PHONY: setup demo test poppler fonts gpu-bundle clean
+.PHONY: setup demo test poppler ghostscript fonts gpu-bundle clean
 
 # Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
 FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
@@ -15,7 +15,7 @@ FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-fre
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,compare]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,compare,ocrmypdf]"
 	touch $(STAMP)
 
 poppler:
@@ -24,10 +24,20 @@ poppler:
 	    echo "installing poppler-utils (pdftoppm, pdfinfo)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
 	  else \
-	    echo "docvision needs poppler-utils (pdftoppm, pdfinfo): e.g. sudo apt-get install poppler-utils" >&2; exit 1; \
+	    echo "the tests and --renderer poppler need poppler-utils (pdftoppm, pdfinfo): e.g. sudo apt-get install poppler-utils" >&2; exit 1; \
 	  fi; }
 
-setup: $(STAMP) poppler
+# OCRmyPDF's PDF/A conversion (ocrmypdf --plugin docvision.ocrmypdf, tests/test_ocrmypdf.py)
+ghostscript:
+	@command -v gs >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing ghostscript (PDF/A for OCRmyPDF)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ghostscript >/dev/null; \
+	  else \
+	    echo "OCRmyPDF makes PDF/A with ghostscript: e.g. sudo apt-get install ghostscript" >&2; exit 1; \
+	  fi; }
+
+setup: $(STAMP) poppler ghostscript
 
 fonts:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fontconfig $(FONT_PACKAGES) >/dev/null

@@ -67,7 +67,8 @@ def main() -> None:
 
     n = len(polygons)
     stages = {
-        "rasterize (pdftoppm, 200 dpi)": lambda: next(open_pages(SAMPLE, dpi=200)),
+        "rasterize (pdfium, 200 dpi)": lambda: next(open_pages(SAMPLE, dpi=200, renderer="pdfium")),
+        "rasterize (pdftoppm, 200 dpi)": lambda: next(open_pages(SAMPLE, dpi=200, renderer="poppler")),
         f"detect: forward {array.shape[2]} x {array.shape[1]} (content of {scaled.shape[1]} x {scaled.shape[0]})": forward,
         "detect: post-processing": lambda: detect_boxes(prob, PostprocessConfig()),
         f"recognize: {n} word crops": lambda: [crop_polygon(page.image, p) for p in polygons],

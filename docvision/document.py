@@ -96,6 +96,8 @@ class Document:
     source: str
     models: dict[str, str]
     pages: list[Page] = field(default_factory=list)
+    partial: bool = False
+    """True when the work was interrupted: ``pages`` holds the pages finished before it."""
 
     @property
     def text(self) -> str:
@@ -103,7 +105,7 @@ class Document:
         return "\f".join(page.text for page in self.pages)
 
     def export(self, fmt: str = "json") -> str:
-        """Serialize as ``json``, ``text`` or ``hocr``."""
+        """Serialize as ``json``, ``text``, ``hocr``, ``alto`` or ``tsv`` (the PDF: :func:`docvision.export.pdf.to_pdf`)."""
         from docvision.export import export
 
         return export(self, fmt)

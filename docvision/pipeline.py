@@ -22,14 +22,16 @@ from docvision.document import BBox, Document, Page, Word
 from docvision.errors import WeightsError
 from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_image, transform, turn_image
 from docvision.io import PageSource, open_document
-from docvision.io.sources import Source
+from docvision.io.sources import Source, display_name
 from docvision.layout import arrange
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, Int8Detector
 from docvision.models.onnx_crnn import OnnxCRNN
-from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, weights_dir
+from docvision.models.weights import (
+    PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file, weights_dir,
+)
 from docvision.orientation import (
     COVERAGE_SIDE,
     DESKEW_RANGE,
@@ -42,9 +44,9 @@ from docvision.orientation import (
     text_coverage,
     upside_down,
 )
-from docvision.recognition.crops import crop_quad, word_crops
+from docvision.recognition.crops import crop_quad, part_neighbours, word_crops
 from docvision.recognition.lexicon import Lexicon
-from docvision.recognition.recognizer import Recognizer
+from docvision.recognition.recognizer import Reading, Recognizer
 from docvision.recognition.split import sub_quad
 from docvision.recognition.vocab import Vocab
 
@@ -117,15 +119,8 @@ class OCRPipeline:
     def open(
         self, source: Source, *, pages: Sequence[int] | str | None = None, dpi: int | None = None, password: str | None = None
     ) -> PageSource:
-        """Open and check an input with this pipeline's DPI, pixel cap and render timeout."""
-        return open_document(
-            source,
-            dpi=dpi or self.config.dpi,
-            pages=pages,
-            password=password,
-            max_pixels=self.config.max_pixels,
-            timeout=self.config.pdf_timeout,
-        )
+        """Open and check an input with this pipeline's DPI, pixel cap, render timeout and PDF renderer."""
+        return open_document(source, pages=pages, password=password, **self.config.open_options(dpi))
 
     def detection_scale(self, image: np.ndarray) -> float:
         """The scale ``image`` is detected at: the detector's default (``det_max_side``), smaller when
@@ -157,8 +152,7 @@ class OCRPipeline:
             if self.config.deskew:
                 view = self._deskew(view)
         with clock("recognize"):
-            crops = word_crops(view.image, [d.polygon for d in view.detections])
-            readings = self.recognizer.read(crops)
+            quads, crops, readings = self._read(view)
             if self.config.orientation and not settled:
                 sample = flip_sample([d.polygon for d in view.detections])
                 up = [min((r.confidence for r in readings[i]), default=0.0) for i in sample]
@@ -169,13 +163,13 @@ class OCRPipeline:
                 if flipped:
                     with clock("detect"):
                         view = self._turned(view, 2)
-                    readings = self.recognizer.read(word_crops(view.image, [d.polygon for d in view.detections]))
+                    quads, crops, readings = self._read(view)
 
         start = time.perf_counter()
         words = []
-        for det, read in zip(view.detections, readings):
+        for det, quad, read in zip(view.detections, quads, readings):
             for reading in read:
-                polygon = det.polygon if len(read) == 1 else sub_quad(crop_quad(det.polygon), reading.box)
+                polygon = det.polygon if len(read) == 1 else sub_quad(quad, reading.box)
                 bbox = _bbox(polygon, view.image.shape[1], view.image.shape[0])
                 words.append(Word(reading.text, bbox, polygon, reading.confidence * det.score))
         blocks = arrange(words, self.config.layout)  # in the page's upright frame
@@ -191,6 +185,13 @@ class OCRPipeline:
         timings["layout"] = time.perf_counter() - start
         orientation = (-90 * turns) % 360
         return Page(index, width, height, dpi, blocks, timings, orientation, confidence, self.config.upright_boxes)
+
+    def _read(self, view: _View) -> tuple[list[np.ndarray], list[np.ndarray], list[list[Reading]]]:
+        """The crop quads of ``view``'s words (neighbours parted: :func:`~docvision.recognition.crops.part_neighbours`),
+        their crops and the recognizer's readings."""
+        quads = part_neighbours([crop_quad(d.polygon) for d in view.detections])
+        crops = word_crops(view.image, quads)
+        return quads, crops, self.recognizer.read(crops)
 
     def _view(self, image: np.ndarray, to_view: np.ndarray, turns: int, scale: float | None = None) -> _View:
         """The view ``image`` (``to_view`` from the input), detected at ``scale`` (default: its own)."""
@@ -262,7 +263,7 @@ class OCRPipeline:
     def __call__(self, source: Source, **options) -> Document:
         """OCR a whole input; ``options`` as :meth:`open`."""
         if isinstance(source, (str, os.PathLike)):
-            name = str(source)
+            name = display_name(source)
         else:  # the names the JSON schema documents
             name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
         return Document(name, dict(self.models), list(self.iter_pages(source, **options)))
@@ -271,9 +272,16 @@ class OCRPipeline:
 def _device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be auto, cpu, cuda or cuda:N, got {name!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise WeightsError("CUDA device requested but torch sees no GPU")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}: torch sees {torch.cuda.device_count()} GPU(s)")
     return device
 
 
@@ -292,9 +300,10 @@ def _build(directory: Path, name: str, build: Callable[[], T]) -> T:
         raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
 
 
-def _int8_detector(directory: Path, runtime: str, device: torch.device, sha256: str) -> Int8Detector | None:
-    """The int8 detector of ``directory`` when ``runtime`` wants it and it belongs to the detector
-    weights ``sha256``; None: run the torch model. ``int8`` turns every obstacle into an error."""
+def _int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
+    """The int8 detector of ``directory`` when ``runtime`` wants it, its sha256 is the manifest's
+    (when recorded) and it belongs to the detector weights; None: run the torch model. ``int8``
+    turns every obstacle into an error."""
     path = directory / INT8_FILE
     if runtime == "torch" or (runtime == "auto" and (device.type != "cpu" or not path.is_file())):
         return None
@@ -302,13 +311,15 @@ def _int8_detector(directory: Path, runtime: str, device: torch.device, sha256: 
         problem = "the int8 detector runs on CPUs only"
     elif not path.is_file():
         problem = "file missing (docvision quantize writes it)"
+    elif manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
+        problem = "sha256 does not match detector.json (corrupt or replaced file; run docvision quantize again)"
     else:
         try:
             model = Int8Detector(path)
         except Exception as err:  # onnxruntime missing or the file unreadable
             problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
         else:
-            if model.source_sha256 == sha256:
+            if model.source_sha256 == manifest.sha256:
                 return model
             problem = "quantized from other detector weights (run docvision quantize again)"
     if runtime == "int8":
@@ -347,6 +358,8 @@ def load(
         raise ValueError(f"det_runtime must be one of {', '.join(RUNTIMES)}, got {config.det_runtime!r}")
     if config.rec_runtime not in REC_RUNTIMES:
         raise ValueError(f"rec_runtime must be one of {', '.join(REC_RUNTIMES)}, got {config.rec_runtime!r}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
@@ -357,7 +370,7 @@ def load(
     if has_weights(directory, "detector"):
         manifest = _manifest(directory, "detector", "dbnet")
         models["detector"] = manifest.name
-        int8 = _int8_detector(directory, config.det_runtime, dev, manifest.sha256)
+        int8 = _int8_detector(directory, config.det_runtime, dev, manifest)
         if int8 is not None:
             det_model: torch.nn.Module = int8
             models["detector"] += "+int8"

@@ -179,3 +179,48 @@ def _config_dict(config) -> dict:
     from docvision.config import to_dict
 
     return to_dict(config)
+
+
+# --------------------------------------------------------------------------- shipped models
+
+SCAN_LINES = ["Invoice 2026-0314 from Northwind Logistics", "Total due: EUR 1,284.50 within 30 days.",
+              "Shipped from Rotterdam on 14 March 2026", "Questions: support@northwind.example"]
+
+
+@pytest.fixture(scope="session")
+def scanned_pdf(tmp_path_factory) -> Path:
+    """A two-page scanned PDF at 150 dpi (DejaVu text on white, as img2pdf wraps scans); page 2
+    is stored turned a quarter and shown upright by /Rotate 90."""
+    import img2pdf
+    import pikepdf
+    from PIL import ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 30)
+    image = Image.new("L", (1275, 600), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(SCAN_LINES):
+        draw.text((90, 90 + 110 * i), line, font=font, fill=0)
+    pages = []
+    for turned in (image, image.rotate(90, expand=True)):
+        out = io.BytesIO()
+        turned.save(out, "PNG", dpi=(150, 150))
+        pages.append(out.getvalue())
+    pdf = pikepdf.open(io.BytesIO(img2pdf.convert(pages)))
+    pdf.pages[1].rotate(90, relative=False)
+    path = tmp_path_factory.mktemp("scan") / "scan.pdf"
+    pdf.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def shipped_ocr():
+    """The pipeline with the package's weights, loaded once for the session."""
+    import docvision
+
+    return docvision.load(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def scanned_document(shipped_ocr, scanned_pdf):
+    """docvision's result for :func:`scanned_pdf` at its default 200 dpi."""
+    return shipped_ocr(scanned_pdf)

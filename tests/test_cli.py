@@ -7,8 +7,12 @@ import io
 import json
 import logging
 import os
+import re
+import secrets
 import subprocess
 import sys
+import time
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from pypdf import PdfReader, PdfWriter
 
 import docvision.pipeline
 from docvision import __version__
-from docvision.cli import main
+from docvision.cli import PASSWORD_ENV, main
 from docvision.models import weights as weights_module
 
 FAST = ["--dpi", "36", "--det-max-side", "128"]
@@ -86,9 +90,50 @@ def test_format_from_output_suffix(ocr, make_pdf, tmp_path):
     assert "ocr_page" in (tmp_path / "out.html").read_text()
     assert ocr(pdf, "-o", tmp_path / "out.json", "--format", "text")[0] == 0  # --format wins
     assert not (tmp_path / "out.json").read_text().startswith("{")
-    assert ocr(pdf, "-o", tmp_path / "out.unknown")[0] == 0  # unknown suffix: json
-    json.loads((tmp_path / "out.unknown").read_text())
+    assert ocr(pdf, "-o", tmp_path / "out")[0] == 0  # no suffix: json
+    json.loads((tmp_path / "out").read_text())
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("name", ["out.md", "out.unknown"])
+def test_unknown_output_suffix_is_a_usage_error(cli, make_pdf, tmp_path, name, monkeypatch):
+    monkeypatch.setattr(docvision.pipeline, "load", lambda *a, **k: pytest.fail("models loaded"))
+    code, out, err = cli("ocr", make_pdf(), "-o", tmp_path / name)
+    assert code == 2 and out == "" and not (tmp_path / name).exists()
+    assert err == [f"docvision: error: {tmp_path / name}: unknown output suffix '{Path(name).suffix}' "
+                   "(use one of .json .txt .hocr .html .xml .tsv .pdf, or --format)"]
+
+
+def test_alto_tsv_and_searchable_pdf_outputs(ocr, make_pdf, tmp_path, ink_pipeline, monkeypatch):
+    """The format follows the suffix; the PDF keeps the input's pages and holds the JSON's words
+    (words from the ink pipeline, which finds the test pages' black boxes)."""
+    monkeypatch.setattr(docvision.pipeline, "load", lambda *a, **k: ink_pipeline)
+    pdf = make_pdf(pages=2)
+    for name in ("out.alto.xml", "out.tsv", "out.searchable.pdf", "out.json"):
+        code, out, err = ocr(pdf, "-o", tmp_path / name)
+        assert code == 0 and out == "" and err == []
+    assert ET.fromstring((tmp_path / "out.alto.xml").read_bytes()).tag == "{http://www.loc.gov/standards/alto/ns-v4#}alto"
+    assert (tmp_path / "out.tsv").read_text().startswith("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\t")
+    searchable = PdfReader(tmp_path / "out.searchable.pdf")
+    assert len(searchable.pages) == 2
+    data = json.loads((tmp_path / "out.json").read_text())
+    for page, result in zip(searchable.pages, data["pages"]):
+        words = [w["text"] for b in result["blocks"] for ln in b["lines"] for w in ln["words"]]
+        assert words and page.extract_text().split() == words
+
+
+def test_searchable_pdf_options(ocr, make_pdf, page_image, tmp_path, monkeypatch):
+    png = tmp_path / "scan.png"
+    page_image(300, 200).save(png)
+    code, _, err = ocr(png, "-o", tmp_path / "scan.pdf", "--jpeg-quality", "40")
+    assert code == 0 and err == []
+    (image,) = PdfReader(tmp_path / "scan.pdf").pages[0]["/Resources"]["/XObject"].values()
+    assert image.get_object()["/Filter"] == "/DCTDecode"
+    code, _, err = ocr(png, "-o", tmp_path / "scan.json", "--jpeg-quality", "40")
+    assert code == 2 and err == ["docvision: error: --jpeg-quality applies to --format pdf only"]
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code, _, err = ocr(png, "--format", "pdf")
+    assert code == 2 and len(err) == 1 and "-o FILE.pdf" in err[0]
 
 
 def test_stdout_text_and_hocr(ocr, make_pdf):
@@ -227,7 +272,7 @@ def test_export_failure_leaves_the_old_output(ocr, make_pdf, tmp_path, monkeypat
     monkeypatch.setattr(os, "fsync", crash)
     code, _, err = ocr(make_pdf(), "-o", target)
     assert code == 1 and target.read_text() == "OLD"
-    assert len(err) == 1 and "No space left on device" in err[0]
+    assert err == [f"docvision: {target}: error: cannot write (No space left on device)"]  # the output's name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["doc.pdf", "out.json"]
 
 
@@ -321,3 +366,220 @@ def test_installed_entry_point(make_pdf, tmp_path, validate, small_weights):
     data = json.loads((tmp_path / "out" / "good.json").read_text())
     validate(data)
     assert data["models"]["detector"] == "test-dbnet"
+
+
+# --------------------------------------------------------------------------- hostile options, names, outputs
+
+
+@pytest.fixture
+def no_load(monkeypatch):
+    """``docvision.pipeline.load`` made to fail the test: these errors must come before the models load."""
+
+    def load(*args, **kwargs):
+        raise AssertionError("the models were loaded")
+
+    monkeypatch.setattr(docvision.pipeline, "load", load)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--threads", "-1"], "argument --threads: expected a positive integer, got '-1'"),
+        (["--threads", "x"], "argument --threads: expected a positive integer, got 'x'"),
+        (["--device", "bogus"], "argument --device: expected auto, cpu, cuda or cuda:N, got 'bogus'"),
+        (["--dpi", "-5"], "argument --dpi: expected a positive integer, got '-5'"),
+        (["--dpi", "0"], "argument --dpi: expected a positive integer, got '0'"),
+        (["--det-max-side", "0"], "argument --det-max-side: expected a positive integer, got '0'"),
+        (["--renderer", "gs"], "argument --renderer: invalid choice: 'gs'"),
+    ],
+)
+def test_bad_options_are_one_line(make_pdf, no_load, capsys, options, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["ocr", str(make_pdf()), *options])
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"docvision ocr: error: {message}") and line.endswith(" (see docvision ocr --help)")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: [", "not valid YAML (expected the node content, but found '<stream end>' at line 1, column 5)"),
+        ("- 1\n- 2", "PipelineConfig: expected a mapping of settings, got list [1, 2]"),
+        ("5", "PipelineConfig: expected a mapping of settings, got int 5"),
+        ("dpi: -5", "dpi must be positive, got -5"),
+        ("dpi: abc", "PipelineConfig.dpi: expected int, got 'abc'"),
+        ("renderer: gs", "renderer must be one of pdfium, poppler, got 'gs'"),
+    ],
+)
+def test_bad_config_files_are_one_line(cli, make_pdf, tmp_path, no_load, text, message):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    code, out, err = cli("ocr", make_pdf(), "--config", config)
+    assert code == 2 and out == ""
+    assert err == [f"docvision: error: {config}: {message}"]
+
+
+def test_input_errors_come_before_the_models_load(cli, make_pdf, page_image, tmp_path, no_load):
+    bad = bad_inputs(tmp_path / "bad", make_pdf, page_image)
+    del bad["cut.png"]  # a damaged image shows when its pixels are read
+    code, out, err = cli("ocr", *(tmp_path / "bad" / name for name in bad), "-o", tmp_path / "out")
+    assert code == 1 and out == "" and len(err) == len(bad)
+    for line, (name, reason) in zip(err, bad.items()):
+        assert line.startswith(f"docvision: {tmp_path / 'bad' / name}: error: ") and reason in line, line
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("/proc/x.json", "No such file or directory"),
+    ("/proc/nowhere/x.json", "No such file or directory"),
+    ("{tmp}/a-file/x.json", "File exists"),
+])
+def test_an_output_that_cannot_be_written_is_named_before_the_work(cli, make_pdf, tmp_path, no_load, target, reason):
+    (tmp_path / "a-file").touch()
+    target = target.format(tmp=tmp_path)
+    code, out, err = cli("ocr", make_pdf(), "-o", target)
+    assert code == 2 and out == ""
+    assert err == [f"docvision: {target}: error: cannot write ({reason})"]
+    folder = Path(target).with_suffix("")  # an output folder for several inputs
+    code, out, err = cli("ocr", make_pdf(), make_pdf("other.pdf"), "-o", folder)
+    assert code == 2 and len(err) == 1
+    assert re.fullmatch(rf"docvision: {re.escape(str(folder))}(/doc\.json)?: error: cannot write \(.+\)", err[0])
+
+
+def test_file_names_that_are_not_utf8_or_hold_control_characters(ocr, page_image, tmp_path, validate):
+    folder = os.fsencode(tmp_path)
+    names = [os.fsdecode(folder + b"/bad\xffname.png"), os.fsdecode(folder + b"/tab\x01name.png")]
+    for name in names:
+        page_image(150, 100).save(name)
+    for name, shown in zip(names, ("bad\\xffname.png", "tab\\x01name.png")):
+        code, _, err = ocr(name, "-o", tmp_path / "out.json")
+        assert code == 0 and err == []
+        data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+        validate(data)
+        assert data["source"] == str(tmp_path / shown)
+        code, _, err = ocr(name, "-o", tmp_path / "out.hocr")
+        assert code == 0 and err == []
+        root = ET.fromstring((tmp_path / "out.hocr").read_bytes())  # well-formed XML
+        assert str(tmp_path / shown) in ET.tostring(root, encoding="unicode")
+    code, _, err = ocr(os.fsdecode(folder + b"/gone\xff\n.png"))
+    assert code == 1 and err == [f"docvision: {tmp_path}/gone\\xff\\x0a.png: error: no such file"]  # one line
+
+
+def corrupt_exif_jpeg(path: Path, page_image) -> Path:
+    """A JPEG whose EXIF block points past its end (Pillow warns)."""
+    ifd = b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x01" + b"\x01\x0e\x00\x02\x00\x00\x00\x40\x00\x00\x00\x1a" + b"\x00" * 4
+    page_image(150, 100).save(path, exif=b"Exif\x00\x00" + ifd + b"short")
+    return path
+
+
+def test_pillow_warnings_become_docvision_lines(ocr, page_image, tmp_path):
+    jpeg = corrupt_exif_jpeg(tmp_path / "exif.jpg", page_image)
+    bomb = tmp_path / "bomb.png"
+    image = Image.new("1", (10_000, 9_000))  # 90 Mpx: over Pillow's warning size, under its error size
+    image.save(bomb, optimize=True)
+    with warnings.catch_warnings(record=True) as raw:
+        warnings.simplefilter("always")
+        code, out, err = ocr(jpeg, bomb, "-o", tmp_path / "out")
+    assert not [w for w in raw if "PIL" in w.filename], [str(w.message) for w in raw]
+    assert code == 1 and len(err) == 2, err
+    assert err[0] == f"docvision: {jpeg}: page 1: warning: Tag data larger than file. Skipping tag 270"
+    assert err[1] == f"docvision: {bomb}: error: page 1: image is 10000 x 9000 pixels, over the limit of 60,000,000"
+    assert (tmp_path / "out" / "exif.json").is_file()
+
+
+def test_an_interrupt_keeps_the_finished_pages(ocr, make_pdf, tmp_path, monkeypatch, validate):
+    real = docvision.pipeline.OCRPipeline.ocr_image
+    calls = []
+
+    def interrupted(self, image, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as Ctrl-C during the third page
+        return real(self, image, **kwargs)
+
+    monkeypatch.setattr(docvision.pipeline.OCRPipeline, "ocr_image", interrupted)
+    pdf = make_pdf("long.pdf", pages=5)
+    code, out, err = ocr(pdf, "-o", tmp_path / "out.json")
+    assert code == 130 and out == ""
+    done = f"docvision: {pdf}: interrupted: the 2 of 5 pages done are in {tmp_path / 'out.json'}, marked partial"
+    assert err == [done, "docvision: interrupted"]
+    data = json.loads((tmp_path / "out.json").read_text())
+    validate(data)
+    assert data["partial"] is True and [p["index"] for p in data["pages"]] == [0, 1]
+    calls.clear()
+    code, _, _ = ocr(pdf, "-o", tmp_path / "out.hocr")
+    assert code == 130 and 'name="docvision-partial"' in (tmp_path / "out.hocr").read_text()
+    calls[:] = [1, 1]  # the next page is the third: interrupted before any page is done
+    code, _, err = ocr(pdf, "-o", tmp_path / "none.json")
+    assert code == 130 and not (tmp_path / "none.json").exists() and err == ["docvision: interrupted"]
+    monkeypatch.setattr(docvision.pipeline.OCRPipeline, "ocr_image", real)
+    code, out, _ = ocr(pdf, "--pages", "1")
+    assert code == 0 and "partial" not in json.loads(out)  # a complete document says nothing
+
+
+# --------------------------------------------------------------------------- PDF renderers and passwords
+
+
+def test_renderer_option(ocr, make_pdf):
+    pdf = make_pdf(pages=1)
+    pages = {}
+    for renderer in ("pdfium", "poppler"):
+        code, out, err = ocr(pdf, "--renderer", renderer)
+        assert code == 0 and err == []
+        (page,) = json.loads(out)["pages"]
+        pages[renderer] = (page["width"], page["height"], page["dpi"])
+    assert pages["pdfium"] == pages["poppler"] == (150, 100, 36)
+
+
+def test_password_from_a_file_or_the_environment(ocr, make_pdf, page_image, tmp_path, monkeypatch):
+    bad_inputs(tmp_path / "bad", make_pdf, page_image)
+    locked = tmp_path / "bad" / "locked.pdf"
+    (tmp_path / "pw").write_text("pw\n")
+    code, out, err = ocr(locked, "--password-file", tmp_path / "pw")
+    assert code == 0 and len(json.loads(out)["pages"]) == 2
+    code, _, err = ocr(locked, "--password-file", tmp_path / "nope")
+    assert code == 2 and len(err) == 1 and "cannot read the password file" in err[0]
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    code, out, err = ocr(locked)
+    assert code == 0 and len(json.loads(out)["pages"]) == 2
+    code, _, err = ocr(locked, "--renderer", "poppler")
+    assert code == 2 and err == ["docvision: error: a password needs the pdfium renderer "
+                                 "(poppler's tools would show it in process lists)"]
+
+
+def scan_cmdlines(process: subprocess.Popen, *needles: bytes) -> dict[bytes, list[str]]:
+    """Read every process's command line until ``process`` ends: those holding each needle."""
+    seen: dict[bytes, list[str]] = {needle: [] for needle in needles}
+    while process.poll() is None:
+        for path in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                cmdline = path.read_bytes()
+            except OSError:  # the process ended meanwhile
+                continue
+            for needle in needles:
+                if needle in cmdline:
+                    seen[needle].append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+        time.sleep(0.02)  # leave the cores to docvision
+    return seen
+
+
+def test_the_password_is_in_no_command_line(make_pdf, tmp_path, small_weights):
+    """Every /proc/*/cmdline is read while docvision renders an encrypted PDF with the password from
+    the environment: the password is in none (docvision's, or a child's), while the scan does see
+    docvision's own command line (the PDF's path) all along."""
+    secret = f"pw-{secrets.token_hex(8)}"
+    locked = tmp_path / f"locked-{secrets.token_hex(4)}.pdf"
+    writer = PdfWriter()
+    writer.append(PdfReader(str(make_pdf(pages=3))))
+    writer.encrypt(user_password=secret, owner_password="owner", algorithm="AES-128")
+    writer.write(str(locked))
+    root = Path(docvision.__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "docvision", "ocr", str(locked), "--weights", str(small_weights), *FAST,
+               "-o", str(tmp_path / "out.json")]
+    env = dict(os.environ, OMP_NUM_THREADS="1", **{PASSWORD_ENV: secret})
+    with subprocess.Popen(command, cwd=root, env=env, stderr=subprocess.PIPE) as run:
+        seen = scan_cmdlines(run, secret.encode(), str(locked).encode())
+        assert run.wait(timeout=180) == 0, run.stderr.read()
+    assert len(json.loads((tmp_path / "out.json").read_text())["pages"]) == 3
+    assert seen[secret.encode()] == []
+    assert len(seen[str(locked).encode()]) > 10 and all("docvision ocr" in line for line in seen[str(locked).encode()])

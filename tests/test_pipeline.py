@@ -91,6 +91,24 @@ def test_cpu_runs_the_int8_detector_of_the_weights_folder(int8_weights, page_ima
     assert docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="int8")).models["detector"].endswith("+int8")
 
 
+def test_int8_detector_with_another_checksum_is_not_used(int8_weights, tmp_path, caplog):
+    """detector.json records the int8 file's sha256: a damaged or replaced file (here one byte of a
+    weight) is not run, though ONNX Runtime would load it."""
+    directory, _ = int8_weights
+    damaged = tmp_path / "damaged"
+    shutil.copytree(directory, damaged)
+    data = bytearray((damaged / INT8_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (damaged / INT8_FILE).write_bytes(bytes(data))
+    Int8Detector(damaged / INT8_FILE, threads=1)  # still a loadable model
+    with caplog.at_level(logging.WARNING, logger="docvision"):
+        ocr = docvision.load(damaged, device="cpu")
+    assert not isinstance(ocr.detector.model, Int8Detector) and ocr.models["detector"] == "test-dbnet"
+    assert "sha256 does not match detector.json" in caplog.text
+    with pytest.raises(docvision.WeightsError, match="sha256 does not match detector.json"):
+        docvision.load(damaged, device="cpu", config=PipelineConfig(det_runtime="int8"))
+
+
 def test_int8_detector_of_other_weights_is_not_used(int8_weights, small_weights, caplog):
     _, stale = int8_weights
     with caplog.at_level(logging.WARNING, logger="docvision"):

@@ -2,8 +2,8 @@
 
 The GPU machine has Python 3.12 with torch, torchvision, numpy, OpenCV, SciPy, PyYAML,
 tqdm and safetensors, but no network, no fontconfig and none of: shapely, pyclipper,
-lmdb, rapidfuzz, pdf2image, wordfreq. This writes (ignored by git, ~50 MiB, under the
-64 MiB a device call carries):
+lmdb, rapidfuzz, pdf2image, pypdfium2, wordfreq. This writes (ignored by git, ~50 MiB,
+under the 64 MiB a device call carries):
 
 - ``.gpu/whl/``: Python 3.12 manylinux wheels of the compiled packages;
 - ``.gpu/site/``: the pure-Python ones, wordfreq trimmed to the languages synth uses;
@@ -26,7 +26,9 @@ from docvision.datasets.synth.fonts import find_fonts, write_font_index
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / ".gpu"
-COMPILED = ["shapely==2.2.0", "pyclipper==1.4.0", "lmdb==3.0.0", "rapidfuzz==3.14.6", "wcwidth==0.9.4"]
+COMPILED = [
+    "shapely==2.2.0", "pyclipper==1.4.0", "lmdb==3.0.0", "rapidfuzz==3.14.6", "wcwidth==0.9.4", "pypdfium2==5.15.2",
+]
 PURE = ["pdf2image==1.17.0", "wordfreq==3.1.1", "ftfy==6.3.1", "langcodes==3.5.1", "locate==1.1.1"]
 LANGUAGES = ("en", "fr", "de", "es")
 FONT_BUDGET = 30_000_000

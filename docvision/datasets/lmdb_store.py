@@ -113,8 +113,21 @@ class _LmdbReader:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        with open_readonly(self.path).begin() as txn:
-            self.length = int(txn.get(b"num-samples", b"0"))
+        env = open_readonly(self.path)
+        with env.begin() as txn:
+            raw = txn.get(b"num-samples", b"0")
+            try:
+                self.length = int(raw)
+            except ValueError:
+                raise ValueError(f"{self.path}: num-samples is {raw[:40]!r}, not a count") from None
+            # two keys a sample: a count the database cannot hold would loop over missing samples for ever
+            most = (env.stat()["entries"] - 1) // 2
+            if not 0 <= self.length <= most:
+                raise ValueError(
+                    f"{self.path}: num-samples is {self.length}, but the database holds {most} samples at most"
+                )
+            if self.length and txn.get(b"image-%09d" % self.length) is None:
+                raise ValueError(f"{self.path}: num-samples is {self.length}, but sample {self.length} is missing")
 
     def get(self, index: int) -> tuple[bytes | None, bytes | None]:
         """Image bytes and label bytes of 0-based sample ``index``."""

@@ -4,7 +4,7 @@ edits behind them: which data or capacity change would pay is read off these tab
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -59,7 +59,9 @@ def height_bin(height: float) -> str:
     return f"{lo}+ px" if i + 1 == len(HEIGHT_BINS) else f"{lo}-{HEIGHT_BINS[i + 1] - 1} px"
 
 
-def accuracy_by(readings: Iterable[Reading], groups) -> list[tuple[str, int, float]]:
+def accuracy_by(
+    readings: Iterable[Reading], groups: Callable[[Reading], Iterable[str]]
+) -> list[tuple[str, int, float]]:
     """``(group, words, word accuracy)`` for each group ``groups(reading)`` puts readings in,
     largest group first."""
     counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])

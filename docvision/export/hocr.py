@@ -6,10 +6,16 @@ page and its lines: the counter-clockwise angle of the text, as the hOCR specifi
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from docvision import __version__
 from docvision.document import BBox, Document
+
+
+def _xml_chars(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (control characters, lone surrogates), as ``\\xNN`` escapes."""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _bbox(box: BBox) -> str:
@@ -24,17 +30,18 @@ def to_hocr(document: Document) -> str:
         ' "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
         '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
         "<head>",
-        f"<title>{escape(document.source)}</title>",
+        f"<title>{escape(_xml_chars(document.source))}</title>",
         '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />',
         f'<meta name="ocr-system" content="docvision {__version__}" />',
         '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_line ocrx_word" />',
-        "</head>",
-        "<body>",
     ]
+    if document.partial:
+        out.append('<meta name="docvision-partial" content="interrupted: only the pages finished before it" />')
+    out += ["</head>", "<body>"]
     for page in document.pages:
         p = page.index + 1
         # hOCR quotes the file name; quoteattr below does the (single) XML escaping
-        title = f'image "{document.source}"; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}'
+        title = f'image "{_xml_chars(document.source)}"; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}'
         if page.dpi:
             title += f"; scan_res {int(round(page.dpi))} {int(round(page.dpi))}"
         angle = "" if page.upright or not page.orientation else f"; textangle {page.orientation}"

@@ -51,12 +51,15 @@ def page_to_dict(page: Page) -> dict[str, Any]:
 
 
 def to_dict(document: Document) -> dict[str, Any]:
-    return {
+    data = {
         "schema": SCHEMA_VERSION,
         "source": document.source,
         "models": dict(document.models),
         "pages": [page_to_dict(page) for page in document.pages],
     }
+    if document.partial:
+        data["partial"] = True
+    return data
 
 
 def to_json(document: Document) -> str:

@@ -1,9 +1,9 @@
 """The CRNN run by ONNX Runtime on CPUs.
 
 Exported in memory when the weights load (a fraction of a second), so it can never be stale
-against them. On batches of equal width (no padding, so the BiLSTM needs no packing) it reads
-a dense page 3x faster than torch on 2 cores, mostly in the LSTM. onnxruntime is imported on
-use only.
+against them. On batches of equal width (no padding, so the BiLSTM needs no packing) it reads a
+page's words 1.2-1.4x faster than torch on 2 idle cores, and ~13x faster when other work shares
+them (its threads do not spin; docs/benchmarks.md). onnxruntime is imported on use only.
 """
 
 from __future__ import annotations

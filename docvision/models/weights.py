@@ -33,6 +33,8 @@ class Manifest:
     name: str = ""
     """Identifier reported in results, e.g. ``dbnet_resnet50-synth-v1``."""
     sha256: str = ""
+    int8_sha256: str = ""
+    """Detector: sha256 of ``detector.int8.onnx`` (``docvision quantize``); empty when there is none."""
     vocabulary: list[str] | None = None
     training_data: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -64,8 +66,15 @@ def save_weights(model: torch.nn.Module, directory: str | Path, name: str, manif
     path = directory / f"{name}.safetensors"
     save_file(tensors, str(path))
     manifest.sha256 = sha256_file(path)
-    (directory / f"{name}.json").write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False) + "\n")
+    write_manifest(directory, name, manifest)
     return path
+
+
+def write_manifest(directory: Path, name: str, manifest: Manifest) -> None:
+    data = asdict(manifest)
+    if not data["int8_sha256"]:  # weights without an int8 file keep the manifest older versions read
+        del data["int8_sha256"]
+    (directory / f"{name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _stored(tensor: torch.Tensor) -> torch.Tensor:

@@ -27,6 +27,33 @@ def crop_quad(polygon: np.ndarray) -> np.ndarray:
     return order_quad(points)
 
 
+def part_neighbours(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Quads (clockwise from top-left, as :func:`crop_quad` gives them) with each pair of
+    overlapping near-level neighbours, side by side on a line or one above the other, cut apart
+    halfway through their overlap: no crop then shows a piece of the next word (read as an
+    extra ``.`` or ``l``) or of the line above or below. Tilted quads are kept."""
+    if len(quads) < 2:
+        return [np.asarray(q, np.float32) for q in quads]
+    out = np.stack(quads).astype(np.float32)
+    height = out[:, :, 1].max(axis=1) - out[:, :, 1].min(axis=1)
+    level = np.abs(out[:, 1, 1] - out[:, 0, 1]) <= 0.1 * height
+    for axis, (first, last) in ((0, ([0, 3], [1, 2])), (1, ([0, 1], [2, 3]))):  # left/right, then top/bottom sides
+        lo, hi = out[:, first, axis].max(axis=1), out[:, last, axis].min(axis=1)
+        across_lo, across_hi = out[:, :, 1 - axis].min(axis=1), out[:, :, 1 - axis].max(axis=1)
+        shared = np.minimum(across_hi[:, None], across_hi[None]) - np.maximum(across_lo[:, None], across_lo[None])
+        extent = across_hi - across_lo
+        pair = (
+            (shared >= 0.5 * np.minimum(extent[:, None], extent[None]))
+            & (lo[:, None] < lo[None]) & (hi[:, None] > lo[None]) & (hi[:, None] < hi[None])
+            & level[:, None] & level[None]
+        )
+        for i, j in zip(*np.nonzero(pair)):  # i's far side overlaps j's near side
+            middle = (hi[i] + lo[j]) / 2
+            out[i, last, axis] = np.minimum(out[i, last, axis], middle)
+            out[j, first, axis] = np.maximum(out[j, first, axis], middle)
+    return list(out)
+
+
 def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     """The region of ``polygon`` (see :func:`crop_quad`) warped upright to an axis-aligned image."""
     quad = crop_quad(polygon)

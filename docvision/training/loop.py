@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import pickle
 import sys
 import time
 from collections.abc import Iterator
@@ -66,6 +67,16 @@ def lr_factor(loop: LoopConfig, step: int, time_fraction: float = 0.0) -> float:
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def _load(path: Path, device: torch.device | str) -> dict[str, Any]:
+    """A checkpoint of :func:`fit`, unpickled with ``weights_only`` (tensors, numbers, strings and
+    containers only): a crafted file in a run folder cannot run code."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, ImportError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise TrainingError(f"{path}: not a checkpoint of docvision's training loop ({reason})") from None
+
+
 def _save(obj: dict[str, Any], path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
@@ -101,7 +112,7 @@ def fit(
     step, best, best_metrics, validated_at = 0, -math.inf, {}, -1
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     if resume and last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
+        state = _load(last_path, device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, best, best_metrics = state["step"], state["best"], state["best_metrics"]
@@ -181,7 +192,7 @@ def fit(
     checkpoint()
     if validated_at != step:
         validate()
-    final = torch.load(best_path, map_location="cpu", weights_only=False)
+    final = _load(best_path, "cpu")
     model.load_state_dict(final["model"])
     weights = save_weights(model.float().cpu(), run_dir / "weights", task.name, task.manifest(final["metrics"]))
     log.info("%s: %d steps; best %s = %.4f at step %s; exported %s",

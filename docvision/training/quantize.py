@@ -19,7 +19,7 @@ from docvision.errors import WeightsError
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, export_onnx, quantize
-from docvision.models.weights import has_weights, load_weights, read_manifest, weights_dir
+from docvision.models.weights import has_weights, load_weights, read_manifest, sha256_file, weights_dir, write_manifest
 
 log = logging.getLogger("docvision")
 
@@ -36,7 +36,8 @@ def calibration_arrays(images: Iterator[np.ndarray], config: PipelineConfig) -> 
 
 
 def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: PipelineConfig = PipelineConfig()) -> Path:
-    """Write ``directory/detector.int8.onnx`` from the detector weights there; returns its path."""
+    """Write ``directory/detector.int8.onnx`` from the detector weights there, and its sha256 into
+    ``detector.json``; returns its path."""
     if not has_weights(directory, "detector"):
         raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
     manifest = read_manifest(directory, "detector")
@@ -52,6 +53,8 @@ def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: Pip
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
+    manifest.int8_sha256 = sha256_file(out)
+    write_manifest(directory, "detector", manifest)
     return out
 
 

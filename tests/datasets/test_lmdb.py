@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import lmdb
 import numpy as np
+import pytest
 
 from docvision.datasets.crops import jitter_quad, word_crops
 from docvision.detection.postprocess import order_quad
@@ -9,6 +10,7 @@ from docvision.recognition.crops import crop_polygon
 from docvision.datasets.lmdb_store import (
     DetectionLmdb,
     RecognitionLmdb,
+    _close_readonly,
     lmdb_kind,
     write_detection_lmdb,
     write_recognition_lmdb,
@@ -85,3 +87,19 @@ def test_datasets_work_in_dataloader_workers(tmp_path, small_synth):
         batches = [b for _, b in zip(range(2), loader)]
         assert len(batches) == 2 and len(batches[0]) == 2
     assert RecognitionLmdb(tmp_path / "rec")[5][1] == "w5"  # the parent still reads after the workers
+
+
+@pytest.mark.parametrize("count", [b"99999999999", b"-3", b"abc", b"4"])
+def test_num_samples_must_match_the_database(tmp_path, count):
+    """A huge count would loop over missing samples almost for ever, a negative one breaks len()."""
+    write_recognition_lmdb(tmp_path / "rec", [(_crop(i), f"w{i}") for i in range(3)])
+    env = lmdb.open(str(tmp_path / "rec"))
+    with env.begin(write=True) as txn:
+        txn.put(b"num-samples", count)
+    env.close()
+    _close_readonly(tmp_path / "rec")
+    with pytest.raises(ValueError, match=r"rec: num-samples is .*(not a count|holds 3 samples at most)") as err:
+        RecognitionLmdb(tmp_path / "rec")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="num-samples"):
+        DetectionLmdb(tmp_path / "rec")

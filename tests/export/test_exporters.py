@@ -9,30 +9,10 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from docvision.document import Block, Document, Line, Page, Word
-from docvision.export import EXPORTERS, SCHEMA_PATH, SCHEMA_VERSION, SUFFIXES, export, to_dict
+from docvision.document import Document
+from docvision.export import EXPORTERS, FORMATS, SCHEMA_PATH, SCHEMA_VERSION, SUFFIXES, export, format_for, to_dict
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
-
-
-def word(text, x0, y0, x1, y1, conf=0.876543):
-    return Word(text, (x0, y0, x1, y1), [(x0, y0), (x1, y0), (x1, y1), (x0, y1)], conf)
-
-
-@pytest.fixture
-def document() -> Document:
-    page1 = Page(
-        0,
-        1700,
-        2200,
-        200.0,
-        [
-            Block([Line([word("Total", 100, 100, 180.04, 130), word("<&>", 190, 101, 230, 131, 0.5)]), Line([word("€12,50", 100, 140, 190, 170)])]),
-            Block([Line([word("Second", 100.26, 400, 200, 430, 1.0)])]),
-        ],
-    )
-    page2 = Page(2, 800, 600, None, [Block([Line([word("last", 10, 10, 50, 30, 0.0)])])], orientation=90, orientation_confidence=0.912345)
-    return Document('in "dir"/a&b.pdf', {"detector": "dbnet-x", "recognizer": "crnn-y"}, [page1, page2, Page(3, 10, 10, 72.0)])
 
 
 def test_json_validates_and_has_the_design_shape(document, validate):
@@ -111,9 +91,28 @@ def test_text_in_reading_order(document):
 
 
 def test_unknown_format():
-    with pytest.raises(ValueError, match="unknown format 'pdf'"):
+    with pytest.raises(ValueError, match="unknown format 'pdf'.*to_pdf"):
         export(Document("x", {}), "pdf")
-    assert set(EXPORTERS) == set(SUFFIXES) == {"json", "text", "hocr"}
+    with pytest.raises(ValueError, match="unknown format 'md'"):
+        export(Document("x", {}), "md")
+    assert set(EXPORTERS) == {"json", "text", "hocr", "alto", "tsv"}
+    assert set(FORMATS) == set(SUFFIXES) == set(EXPORTERS) | {"pdf"}
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("a.json", "json"), ("a.TXT", "text"), ("a.hocr", "hocr"), ("a.html", "hocr"), ("a.alto.xml", "alto"),
+     ("a.xml", "alto"), ("a.tsv", "tsv"), ("scan.searchable.pdf", "pdf"), ("no-suffix", "json")],
+)
+def test_format_from_the_file_name(name, fmt):
+    assert format_for(name) == fmt
+    assert format_for(f"x{SUFFIXES[fmt]}") == fmt
+
+
+@pytest.mark.parametrize("name", ["out.md", "out.docx", "a.json.bak"])
+def test_unknown_suffix_is_an_error(name):
+    with pytest.raises(ValueError, match=f"{name}: unknown output suffix"):
+        format_for(name)
 
 
 def parse_title(title: str) -> dict[str, str]:
@@ -172,7 +171,7 @@ def test_hocr_empty_document():
     assert not [e for e in root.iter() if e.get("class") == "ocr_page"]
 
 
-@pytest.mark.parametrize("fmt", ["json", "text", "hocr"])
+@pytest.mark.parametrize("fmt", ["json", "text", "hocr", "alto", "tsv"])
 def test_exports_end_with_newline(document, fmt):
     assert export(document, fmt).endswith("\n")
     assert not re.search(r"\r", export(document, fmt))

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import io
 import logging
+import math
+import signal
 import struct
+import subprocess
 import tempfile
+import time
 import zlib
 
 import numpy as np
 import pdf2image
+import pypdfium2 as pdfium
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject, NumberObject, RectangleObject
 
 from docvision.errors import InputError
 from docvision.io import PageImage, open_document, open_pages, parse_page_ranges
-from docvision.io.sources import MIN_DPI
+from docvision.io import sources
+from docvision.io.sources import MIN_DPI, RENDERERS
 
 
 def pages_of(source, **options) -> list[PageImage]:
@@ -68,13 +75,19 @@ def test_parse_page_ranges_rejects(spec):
 # --------------------------------------------------------------------------- PDF
 
 
+@pytest.fixture(params=RENDERERS)
+def renderer(request) -> str:
+    return request.param
+
+
 def test_pdf_pages_are_rendered_one_at_a_time(make_pdf, spy_render):
-    document = open_document(make_pdf(pages=3), dpi=72)
+    document = open_document(make_pdf(pages=3), dpi=72, renderer="poppler")
     assert len(document) == 3 and spy_render == []
     pages = iter(document)
     first = next(pages)
     assert len(spy_render) == 1 and (spy_render[0]["first_page"], spy_render[0]["last_page"]) == (1, 1)
     assert spy_render[0]["fmt"] == "ppm"  # never PNG: 10-50x slower through pdftoppm
+    assert spy_render[0]["use_cropbox"]  # the box pdfinfo reports, which the pixel limit is checked on
     assert (first.index, first.image.shape, first.image.dtype, first.dpi) == (0, (200, 300, 3), np.uint8, 72)
     second = next(pages)
     assert len(spy_render) == 2 and spy_render[1]["first_page"] == 2 and second.index == 1
@@ -83,42 +96,102 @@ def test_pdf_pages_are_rendered_one_at_a_time(make_pdf, spy_render):
     assert first.image[30, 50].tolist() == [0, 0, 0] and first.image[5, 5].tolist() == [255, 255, 255]
 
 
-def test_pdf_page_selection(make_pdf, spy_render):
+def test_pdfium_renders_in_process_one_page_at_a_time(make_pdf, monkeypatch):
+    loaded = []
+    real = pdfium.PdfDocument.get_page
+    monkeypatch.setattr(pdfium.PdfDocument, "get_page", lambda self, i: loaded.append(i) or real(self, i))
+    monkeypatch.setattr(subprocess, "Popen", None)  # no child process: poppler's tools would fail here
+    with open_document(make_pdf(pages=3), dpi=72) as document:
+        assert len(document) == 3 and loaded == []
+        pages = iter(document)
+        first = next(pages)
+        assert loaded == [0] and (first.index, first.image.shape, first.dpi) == (0, (200, 300, 3), 72)
+        assert first.image[30, 50].tolist() == [0, 0, 0] and first.image[5, 5].tolist() == [255, 255, 255]
+        assert [p.index for p in pages] == [1, 2] and loaded == [0, 1, 2]
+
+
+def test_ctrl_c_during_a_pdfium_render_is_raised_after_it(make_pdf, monkeypatch, capfd):
+    """SIGINT arrives while PDFium calls back into Python: it is raised once the render is done,
+    not printed and swallowed by ctypes (which would lose the Ctrl-C)."""
+    real, sent = time.monotonic, []
+
+    def monotonic():  # the render's pause callback asks the time: Ctrl-C comes right then
+        if len(sent) == 1:
+            signal.raise_signal(signal.SIGINT)
+        sent.append(1)
+        return real()
+
+    monkeypatch.setattr(sources.time, "monotonic", monotonic)
+    with open_document(make_pdf(pages=2), dpi=72) as document, pytest.raises(KeyboardInterrupt):
+        list(document)
+    assert len(sent) >= 2 and "Exception ignored" not in capfd.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_renderers_agree(tmp_path):
+    """pdfium and poppler give the same page size and, at the file's own resolution, nearly the
+    same pixels (both resample the page's image; measured: mean difference under 1 level of 255)."""
+    image = Image.new("RGB", (300, 200), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((20, 20, 120, 40), fill=(200, 30, 30))  # a colour: pdfium's BGR must come out as RGB
+    draw.text((20, 100), "Invoice 2024-03 total 1,234.56", fill="black")
+    image.save(tmp_path / "p.pdf", resolution=72)
+    for dpi in (72, 200):
+        (a,) = pages_of(tmp_path / "p.pdf", dpi=dpi, renderer="pdfium")
+        (b,) = pages_of(tmp_path / "p.pdf", dpi=dpi, renderer="poppler")
+        assert a.image.shape == b.image.shape == (math.ceil(200 * dpi / 72), math.ceil(300 * dpi / 72), 3)
+        diff = np.abs(a.image.astype(int) - b.image.astype(int))
+        assert diff.mean() < 2.0 and (diff.max(axis=2) > 64).mean() < 0.01, (dpi, diff.mean())
+        assert a.image[30 * dpi // 72, 70 * dpi // 72].tolist() == pytest.approx([200, 30, 30], abs=8)
+
+
+def test_pdf_page_selection(make_pdf, renderer):
     path = make_pdf(pages=3)
-    assert [p.index for p in pages_of(path, dpi=36, pages="1,3")] == [0, 2]
-    assert [c["first_page"] for c in spy_render] == [1, 3]
-    assert [p.index for p in pages_of(path, dpi=36, pages=[2])] == [1]
-    assert len(open_document(path, pages="2-3")) == 2
+    assert [p.index for p in pages_of(path, dpi=36, pages="1,3", renderer=renderer)] == [0, 2]
+    assert [p.index for p in pages_of(path, dpi=36, pages=[2], renderer=renderer)] == [1]
+    with open_document(path, pages="2-3", renderer=renderer) as document:
+        assert len(document) == 2
 
 
-def test_pdf_dpi(make_pdf):
-    (page,) = pages_of(make_pdf(pages=1), dpi=144)
+def test_pdf_dpi(make_pdf, renderer):
+    (page,) = pages_of(make_pdf(pages=1), dpi=144, renderer=renderer)
     assert page.image.shape == (400, 600, 3) and page.dpi == 144
+    (page,) = pages_of(make_pdf(pages=1), dpi=18, renderer=renderer)  # below MIN_DPI when asked for
+    assert page.image.shape == (50, 75, 3) and page.dpi == 18
 
 
-def test_pdf_pages_out_of_range(make_pdf):
+@pytest.mark.parametrize("dpi", [0, -5])
+def test_pdf_dpi_must_be_positive(make_pdf, dpi):
+    with pytest.raises(ValueError, match="dpi must be positive"):
+        open_document(make_pdf(pages=1), dpi=dpi)
+
+
+def test_pdf_pages_out_of_range(make_pdf, renderer):
     with pytest.raises(InputError, match=r"page 3 out of range \(document has 2 pages\)") as err:
-        open_document(make_pdf(), pages="2-3")
+        open_document(make_pdf(), pages="2-3", renderer=renderer)
     assert_one_line(err)
     with pytest.raises(InputError, match="invalid page range"):
-        open_document(make_pdf(), pages="x")
+        open_document(make_pdf(), pages="x", renderer=renderer)
 
 
 def test_pdf_bytes_use_a_temporary_file_removed_on_close(pdf_bytes, monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    document = open_document(pdf_bytes(2), dpi=36)
+    document = open_document(pdf_bytes(2), dpi=36, renderer="poppler")
     assert len(list(tmp_path.iterdir())) == 1
     assert [p.image.shape for p in document] == [(100, 150, 3)] * 2
     document.close()
     assert list(tmp_path.iterdir()) == []
     # open_pages closes even when the caller stops early
-    pages = open_pages(pdf_bytes(2), dpi=36)
+    pages = open_pages(pdf_bytes(2), dpi=36, renderer="poppler")
     next(pages)
     pages.close()
     assert list(tmp_path.iterdir()) == []
     # and nothing is left when the bytes are not a readable PDF
     with pytest.raises(InputError):
-        open_document(b"%PDF-1.4\n" + b"x" * 100)
+        open_document(b"%PDF-1.4\n" + b"x" * 100, renderer="poppler")
+    assert list(tmp_path.iterdir()) == []
+    # pdfium reads the bytes where they are
+    assert [p.image.shape for p in pages_of(pdf_bytes(2), dpi=36)] == [(100, 150, 3)] * 2
     assert list(tmp_path.iterdir()) == []
 
 
@@ -130,39 +203,55 @@ def encrypt(source, target, password="secret"):
     return target
 
 
-def test_encrypted_pdf(make_pdf, tmp_path):
+def test_encrypted_pdf(make_pdf, tmp_path, renderer):
     path = encrypt(make_pdf(), tmp_path / "locked.pdf")
-    with pytest.raises(InputError, match=r"encrypted PDF: a password is needed \(--password\)") as err:
-        open_document(path)
+    with pytest.raises(InputError, match=r"encrypted PDF: a password is needed \(--password-file\)") as err:
+        open_document(path, renderer=renderer)
     assert_one_line(err)
+    if renderer == "poppler":  # pdfinfo and pdftoppm would take it on their command lines
+        with pytest.raises(InputError, match="would show the password in process lists"):
+            open_document(path, password="secret", renderer=renderer)
+        return
     with pytest.raises(InputError, match="wrong password"):
         open_document(path, password="nope")
     assert [p.index for p in pages_of(path, dpi=36, password="secret")] == [0, 1]
 
 
-def test_zero_page_pdf(tmp_path):
+def test_encrypted_pdf_is_rendered_without_a_child_process(make_pdf, tmp_path, monkeypatch):
+    """No process is started for a password-protected PDF, so no command line can show the password."""
+    started = []
+    real = subprocess.Popen.__init__
+    monkeypatch.setattr(subprocess.Popen, "__init__", lambda self, *a, **k: started.append(a) or real(self, *a, **k))
+    path = encrypt(make_pdf(), tmp_path / "locked.pdf")
+    assert [p.image.shape for p in pages_of(path, dpi=36, password="secret")] == [(100, 150, 3)] * 2
+    assert started == []
+    pages_of(make_pdf(), dpi=36, renderer="poppler")  # the spy does see poppler's children
+    assert started
+
+
+def test_zero_page_pdf(tmp_path, renderer):
     path = tmp_path / "empty-doc.pdf"
     PdfWriter().write(str(path))
     with pytest.raises(InputError, match="no pages") as err:
-        open_document(path)
+        open_document(path, renderer=renderer)
     assert_one_line(err)
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.1])
-def test_truncated_pdf(pdf_bytes, tmp_path, cut):
+def test_truncated_pdf(pdf_bytes, tmp_path, cut, renderer):
     data = pdf_bytes(2)
     path = tmp_path / "cut.pdf"
     path.write_bytes(data[: int(len(data) * cut)])
     with pytest.raises(InputError, match="corrupt or truncated PDF") as err:
-        pages_of(path)
+        pages_of(path, renderer=renderer)
     assert_one_line(err)
 
 
-def test_corrupt_pdf(tmp_path):
+def test_corrupt_pdf(tmp_path, renderer):
     path = tmp_path / "garbage.pdf"
     path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
     with pytest.raises(InputError, match="corrupt or truncated PDF") as err:
-        open_document(path)
+        open_document(path, renderer=renderer)
     assert_one_line(err)
 
 
@@ -173,34 +262,95 @@ def blank_pdf(path, width_in, height_in):
     return path
 
 
-def test_huge_pdf_page_is_rendered_at_a_lower_dpi(tmp_path, caplog):
+def boxed_pdf(path, media, crop=None, rotate=0):
+    """A blank one-page PDF with these MediaBox, CropBox (points) and /Rotate."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=100, height=100)
+    page.mediabox = RectangleObject(media)
+    if crop:
+        page.cropbox = RectangleObject(crop)
+    if rotate:
+        page[NameObject("/Rotate")] = NumberObject(rotate)
+    writer.write(str(path))
+    return path
+
+
+def test_huge_pdf_page_is_rendered_at_a_lower_dpi(tmp_path, caplog, renderer):
     path = blank_pdf(tmp_path / "poster.pdf", 20, 20)  # 2000 x 2000 px at 100 dpi
     with caplog.at_level(logging.WARNING):
-        (page,) = pages_of(path, dpi=100, max_pixels=2_000_000)
+        (page,) = pages_of(path, dpi=100, max_pixels=2_000_000, renderer=renderer)
     assert page.dpi == 70 and page.image.shape == (1400, 1400, 3)
     assert "rendering at 70 dpi" in caplog.text and "20 x 20 in" in caplog.text
 
 
-def test_absurd_pdf_page_with_the_default_cap(tmp_path, caplog, monkeypatch):
-    """200 x 200 in at 200 dpi would be 1.6 gigapixels: rendered at 38 dpi instead (the
-    render itself is faked: 58 megapixels of white are not worth the test time)."""
+@pytest.mark.parametrize(
+    "media, crop, rotate, shape",
+    [
+        ([0, 0, 720, 720], [0, 0, 320, 80], 0, (80, 320)),  # a huge MediaBox behind a small CropBox
+        ([0, 0, 720, 720], [0, 0, 320, 80], 90, (320, 80)),  # ... turned
+        ([0, 0, 320, 80], [0, 0, 4320, 4320], 0, (80, 320)),  # a CropBox beyond the MediaBox is cut to it
+    ],
+)
+def test_pixel_limit_holds_for_the_box_that_is_rendered(tmp_path, renderer, media, crop, rotate, shape):
+    """The box checked is the one drawn: the MediaBox (720 x 720 px here, over the limit) is never rendered."""
+    path = boxed_pdf(tmp_path / "boxes.pdf", media, crop, rotate)
+    (page,) = pages_of(path, dpi=72, max_pixels=100_000, renderer=renderer)
+    assert page.image.shape[:2] == shape and page.dpi == 72
+
+
+def test_absurd_pdf_page_with_the_default_cap(tmp_path, caplog, monkeypatch, renderer):
+    """200 x 200 in at 200 dpi would be 1.6 gigapixels: rendered at 38 dpi instead (the render
+    itself is stopped: 58 megapixels of white are not worth the test time)."""
     rendered = []
-    monkeypatch.setattr(
-        pdf2image, "convert_from_path", lambda path, **kw: rendered.append(kw["dpi"]) or [Image.new("RGB", (8, 8), "white")]
-    )
+
+    class Stop(Exception):
+        pass
+
+    def render(self, number, dpi, size):
+        rendered.append((dpi, size))
+        raise Stop
+
     path = blank_pdf(tmp_path / "absurd.pdf", 200, 200)
-    with caplog.at_level(logging.WARNING):
-        (page,) = pages_of(path)
-    assert rendered == [38] and page.dpi == 38
-    assert 200 * 38 * 200 * 38 <= 60_000_000
+    with open_document(path, renderer=renderer) as document, caplog.at_level(logging.WARNING):
+        monkeypatch.setattr(type(document), "_render", render)
+        with pytest.raises(Stop):
+            list(document)
+    assert rendered == [(38, (7600, 7600))] and 7601 * 7601 <= 60_000_000
     assert "200 x 200 in" in caplog.text
 
 
-def test_pdf_page_too_large_even_at_min_dpi(tmp_path):
+def test_pdf_page_size_in_exponent_form_is_refused(tmp_path, renderer):
+    """pdfinfo prints such sizes as 1.44e+07; pdftoppm fails on them and returns a 1 x 1 image."""
+    path = boxed_pdf(tmp_path / "huge.pdf", [0, 0, 14_400_000, 14_400_000])
+    with pytest.raises(InputError, match=r"page 1: page size .* is absurd") as err:
+        pages_of(path, renderer=renderer)
+    assert_one_line(err)
+
+
+def test_pdf_page_too_large_even_at_min_dpi(tmp_path, renderer):
     path = blank_pdf(tmp_path / "absurd.pdf", 200, 200)
-    document = open_document(path, dpi=100, max_pixels=1_000_000)  # opening is fine ...
+    document = open_document(path, dpi=100, max_pixels=1_000_000, renderer=renderer)  # opening is fine ...
     with pytest.raises(InputError, match=rf"page 1: page size 200 x 200 in is absurd .* {MIN_DPI} dpi") as err:
         list(document)  # ... the page is refused before it is rendered
+    assert_one_line(err)
+    with pytest.raises(InputError, match="page 1: page size 200 x 200 in is absurd"):
+        document.check()  # ... or before any page is read (the command line does this before loading the models)
+    document.close()
+    with open_document(path, dpi=100, renderer=renderer) as document:
+        document.check()  # 400 Mpx at 100 dpi, but 60 Mpx allow 38 dpi
+
+
+def test_pdf_page_box_too_small_to_render(tmp_path, renderer):
+    path = boxed_pdf(tmp_path / "sliver.pdf", [0, 0, 300, 0.1])
+    with pytest.raises(InputError, match=r"page 1: page box 300 x 0.1 pt is empty or too small to render"):
+        pages_of(path, renderer=renderer)
+
+
+def test_failed_render_is_an_error_not_a_page(make_pdf, monkeypatch):
+    """pdftoppm answers an allocation it cannot make with a 1 x 1 image: never a page."""
+    monkeypatch.setattr(pdf2image, "convert_from_path", lambda path, **kw: [Image.new("RGB", (1, 1), "white")])
+    with pytest.raises(InputError, match=r"page 1: rendered as 1 x 1 pixels instead of 300 x 200") as err:
+        pages_of(make_pdf(), dpi=72, renderer="poppler")
     assert_one_line(err)
 
 
@@ -210,7 +360,8 @@ def test_poppler_missing(make_pdf, monkeypatch):
 
     monkeypatch.setattr(pdf2image, "pdfinfo_from_path", missing)
     with pytest.raises(InputError, match="poppler-utils"):
-        open_document(make_pdf())
+        open_document(make_pdf(), renderer="poppler")
+    assert len(pages_of(make_pdf(), dpi=36)) == 2  # pdfium needs no poppler
 
 
 def test_render_timeout(make_pdf, monkeypatch):
@@ -219,7 +370,22 @@ def test_render_timeout(make_pdf, monkeypatch):
 
     monkeypatch.setattr(pdf2image, "convert_from_path", slow)
     with pytest.raises(InputError, match="page 1: rendering timed out after 5 s"):
-        pages_of(make_pdf(), timeout=5)
+        pages_of(make_pdf(), timeout=5, renderer="poppler")
+
+
+def test_pdfium_render_timeout(tmp_path):
+    """PDFium renders progressively and is stopped at the deadline (here: at once)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=612, height=792)
+    content = DecodedStreamObject()
+    content.set_data("".join(f"{i % 600} {i % 780} 2 2 re f\n" for i in range(20_000)).encode())
+    page[NameObject("/Contents")] = writer._add_object(content)
+    writer.write(str(tmp_path / "busy.pdf"))
+    with pytest.raises(InputError, match=r"page 1: rendering timed out after 1e-06 s") as err:
+        pages_of(tmp_path / "busy.pdf", timeout=1e-6)
+    assert_one_line(err)
+    (page,) = pages_of(tmp_path / "busy.pdf", dpi=36)
+    assert page.image.min() == 0  # with time, the same page renders
 
 
 # --------------------------------------------------------------------------- images

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from docvision.recognition.crops import MAX_WIDTH, crop_polygon, pad_batch, to_recognizer_input, word_crops
+from docvision.recognition.crops import MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, to_recognizer_input, word_crops
 
 
 def patch(w=120, h=30) -> np.ndarray:
@@ -79,6 +79,27 @@ def test_pad_batch():
     assert widths == [10, 33, 4]
     for i, w in enumerate(widths):
         assert batch[i, 0, :, :w].min() == 1 and batch[i, 0, :, w:].abs().sum() == 0
+
+
+def quad(x0, y0, x1, y1, tilt=0.0):
+    return np.array([[x0, y0], [x1, y0 + tilt], [x1, y1 + tilt], [x0, y1]], np.float32)
+
+
+def test_overlapping_neighbours_are_cut_apart_halfway():
+    words = [quad(0, 0, 104, 30), quad(96, 2, 200, 32), quad(0, 26, 100, 60), quad(300, 0, 400, 30)]
+    left, right, below, alone = part_neighbours(words)
+    assert left[:, 0].max() == 100 and right[:, 0].min() == 100  # side by side: cut at x = 100
+    assert left[:, 1].max() == 28 and below[:, 1].min() == 28  # one above the other: cut at y = 28
+    assert np.array_equal(alone, words[3])
+    assert np.array_equal(right[:, 1], words[1][:, 1])  # no word below it overlaps it enough
+
+
+def test_apart_tilted_or_contained_quads_are_kept():
+    apart = [quad(0, 0, 90, 30), quad(100, 0, 200, 30)]
+    tilted = [quad(0, 0, 104, 30, tilt=8), quad(96, 0, 200, 30)]
+    inside = [quad(0, 0, 200, 30), quad(50, 0, 100, 30)]
+    for words in (apart, tilted, inside, apart[:1]):
+        assert all(np.array_equal(a, b) for a, b in zip(part_neighbours(words), words))
 
 
 def test_word_crops_of_small_words_come_from_the_page_enlarged():

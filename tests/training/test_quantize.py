@@ -11,7 +11,7 @@ from docvision.cli import main
 from docvision.config import PipelineConfig
 from docvision.errors import WeightsError
 from docvision.models.int8 import INT8_FILE, Int8Detector
-from docvision.models.weights import read_manifest
+from docvision.models.weights import read_manifest, sha256_file
 from docvision.training.quantize import calibration_arrays, quantize_detector
 
 
@@ -29,6 +29,7 @@ def test_quantize_detector_writes_an_int8_file_of_these_weights(small_weights, t
     out = quantize_detector(directory, iter([np.array(page_image(320, 240))] * 2), PipelineConfig(det_max_side=256))
     assert out == directory / INT8_FILE
     assert Int8Detector(out, threads=1).source_sha256 == read_manifest(directory, "detector").sha256
+    assert read_manifest(directory, "detector").int8_sha256 == sha256_file(out)
     assert sorted(p.name for p in directory.iterdir()) == sorted([*(p.name for p in small_weights.iterdir()), INT8_FILE])
 
 

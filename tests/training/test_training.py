@@ -230,8 +230,28 @@ def test_ctrl_c_keeps_a_checkpoint_and_exports(tmp_path):
     task.loss = interrupted_at_step_3
     summary = fit(task, config.loop, tmp_path / "run", device=torch.device("cpu"))
     assert summary["steps"] == 3 and summary["best"]["step"] == 3
-    assert torch.load(tmp_path / "run" / "last.pt", weights_only=False)["step"] == 3
+    assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
     assert (tmp_path / "run" / "weights" / "detector.safetensors").is_file()
+
+
+class _Planted:
+    """Unpickling this touches ``marker``: what a crafted checkpoint could do with any code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.touch, (self.marker,)
+
+
+def test_resume_never_runs_code_from_a_crafted_checkpoint(tmp_path):
+    config = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=1), train=SYNTH, val=VAL, crop_size=64, max_side=256)
+    run, marker = tmp_path / "run", tmp_path / "code-ran"
+    run.mkdir()
+    torch.save({"model": _Planted(marker), "step": 0}, run / "last.pt")
+    with pytest.raises(TrainingError, match=r"last.pt: not a checkpoint of docvision's training loop \(") as err:
+        fit(DetectorTask(config), config.loop, run, device=torch.device("cpu"), resume=True)
+    assert not marker.exists() and "\n" not in str(err.value)
 
 
 def test_fine_tuning_keeps_the_start_when_training_makes_it_worse(tmp_path):
@@ -246,7 +266,7 @@ def test_fine_tuning_keeps_the_start_when_training_makes_it_worse(tmp_path):
     exported = load_file(str(tmp_path / "run" / "weights" / "detector.safetensors"))
     weight = "backbone.stem.0.weight"
     assert torch.allclose(exported[weight].float(), start[weight], atol=1e-3)
-    trained = torch.load(tmp_path / "run" / "last.pt", weights_only=False)["model"][weight]
+    trained = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["model"][weight]
     assert not torch.allclose(trained, start[weight], atol=1e-3)  # it did train
 
 
@@ -254,7 +274,7 @@ def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("loop: {nonsense: 1}\n")
     assert main(["train", "det", "--config", str(bad), "--run-dir", str(tmp_path / "r")]) == 2
-    assert capsys.readouterr().err == "docvision: error: unknown LoopConfig keys: nonsense\n"
+    assert capsys.readouterr().err == f"docvision: error: {bad}: unknown LoopConfig keys: nonsense\n"
 
 
 def test_learning_rate_follows_the_steps_or_the_time_budget():

@@ -43,6 +43,7 @@ def test_int8_detector_belongs_to_the_shipped_detector():
     """A new detector shipped without ``docvision quantize`` fails here (CPUs would fall back to fp32)."""
     int8 = Int8Detector(PACKAGE_WEIGHTS / INT8_FILE)
     assert int8.source_sha256 == read_manifest(PACKAGE_WEIGHTS, "detector").sha256
+    assert read_manifest(PACKAGE_WEIGHTS, "detector").int8_sha256 == sha256_file(PACKAGE_WEIGHTS / INT8_FILE)
     assert docvision.load(device="cpu").models["detector"].endswith("+int8")
 
 
