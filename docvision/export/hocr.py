@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from docvision import __version__
 from docvision.document import BBox, Document
+from docvision.export.frames import text_angle
 
 
 def _xml_chars(text: str) -> str:
@@ -44,7 +45,7 @@ def to_hocr(document: Document) -> str:
         title = f'image "{_xml_chars(document.source)}"; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}'
         if page.dpi:
             title += f"; scan_res {int(round(page.dpi))} {int(round(page.dpi))}"
-        angle = "" if page.upright or not page.orientation else f"; textangle {page.orientation}"
+        angle = f"; textangle {text_angle(page)}" if text_angle(page) else ""
         title += angle
         out.append(f'<div class="ocr_page" id="page_{p}" title={quoteattr(title)}>')
         word_id = 0
