@@ -343,11 +343,14 @@ def test_detector_options_reach_the_pipeline(cli, small_weights, make_pdf, monke
     real = docvision.pipeline.load
     monkeypatch.setattr(docvision.pipeline, "load", lambda *a, **k: loaded.append(real(*a, **k)) or loaded[-1])
     args = ["--bin-thresh", "0.2", "--box-thresh", "0.9", "--unclip-ratio", "2.5", "--det-max-side", "160"]
-    code, _, _ = cli("ocr", make_pdf(), "--weights", small_weights, "--dpi", "36", *args)
+    code, _, _ = cli("ocr", make_pdf(), "--weights", small_weights, "--dpi", "36", *args, "--no-orientation", "--upright-boxes")
     assert code == 0
     (pipeline,) = loaded
     post = pipeline.detector.postprocess
     assert (post.bin_thresh, post.box_thresh, post.unclip_ratio, pipeline.detector.max_side) == (0.2, 0.9, 2.5, 160)
+    assert (pipeline.config.orientation, pipeline.config.upright_boxes) == (False, True)
+    cli("ocr", make_pdf(), "--weights", small_weights, "--dpi", "36")
+    assert (loaded[-1].config.orientation, loaded[-1].config.upright_boxes) == (True, False)  # the defaults
     code, _, err = cli("ocr", make_pdf(), "--weights", small_weights, "--det-runtime", "int8")
     assert code == 2 and len(err) == 1 and "detector.int8.onnx: file missing" in err[0]  # small_weights has none
 

@@ -24,15 +24,25 @@ def normalize(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1))
 
 
-def scale_to_fit(image: np.ndarray, max_side: int, max_upscale: float = 1.0) -> tuple[np.ndarray, float]:
-    """Scale so the longest side is ``max_side``: down always, up by at most ``max_upscale``
-    (1.0: never up); returns the scale too."""
+def fit_scale(height: int, width: int, max_side: int, max_upscale: float = 1.0) -> float:
+    """The scale that brings the longest side to ``max_side``: down always, up by at most
+    ``max_upscale`` (1.0: never up)."""
+    return min(max_upscale, max_side / max(height, width))
+
+
+def rescale(image: np.ndarray, scale: float) -> np.ndarray:
+    """``image`` resized by ``scale`` (area averaging down, cubic up)."""
+    if scale == 1.0:
+        return image
     h, w = image.shape[:2]
-    scale = min(max_upscale, max_side / max(h, w))
-    if scale != 1.0:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC)
-    return image, scale
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC)
+
+
+def scale_to_fit(image: np.ndarray, max_side: int, max_upscale: float = 1.0) -> tuple[np.ndarray, float]:
+    """``image`` at :func:`fit_scale`, and that scale."""
+    scale = fit_scale(*image.shape[:2], max_side, max_upscale)
+    return rescale(image, scale), scale
 
 
 def pad_and_normalize(image: np.ndarray) -> np.ndarray:
@@ -44,19 +54,23 @@ def pad_and_normalize(image: np.ndarray) -> np.ndarray:
     return normalize(padded)
 
 
-def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int, int] | None:
-    """The part of an RGB page the detector needs to see: ``(x0, y0, x1, y1)`` around every pixel
-    that differs from the paper (the median grey) by more than ``INK_CONTRAST``, grown by ``margin``,
-    its top-left corner on the detector's 32-pixel grid (so the network sees the text as on the
-    whole page). ``None`` for a blank page."""
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels of an RGB page that differ from the paper (its median grey) by more than ``INK_CONTRAST``."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
     paper = int(np.searchsorted(counts, gray.size / 2))
-    ink = cv2.absdiff(gray, paper) > INK_CONTRAST
+    return cv2.absdiff(gray, paper) > INK_CONTRAST
+
+
+def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int, int] | None:
+    """The part of an RGB page the detector needs to see: ``(x0, y0, x1, y1)`` around every
+    :func:`ink_mask` pixel, grown by ``margin``, its top-left corner on the detector's 32-pixel
+    grid (so the network sees the text as on the whole page). ``None`` for a blank page."""
+    ink = ink_mask(image)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return None
-    h, w = gray.shape
+    h, w = ink.shape
     x0, y0 = (max(0, int(v) - margin) // STRIDE * STRIDE for v in (cols[0], rows[0]))
     return x0, y0, min(w, int(cols[-1]) + 1 + margin), min(h, int(rows[-1]) + 1 + margin)
 
@@ -78,10 +92,16 @@ class Detector:
         self.postprocess = postprocess
         self.device = device
 
-    def probability_map(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        """Text probability of the scaled page (``(h, w)`` float32) and the scale. The network
-        runs on the page's :func:`content_box` only (zero elsewhere; not at all on a blank page)."""
-        scaled, scale = scale_to_fit(image, self.max_side, self.max_upscale)
+    def input_scale(self, image: np.ndarray) -> float:
+        """The scale the page is detected at by default: :func:`fit_scale` to ``max_side``."""
+        return fit_scale(*image.shape[:2], self.max_side, self.max_upscale)
+
+    def probability_map(self, image: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
+        """Text probability of the page scaled by ``scale`` (default :meth:`input_scale`) as
+        ``(h, w)`` float32, and the scale. The network runs on the page's :func:`content_box`
+        only (zero elsewhere; not at all on a blank page)."""
+        scale = self.input_scale(image) if scale is None else scale
+        scaled = rescale(image, scale)
         prob = np.zeros(scaled.shape[:2], np.float32)
         box = content_box(scaled)
         if box is None:
@@ -93,10 +113,10 @@ class Detector:
             prob[y0:y1, x0:x1] = self.model(x)[0, 0, : y1 - y0, : x1 - x0].float().cpu().numpy()
         return prob, scale
 
-    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
-        """Word boxes of an RGB page, in page pixels. ``overrides`` replace post-processing
-        settings for this call (e.g. ``box_thresh=0.3``)."""
-        prob, scale = self.probability_map(image)
+    def detect(self, image: np.ndarray, *, scale: float | None = None, **overrides: float) -> list[Detection]:
+        """Word boxes of an RGB page, in page pixels, found at ``scale`` (default :meth:`input_scale`).
+        ``overrides`` replace post-processing settings for this call (e.g. ``box_thresh=0.3``)."""
+        prob, scale = self.probability_map(image, scale)
         config = replace(self.postprocess, **overrides) if overrides else self.postprocess
         detections = detect_boxes(prob, config)
         for det in detections:

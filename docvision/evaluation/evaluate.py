@@ -105,12 +105,13 @@ def evaluate_page(
 
     The detector runs at ``detect_thresh`` (default: its own ``box_thresh``) so that a sweep
     can filter from there; detection scores use the boxes at the pipeline's ``box_thresh``.
-    End to end reuses those boxes (``ocr_image(..., detections=...)``): one detector pass per page.
+    End to end reuses those boxes (``ocr_image(..., detections=...)``): one detector pass per page
+    (more on pages the pipeline finds turned or skewed).
     """
     start = time.perf_counter()
     box_thresh = pipeline.detector.postprocess.box_thresh
     overrides = {} if detect_thresh is None else {"box_thresh": min(detect_thresh, box_thresh)}
-    detections = pipeline.detector.detect(page.image, **overrides)
+    detections = pipeline.detect(page.image, **overrides)
     kept_detections = [d for d in detections if d.score >= box_thresh]
     kept = [d.polygon for d in kept_detections]
 

@@ -12,6 +12,10 @@ from docvision.detection.postprocess import order_quad
 
 MAX_WIDTH = 1024
 """Widest crop fed to the recognizer, in pixels at the recognizer's height."""
+SMALL_WORDS = 9.0
+"""Pages whose words are on the median shorter than this (px) are cut from the page enlarged twice
+(cubic): FUNSD forms at half size (50 dpi, 7 px words) read 45% of their ground-truth words so
+instead of 37% (82% at full size, where enlarging loses half a point)."""
 
 
 def crop_quad(polygon: np.ndarray) -> np.ndarray:
@@ -62,6 +66,16 @@ def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
     return cv2.warpPerspective(
         image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+def word_crops(image: np.ndarray, polygons: Sequence[np.ndarray], page: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
+    """:func:`crop_polygon` of each of ``polygons``, cut from ``image`` enlarged twice when the words
+    of the page (``page``, default ``polygons``) are on the median under :data:`SMALL_WORDS` px tall."""
+    quads = [crop_quad(p) for p in (polygons if page is None else page)]
+    if not quads or np.median([np.linalg.norm(q[3] - q[0]) for q in quads]) >= SMALL_WORDS:
+        return [crop_polygon(image, p) for p in polygons]
+    enlarged = cv2.resize(image, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    return [crop_polygon(enlarged, np.asarray(p, np.float32) * 2.0) for p in polygons]
 
 
 def to_recognizer_input(crop: np.ndarray, height: int, multiple: int = 1) -> np.ndarray:

@@ -62,6 +62,9 @@ class OraclePipeline:
         self.recognizer = OracleRecognizer([w.text for w in page.words if not w.ignore])
         self.config = PipelineConfig()
 
+    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
+        return self.detector.detect(image, **overrides)
+
     def ocr_image(self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections=None) -> Page:
         lines = [
             Line([Word(t, b, [tuple(p) for p in bbox_to_polygon(b)], 1.0) for t, b in WORDS[i : i + 2]]) for i in (0, 2)
