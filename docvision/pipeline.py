@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import torch
 
-from docvision.config import TEXT_LAYER_MODES, DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
+from docvision import zoo
+from docvision.config import TEXT_LAYER_MODES, PipelineConfig, load_yaml
 from docvision.detection.detector import Detector, ink_mask, rescale
 from docvision.detection.postprocess import Detection
 from docvision.detection.textsize import detection_scale, letter_height
@@ -25,14 +25,7 @@ from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_
 from docvision.io import PageSource, open_document
 from docvision.io.sources import PdfSource, Source, display_name
 from docvision.layout import arrange
-from docvision.models.crnn import CRNN
-from docvision.models.dbnet import DBNet
-from docvision.models.fold import fold_batch_norms
-from docvision.models.int8 import INT8_FILE, Int8Detector
-from docvision.models.onnx_crnn import OnnxCRNN
-from docvision.models.weights import (
-    PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file, weights_dir,
-)
+from docvision.models.weights import weights_dir
 from docvision.orientation import (
     COVERAGE_SIDE,
     DESKEW_RANGE,
@@ -49,13 +42,11 @@ from docvision.recognition.crops import crop_quad, part_neighbours, word_crops
 from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Reading, Recognizer
 from docvision.recognition.split import sub_quad
-from docvision.recognition.vocab import Vocab
 from docvision.textlayer.read import read_pdf_page
+from docvision.zoo import UNTRAINED
 
-UNTRAINED = "untrained"
 RUNTIMES = ("auto", "torch", "int8")
 REC_RUNTIMES = ("auto", "torch", "onnx")
-T = TypeVar("T")
 log = logging.getLogger("docvision")
 
 
@@ -340,62 +331,6 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _manifest(directory: Path, name: str, architecture: str) -> Manifest:
-    manifest = read_manifest(directory, name)
-    if manifest.architecture != architecture:
-        raise WeightsError(f"{directory / (name + '.json')}: architecture {manifest.architecture!r}, expected {architecture!r}")
-    return manifest
-
-
-def _build(directory: Path, name: str, build: Callable[[], T]) -> T:
-    """``build()``, with an invalid manifest config reported as a :class:`WeightsError`."""
-    try:
-        return build()
-    except (ValueError, TypeError, KeyError) as err:
-        raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
-
-
-def _int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
-    """The int8 detector of ``directory`` when ``runtime`` wants it, its sha256 is the manifest's
-    (when recorded) and it belongs to the detector weights; None: run the torch model. ``int8``
-    turns every obstacle into an error."""
-    path = directory / INT8_FILE
-    if runtime == "torch" or (runtime == "auto" and (device.type != "cpu" or not path.is_file())):
-        return None
-    if device.type != "cpu":
-        problem = "the int8 detector runs on CPUs only"
-    elif not path.is_file():
-        problem = "file missing (docvision quantize writes it)"
-    elif manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
-        problem = "sha256 does not match detector.json (corrupt or replaced file; run docvision quantize again)"
-    else:
-        try:
-            model = Int8Detector(path)
-        except Exception as err:  # onnxruntime missing or the file unreadable
-            problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
-        else:
-            if model.source_sha256 == manifest.sha256:
-                return model
-            problem = "quantized from other detector weights (run docvision quantize again)"
-    if runtime == "int8":
-        raise WeightsError(f"{path}: {problem}")
-    log.warning("%s: %s; using the fp32 detector", path, problem)
-    return None
-
-
-def _recognizer_model(crnn: CRNN, runtime: str, device: torch.device) -> torch.nn.Module:
-    """``crnn`` in ONNX Runtime where ``runtime`` asks for it (``auto``: on CPUs)."""
-    if runtime == "torch" or (runtime == "auto" and device.type != "cpu"):
-        return crnn
-    try:
-        return OnnxCRNN(crnn)
-    except Exception as err:  # the exporter or ONNX Runtime of this install refused: torch still reads
-        if runtime == "onnx":
-            raise WeightsError(f"recognizer: ONNX Runtime unusable ({str(err).splitlines()[0]})") from None
-        log.warning("recognizer: ONNX Runtime unusable (%s); using torch", str(err).splitlines()[0])
-        return crnn
-
-
 def load(
     weights: str | Path | None = None,
     *,
@@ -420,98 +355,7 @@ def load(
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
-    directory = weights_dir(weights)
-    explicit = directory != PACKAGE_WEIGHTS
-    models: dict[str, str] = {}
-    manifests: dict[str, Manifest] = {}
-
-    if has_weights(directory, "detector"):
-        manifests["detector"] = _manifest(directory, "detector", "dbnet")
-        models["detector"] = manifests["detector"].name
-        if _wants_int8(directory, config.det_runtime, dev):
-            models["detector"] += "+int8"
-    elif explicit:
-        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
-    elif config.det_runtime == "int8":
-        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing (det_runtime int8)")
-    else:
-        models["detector"] = UNTRAINED
-
-    if has_weights(directory, "recognizer"):
-        manifests["recognizer"] = _manifest(directory, "recognizer", "crnn")
-        if not manifests["recognizer"].vocabulary:
-            raise WeightsError(f"{directory / 'recognizer.json'}: manifest has no vocabulary")
-        models["recognizer"] = manifests["recognizer"].name
-    elif explicit:
-        raise WeightsError(f"{directory / 'recognizer.safetensors'}: weights file missing")
-    else:
-        models["recognizer"] = UNTRAINED
-
-    with torch.device("meta"):  # the manifests' configs checked as the models will be built (no memory, no weights)
-        if "detector" in manifests:
-            _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifests["detector"].config)))
-        if "recognizer" in manifests:
-            vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifests["recognizer"].vocabulary)))
-            _build(directory, "recognizer",
-                   lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifests["recognizer"].config)))
-    # asked for by name, the int8 detector is checked now (an error rather than a warning)
-    int8 = _int8_detector(directory, "int8", dev, manifests["detector"]) if config.det_runtime == "int8" else None
+    folder = zoo.open_weights(weights_dir(weights), config, dev)
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
+    return OCRPipeline(None, None, config, folder.models, lambda: zoo.stages(folder, config, dev, lexicon), lexicon)
 
-    def build() -> tuple[Detector, Recognizer]:
-        return _load_models(directory, manifests, config, dev, models, int8, lexicon)
-
-    return OCRPipeline(None, None, config, models, build, lexicon)
-
-
-def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:
-    """Whether :func:`_int8_detector` is asked for the int8 detector (it may still refuse it)."""
-    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and (directory / INT8_FILE).is_file())
-
-
-def _load_models(
-    directory: Path,
-    manifests: dict[str, Manifest],
-    config: PipelineConfig,
-    dev: torch.device,
-    models: dict[str, str],
-    int8: Int8Detector | None,
-    lexicon: Lexicon | None,
-) -> tuple[Detector, Recognizer]:
-    """The detector (``int8`` when given) and recognizer :func:`load` checked (``models`` is corrected
-    if the int8 detector is refused)."""
-    if "detector" in manifests:
-        manifest = manifests["detector"]
-        int8 = int8 or _int8_detector(directory, config.det_runtime, dev, manifest)
-        if int8 is not None:
-            det_model: torch.nn.Module = int8
-        else:
-            models["detector"] = manifest.name
-            dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
-            load_weights(dbnet, directory, "detector", manifest)
-            det_model = fold_batch_norms(dbnet)
-    else:
-        det_model = fold_batch_norms(DBNet(DetectorConfig()))
-
-    if "recognizer" in manifests:
-        manifest = manifests["recognizer"]
-        vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifest.vocabulary)))
-        crnn = _build(directory, "recognizer", lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config)))
-        load_weights(crnn, directory, "recognizer", manifest)
-    else:
-        vocab = Vocab.load()
-        crnn = CRNN(vocab.num_classes, RecognizerConfig())
-
-    # inference only: torch models run with their BatchNorms folded into the convolutions (same outputs, less time)
-    detector = Detector(
-        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=config.postprocess, device=dev
-    )
-    recognizer = Recognizer(
-        _recognizer_model(fold_batch_norms(crnn), config.rec_runtime, dev),
-        vocab,
-        batch_size=config.rec_batch_size,
-        device=dev,
-        lexicon=lexicon,
-        lexicon_margin=config.lexicon_margin,
-    )
-    return detector, recognizer

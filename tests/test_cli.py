@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 import docvision.pipeline
+import docvision.zoo
 from docvision import __version__
 from docvision.cli import PASSWORD_ENV, main
 from docvision.models import weights as weights_module
@@ -58,9 +60,10 @@ def no_package_weights(monkeypatch, tmp_path, small_detector_config):
     empty = tmp_path / "no-weights"
     empty.mkdir()
     monkeypatch.setattr(weights_module, "PACKAGE_WEIGHTS", empty)
-    monkeypatch.setattr(docvision.pipeline, "PACKAGE_WEIGHTS", empty)
+    monkeypatch.setattr(docvision.zoo, "PACKAGE_WEIGHTS", empty)
     # untrained models as load() builds them, but a ResNet-18 detector: 4x faster to build
-    monkeypatch.setattr(docvision.pipeline, "DetectorConfig", lambda: small_detector_config)
+    detector = docvision.zoo.ARCHITECTURES["detector"]
+    monkeypatch.setitem(docvision.zoo.ARCHITECTURES, "detector", replace(detector, config=lambda: small_detector_config))
 
 
 def assert_clean(err_lines):
@@ -609,7 +612,7 @@ def test_text_layer_option(cli, small_weights, tmp_path, monkeypatch, validate):
 
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(pdfs.join(pdfs.born_digital(), pdfs.scanned()))
-    monkeypatch.setattr(docvision.pipeline, "_load_models", lambda *a, **k: pytest.fail("models loaded"))
+    monkeypatch.setattr(docvision.zoo, "stages", lambda *a, **k: pytest.fail("models loaded"))
     code, out, err = cli("ocr", pdf, "--weights", small_weights, "--pages", "1")
     assert code == 0 and err == []
     data = json.loads(out)

@@ -13,13 +13,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from docvision.config import DetectorConfig, PipelineConfig, from_dict
+from docvision import zoo
+from docvision.config import PipelineConfig
 from docvision.detection.detector import content_box, pad_and_normalize, scale_to_fit
-from docvision.errors import WeightsError
-from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, export_onnx, quantize
-from docvision.models.weights import has_weights, load_weights, read_manifest, sha256_file, weights_dir, write_manifest
+from docvision.models.weights import sha256_file, weights_dir, write_manifest
 
 log = logging.getLogger("docvision")
 
@@ -38,11 +37,7 @@ def calibration_arrays(images: Iterator[np.ndarray], config: PipelineConfig) -> 
 def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: PipelineConfig = PipelineConfig()) -> Path:
     """Write ``directory/detector.int8.onnx`` from the detector weights there, and its sha256 into
     ``detector.json``; returns its path."""
-    if not has_weights(directory, "detector"):
-        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
-    manifest = read_manifest(directory, "detector")
-    model = DBNet(from_dict(DetectorConfig, manifest.config))
-    load_weights(model, directory, "detector", manifest)
+    model, manifest = zoo.load_model(directory, "detector")
     out = directory / INT8_FILE
     partial = out.with_name(out.name + ".partial")
     try:
