@@ -12,6 +12,9 @@ import yaml
 T = TypeVar("T")
 TEXT_LAYER_MODES = ("auto", "ocr", "only")
 """``--text-layer``: see :attr:`PipelineConfig.text_layer`."""
+SHRINK_RATIO = 0.4
+"""How far the detector's training targets shrink each word (DBNet's ``r``); post-processing grows
+kernels back by the same ratio: the trainer records it in the detector's manifest, the pipeline reads it there."""
 RENDERERS = ("pdfium", "poppler")
 """PDF renderers: ``pdfium`` in process (6-10x faster here; a password never leaves the process),
 ``poppler``: pdftoppm in a child process (needs poppler-utils)."""
@@ -49,8 +52,9 @@ class PostprocessConfig:
 
     bin_thresh: float = 0.3
     box_thresh: float = 0.5
-    shrink_ratio: float = 0.4
-    """The ratio the detector's training targets were shrunk with."""
+    shrink_ratio: float = SHRINK_RATIO
+    """The ratio the detector's training targets were shrunk with (the pipeline takes its detector
+    manifest's, when recorded)."""
     unclip_ratio: float = 1.0
     """How far a kernel is grown back: 1.0 undoes the training shrink exactly."""
     min_size: float = 3.0

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from docvision.config import DetectorConfig, PipelineConfig, RecognizerConfig, from_dict
-from docvision.detection.detector import Detector
+from docvision.config import DetectorConfig, PipelineConfig, PostprocessConfig, RecognizerConfig, from_dict
+from docvision.detection.detector import MEAN, STD, Detector
 from docvision.errors import WeightsError
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
@@ -56,6 +57,18 @@ ARCHITECTURES: dict[str, Architecture] = {
         "crnn", RecognizerConfig, lambda config, manifest: CRNN(vocabulary(manifest).num_classes, config), vocabulary=True
     ),
 }
+
+
+def normalization(manifest: Manifest | None) -> tuple[np.ndarray, np.ndarray]:
+    """The RGB mean and std a detector's inputs are standardized with: its manifest's, else the defaults."""
+    mean = MEAN if manifest is None or manifest.mean is None else np.asarray(manifest.mean, np.float32)
+    std = STD if manifest is None or manifest.std is None else np.asarray(manifest.std, np.float32)
+    return mean, std
+
+
+def postprocess(config: PostprocessConfig, manifest: Manifest | None) -> PostprocessConfig:
+    """``config`` with the shrink ratio the detector of ``manifest`` was trained with, when recorded."""
+    return config if manifest is None or manifest.shrink_ratio is None else replace(config, shrink_ratio=manifest.shrink_ratio)
 
 
 def model_config(directory: Path, name: str, manifest: Manifest) -> Any:
@@ -143,6 +156,8 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
     ``weights.models`` is corrected if the int8 detector is refused. Torch models run with their BatchNorms
     folded into the convolutions (same outputs, less time)."""
     manifest = weights.manifests.get("detector")
+    mean, std = normalization(manifest)
+    post = postprocess(config.postprocess, manifest)
     int8 = weights.int8
     if int8 is None and manifest is not None:
         int8 = int8_detector(weights.directory, config.det_runtime, device, manifest)
@@ -160,7 +175,8 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
     else:
         crnn = build(weights.directory, "recognizer", None)
     detector = Detector(
-        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=config.postprocess, device=device
+        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=post, device=device,
+        mean=mean, std=std,
     )
     recognizer = Recognizer(
         recognizer_model(fold_batch_norms(crnn), config.rec_runtime, device),

@@ -14,14 +14,16 @@ from docvision.models.dbnet import DBNet
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
 STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
+"""RGB (0-255) standardization of the detector's inputs (ImageNet's, as its backbone was pretrained);
+the trainer records them in the detector's manifest, which the pipeline and the calibrator read."""
 STRIDE = 32
 INK_CONTRAST = 40
 """Grey levels from the paper's colour that make a pixel ink for :func:`content_box`."""
 
 
-def normalize(image: np.ndarray) -> np.ndarray:
+def normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD) -> np.ndarray:
     """``H x W x 3`` uint8 RGB -> ``(3, H, W)`` float32 standardized as the detector expects."""
-    return np.ascontiguousarray(((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1))
+    return np.ascontiguousarray(((image.astype(np.float32) - mean) / std).transpose(2, 0, 1))
 
 
 def fit_scale(height: int, width: int, max_side: int, max_upscale: float = 1.0) -> float:
@@ -45,13 +47,13 @@ def scale_to_fit(image: np.ndarray, max_side: int, max_upscale: float = 1.0) -> 
     return rescale(image, scale), scale
 
 
-def pad_and_normalize(image: np.ndarray) -> np.ndarray:
+def pad_and_normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD) -> np.ndarray:
     """Pad an RGB image right/bottom with white paper to multiples of 32 and normalize it:
     the ``(3, H, W)`` float32 array the detector takes."""
     h, w = image.shape[:2]
     padded = np.full((-(-h // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE, 3), 255, np.uint8)
     padded[:h, :w] = image
-    return normalize(padded)
+    return normalize(padded, mean, std)
 
 
 def ink_mask(image: np.ndarray) -> np.ndarray:
@@ -75,6 +77,19 @@ def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int,
     return x0, y0, min(w, int(cols[-1]) + 1 + margin), min(h, int(rows[-1]) + 1 + margin)
 
 
+def detector_input(
+    scaled: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The network input ``(3, H, W)`` of a page already at its detection scale: its :func:`content_box`
+    (also returned), padded and standardized; ``None`` for a blank page. The detector and the int8
+    calibration prepare pages with this; training crops use :func:`rescale` and :func:`normalize` as it does."""
+    box = content_box(scaled)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    return pad_and_normalize(scaled[y0:y1, x0:x1], mean, std), box
+
+
 class Detector:
     """DBNet + post-processing; thread-safe (no state changes after construction)."""
 
@@ -86,9 +101,12 @@ class Detector:
         max_upscale: float = 2.0,
         postprocess: PostprocessConfig = PostprocessConfig(),
         device: torch.device = torch.device("cpu"),
+        mean: np.ndarray = MEAN,
+        std: np.ndarray = STD,
     ):
         self.model = model.eval().to(device, memory_format=torch.channels_last)
         self.max_side, self.max_upscale = max_side, max_upscale
+        self.mean, self.std = mean, std
         self.postprocess = postprocess
         self.device = device
 
@@ -103,11 +121,11 @@ class Detector:
         scale = self.input_scale(image) if scale is None else scale
         scaled = rescale(image, scale)
         prob = np.zeros(scaled.shape[:2], np.float32)
-        box = content_box(scaled)
-        if box is None:
+        prepared = detector_input(scaled, self.mean, self.std)
+        if prepared is None:
             return prob, scale
-        x0, y0, x1, y1 = box
-        x = torch.from_numpy(pad_and_normalize(scaled[y0:y1, x0:x1]))[None]
+        array, (x0, y0, x1, y1) = prepared
+        x = torch.from_numpy(array)[None]
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             prob[y0:y1, x0:x1] = self.model(x)[0, 0, : y1 - y0, : x1 - x0].float().cpu().numpy()

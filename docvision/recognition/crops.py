@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from docvision.detection.postprocess import order_quad
+from docvision.models.crnn import STEP
 
 MAX_WIDTH = 1024
 """Widest crop fed to the recognizer, in pixels at the recognizer's height."""
@@ -84,16 +85,16 @@ def to_recognizer_input(crop: np.ndarray, height: int, multiple: int = 1) -> np.
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
     h, w = gray.shape
     width = round(w * height / max(h, 1) / multiple) * multiple
-    width = int(np.clip(width, max(4, multiple), MAX_WIDTH))
+    width = int(np.clip(width, max(STEP, multiple), MAX_WIDTH))
     resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
     return (255 - resized.astype(np.float32)) / 255
 
 
 def pad_batch(inputs: Sequence[np.ndarray]) -> tuple[torch.Tensor, list[int]]:
-    """Stack recognizer inputs into ``(N, 1, H, W_max)`` (W_max a multiple of 4), zero-padded
+    """Stack recognizer inputs into ``(N, 1, H, W_max)`` (W_max a multiple of :data:`STEP`), zero-padded
     on the right; also returns each input's width."""
     widths = [x.shape[1] for x in inputs]
-    max_width = -(-max(widths) // 4) * 4
+    max_width = -(-max(widths) // STEP) * STEP
     batch = np.zeros((len(inputs), 1, inputs[0].shape[0], max_width), np.float32)
     for i, x in enumerate(inputs):
         batch[i, 0, :, : x.shape[1]] = x

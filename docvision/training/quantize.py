@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from docvision import zoo
 from docvision.config import PipelineConfig
-from docvision.detection.detector import content_box, pad_and_normalize, scale_to_fit
+from docvision.detection.detector import MEAN, STD, detector_input, scale_to_fit
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, export_onnx, quantize
 from docvision.models.weights import sha256_file, weights_dir, write_manifest
@@ -23,15 +23,15 @@ from docvision.models.weights import sha256_file, weights_dir, write_manifest
 log = logging.getLogger("docvision")
 
 
-def calibration_arrays(images: Iterator[np.ndarray], config: PipelineConfig) -> Iterator[np.ndarray]:
+def calibration_arrays(
+    images: Iterator[np.ndarray], config: PipelineConfig, mean: np.ndarray = MEAN, std: np.ndarray = STD
+) -> Iterator[np.ndarray]:
     """Detector inputs ``(1, 3, H, W)`` of RGB pages, prepared as the pipeline with ``config``
-    prepares them (scaled, cut to their content); blank pages are skipped."""
+    prepares them (:func:`~docvision.detection.detector.detector_input`); blank pages are skipped."""
     for image in images:
-        scaled, _ = scale_to_fit(image, config.det_max_side, config.det_max_upscale)
-        box = content_box(scaled)
-        if box is not None:
-            x0, y0, x1, y1 = box
-            yield pad_and_normalize(scaled[y0:y1, x0:x1])[None]
+        prepared = detector_input(scale_to_fit(image, config.det_max_side, config.det_max_upscale)[0], mean, std)
+        if prepared is not None:
+            yield prepared[0][None]
 
 
 def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: PipelineConfig = PipelineConfig()) -> Path:
@@ -44,7 +44,7 @@ def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: Pip
         with tempfile.TemporaryDirectory() as tmp:
             fp32 = Path(tmp) / "detector.onnx"
             export_onnx(fold_batch_norms(model), fp32)
-            quantize(fp32, partial, calibration_arrays(images, config), manifest.sha256)
+            quantize(fp32, partial, calibration_arrays(images, config, *zoo.normalization(manifest)), manifest.sha256)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)

@@ -17,10 +17,10 @@ from docvision.config import to_dict
 from docvision.datasets.crops import word_crops
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.metrics import word_scores
-from docvision.models.crnn import CRNN
+from docvision.models.crnn import CRNN, STEP
 from docvision.models.weights import Manifest
 from docvision.recognition.crops import pad_batch, to_recognizer_input
-from docvision.recognition.recognizer import STEP, Recognizer, output_steps
+from docvision.recognition.recognizer import Recognizer, output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import RecTrainConfig
 from docvision.training.data import mixed, open_source, weighted_sampler

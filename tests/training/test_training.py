@@ -17,6 +17,7 @@ import docvision
 from docvision.cli import main
 from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, from_dict
 from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.detection.detector import MEAN, STD
 from docvision.models.crnn import CRNN
 from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, RecTrainConfig
 from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
@@ -184,6 +185,8 @@ def test_detector_trains_resumes_and_exports(tmp_path):
     manifest = json.loads((run / "weights" / "detector.json").read_text())
     assert manifest["architecture"] == "dbnet" and "f1" in manifest["metrics"]["validation"]
     assert from_dict(DetectorConfig, manifest["config"]) == TINY_DET
+    # what inference must repeat is recorded with the weights
+    assert manifest["shrink_ratio"] == longer.shrink_ratio and np.allclose(manifest["mean"], MEAN) and np.allclose(manifest["std"], STD)
 
 
 def test_recognizer_trains_and_exports_into_pipeline(tmp_path):
