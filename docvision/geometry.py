@@ -1,4 +1,5 @@
-"""Page frames: turning and rotating a page image, and mapping points between the frames.
+"""Page geometry: word quadrilaterals and boxes, and page frames (turning and rotating a page image,
+mapping points between the frames).
 
 A frame change is a 2 x 3 affine matrix ``m`` taking a point ``(x, y)`` of one image to
 ``m @ (x, y, 1)`` in the other. Coordinates are continuous pixels, origin at the top-left
@@ -8,10 +9,28 @@ as everywhere in docvision. Angles are counter-clockwise as seen on the page (y 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def order_quad(points: np.ndarray) -> np.ndarray:
+    """Corners clockwise starting at the top-left one (image axes, y down)."""
+    points = np.asarray(points, np.float32).reshape(4, 2)
+    by_x = points[np.argsort(points[:, 0], kind="stable")]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1], kind="stable")]
+    tr, br = right[np.argsort(right[:, 1], kind="stable")]
+    return np.stack([tl, tr, br, bl]).astype(np.float32)
+
+
+def bbox_polygon(bbox: Sequence[float]) -> np.ndarray:
+    """Corners of an axis-aligned ``(x0, y0, x1, y1)`` box, clockwise from top-left."""
+    x0, y0, x1, y1 = (float(v) for v in bbox)
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
 
 
 def compose(second: np.ndarray, first: np.ndarray) -> np.ndarray:

@@ -1,11 +1,14 @@
-"""Page frames: quarter turns and rotations of images, and the points that go with them."""
+"""Word quads and boxes; page frames: quarter turns and rotations of images, and the points that go with them."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_image, rotation, transform, turn_image
+from docvision.geometry import (
+    IDENTITY, bbox_polygon, compose, invert, order_quad, quarter_turns, rotate_image, rotation, transform, turn_image,
+)
 
 
 def marked(height: int = 5, width: int = 8, row: int = 1, col: int = 6) -> np.ndarray:
@@ -51,3 +54,30 @@ def test_rotate_image_moves_the_ink_where_the_matrix_says():
     ys, xs = np.nonzero(rotated[..., 0] < 128)
     assert (xs.mean() + 0.5, ys.mean() + 0.5) == pytest.approx(tuple(transform([[72, 12]], matrix)[0]), abs=0.5)
     assert rotated[0, 0].tolist() == [255, 255, 255]  # uncovered corners take the fill
+
+
+def signed_area(quad: np.ndarray) -> float:
+    x, y = quad[:, 0], quad[:, 1]
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+@pytest.mark.parametrize("degrees", [0, 10, -10, 30, -35, 60])
+def test_order_quad(degrees):
+    quad = cv2.boxPoints(((100, 100), (80, 20), degrees))
+    for perm in ([0, 1, 2, 3], [2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]):
+        ordered = order_quad(quad[perm])
+        assert signed_area(ordered) > 0  # clockwise (y down)
+        tl, tr, br, bl = ordered
+        # top-left: one of the two leftmost corners, the upper one
+        leftmost = quad[np.argsort(quad[:, 0])[:2]]
+        np.testing.assert_allclose(tl, leftmost[np.argmin(leftmost[:, 1])])
+        assert tl[1] <= bl[1] and tr[1] <= br[1]
+
+
+def test_order_quad_axis_aligned():
+    shuffled = np.array([[50, 30], [10, 10], [10, 30], [50, 10]], np.float32)
+    np.testing.assert_array_equal(order_quad(shuffled), bbox_polygon((10, 10, 50, 30)))
+
+
+def test_bbox_polygon_is_clockwise_from_top_left():
+    np.testing.assert_array_equal(bbox_polygon((1, 2, 5, 9)), [[1, 2], [5, 2], [5, 9], [1, 9]])

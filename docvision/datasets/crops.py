@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from docvision.datasets.types import LabeledPage
-from docvision.detection.postprocess import order_quad
+from docvision.geometry import order_quad
 from docvision.recognition.crops import crop_polygon
 
 

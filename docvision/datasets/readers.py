@@ -19,12 +19,12 @@ from torch.utils.data import Dataset
 
 from docvision.datasets.labels import (
     RawWord,
-    bbox_polygon,
     clean_words,
     page_json_labels,
     read_image,
 )
 from docvision.datasets.types import LabeledPage
+from docvision.geometry import bbox_polygon
 
 log = logging.getLogger(__name__)
 

@@ -47,12 +47,12 @@ from docvision.evaluation.metrics import (
     Counts,
     EndToEnd,
     TextErrors,
-    bbox_to_polygon,
     end_to_end,
     match_detections,
     page_text_errors,
 )
 from docvision.evaluation.pages import generate_pages, write_pdf
+from docvision.geometry import bbox_polygon
 from docvision.io import open_pages
 
 DOCVISION_STAGES = ("rasterize", "detect", "recognize", "layout", "export")
@@ -134,7 +134,7 @@ def tesseract_engine(threads: int, binary: str = "tesseract", lang: str = "eng")
         if out.returncode:
             raise DocvisionError(f"tesseract failed: {out.stderr.decode(errors='replace').strip()}")
         words, text = parse_tesseract_tsv(out.stdout.decode())
-        return EngineOutput([(bbox_to_polygon(b), t) for b, t in words], text, {"ocr": time.perf_counter() - start})
+        return EngineOutput([(bbox_polygon(b), t) for b, t in words], text, {"ocr": time.perf_counter() - start})
 
     return run
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import torch
 
-from docvision.detection.postprocess import order_quad
+from docvision.geometry import order_quad
 from docvision.models.crnn import STEP
 
 MAX_WIDTH = 1024

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from docvision.datasets.crops import jitter_quad, word_crops
-from docvision.detection.postprocess import order_quad
+from docvision.geometry import order_quad
 from docvision.recognition.crops import crop_polygon
 from docvision.datasets.lmdb_store import (
     DetectionLmdb,
