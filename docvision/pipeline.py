@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from docvision import zoo
-from docvision.config import TEXT_LAYER_MODES, PipelineConfig, load_yaml
+from docvision.config import TEXT_LAYER_MODES, PipelineConfig, PostprocessConfig, load_yaml
 from docvision.detection.detector import Detector, ink_mask, rescale
 from docvision.detection.postprocess import Detection
 from docvision.detection.textsize import detection_scale, letter_height
@@ -158,10 +158,10 @@ class OCRPipeline:
             return scale
         return detection_scale(scale, letter_height(image, scale), self.config.det_max_letter)
 
-    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
+    def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
         """Word boxes of ``image`` at :meth:`detection_scale`, as they are: the first pass of
-        :meth:`ocr_image`. ``overrides`` as :meth:`Detector.detect`."""
-        return self.detector.detect(image, scale=self.detection_scale(image), **overrides)
+        :meth:`ocr_image`. ``postprocess`` as :meth:`Detector.detect`."""
+        return self.detector.detect(image, scale=self.detection_scale(image), postprocess=postprocess)
 
     def ocr_image(
         self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections: list[Detection] | None = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import cv2
 import numpy as np
 import torch
@@ -131,12 +129,13 @@ class Detector:
             prob[y0:y1, x0:x1] = self.model(x)[0, 0, : y1 - y0, : x1 - x0].float().cpu().numpy()
         return prob, scale
 
-    def detect(self, image: np.ndarray, *, scale: float | None = None, **overrides: float) -> list[Detection]:
-        """Word boxes of an RGB page, in page pixels, found at ``scale`` (default :meth:`input_scale`).
-        ``overrides`` replace post-processing settings for this call (e.g. ``box_thresh=0.3``)."""
+    def detect(
+        self, image: np.ndarray, *, scale: float | None = None, postprocess: PostprocessConfig | None = None
+    ) -> list[Detection]:
+        """Word boxes of an RGB page, in page pixels, found at ``scale`` (default :meth:`input_scale`)
+        with ``postprocess`` (default: the detector's; settings change only as a whole config, per call)."""
         prob, scale = self.probability_map(image, scale)
-        config = replace(self.postprocess, **overrides) if overrides else self.postprocess
-        detections = detect_boxes(prob, config)
+        detections = detect_boxes(prob, postprocess or self.postprocess)
         for det in detections:
             det.polygon = det.polygon / scale
         return detections

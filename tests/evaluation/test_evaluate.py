@@ -37,8 +37,8 @@ class OracleDetector:
     page: LabeledPage
     postprocess: PostprocessConfig = PostprocessConfig()
 
-    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
-        thresh = overrides.get("box_thresh", self.postprocess.box_thresh)
+    def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
+        thresh = (postprocess or self.postprocess).box_thresh
         dets = [Detection(w.polygon, 0.9) for w in self.page.words if not w.ignore]
         dets.append(Detection(bbox_polygon((10, 80, 60, 95)), 0.4))
         return [d for d in dets if d.score >= thresh]
@@ -62,8 +62,8 @@ class OraclePipeline:
         self.recognizer = OracleRecognizer([w.text for w in page.words if not w.ignore])
         self.config = PipelineConfig()
 
-    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
-        return self.detector.detect(image, **overrides)
+    def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
+        return self.detector.detect(image, postprocess)
 
     def ocr_image(self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections=None) -> Page:
         lines = [
