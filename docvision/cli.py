@@ -212,26 +212,27 @@ def _ocr_input(ocr, name: str, out: Path | None, fmt: str, options: dict, quiet:
     """OCR one input into ``out``; on Ctrl-C the pages finished so far are written, marked partial."""
     source = open_document(name, **options)
     emit = {"name": name, "password": options["password"], "jpeg_quality": jpeg_quality}
-    document = Document(display_name(name), dict(ocr.models))
     bar = tqdm(total=len(source), desc=display_name(Path(name).name), unit="page", leave=False,
                disable=quiet or not sys.stderr.isatty())
+    seen: list[Document] = []
+
+    def on_page(document: Document) -> None:
+        seen[:] = [document]
+        page = document.pages[-1]
+        bar.update()
+        log.debug("%s: page %d: %d words, %s", document.source, page.index + 1, sum(1 for _ in page.words()),
+                  ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in page.timings.items()))
+
     try:
         with source, bar:
-            for page in ocr.iter_pages(source):
-                document.pages.append(page)
-                bar.update()
-                log.debug("%s: page %d: %d words, %s", document.source, page.index + 1, sum(1 for _ in page.words()),
-                          ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in page.timings.items()))
+            document = ocr(source, on_page=on_page)
     except KeyboardInterrupt:
-        if document.pages:
-            document.partial = True
-            document.models = dict(ocr.models)
+        if seen:  # the pages done, marked partial by the pipeline
             where = display_name(out) if out else "stdout"
-            if _emit(document, fmt, out, emit):
+            if _emit(seen[0], fmt, out, emit):
                 log.error("%s: interrupted: the %d of %d pages done are in %s, marked partial",
-                          document.source, len(document.pages), len(source), where)
+                          seen[0].source, len(seen[0].pages), len(source), where)
         raise
-    document.models = dict(ocr.models)  # as loaded: the int8 detector may have been refused
     unread = [str(p.index + 1) for p in document.pages if p.text_layer and p.text_layer.path == "partial"]
     if unread:
         log.warning("%s: warning: page%s %s need%s OCR, not done (--text-layer only)", document.source,

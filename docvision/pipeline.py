@@ -305,14 +305,34 @@ class OCRPipeline:
                         page = read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
                     yield page
 
-    def __call__(self, source: Source, **options) -> Document:
-        """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`."""
-        if isinstance(source, (str, os.PathLike)):
+    def __call__(
+        self, source: Source | PageSource, *, on_page: Callable[[Document], None] | None = None, **options
+    ) -> Document:
+        """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`.
+        ``on_page`` is called with the document after each page is added (a progress bar); interrupted
+        (``KeyboardInterrupt``), the document it saw is marked partial with the pages done."""
+        if isinstance(source, PageSource):
+            name = source.name
+        elif isinstance(source, (str, os.PathLike)):
             name = display_name(source)
         else:  # the names the JSON schema documents
             name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
-        pages = list(self.iter_pages(source, **options))
-        return Document(name, dict(self.models), pages)  # the models as loaded, if a page needed them
+        document = self.document(name, [])
+        try:
+            for page in self.iter_pages(source, **options):
+                document.pages.append(page)
+                if on_page is not None:
+                    on_page(document)
+        except KeyboardInterrupt:
+            document.partial = True
+            raise
+        finally:
+            document.models = dict(self.models)  # as loaded, if a page needed them (the int8 detector may be refused)
+        return document
+
+    def document(self, name: str, pages: list[Page]) -> Document:
+        """The :class:`Document` of ``pages`` this pipeline read from the input ``name``."""
+        return Document(name, dict(self.models), pages)
 
 
 def _device(name: str) -> torch.device:

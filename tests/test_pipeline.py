@@ -157,6 +157,28 @@ def test_call_options_and_sources(ink_pipeline, make_pdf, page_image, pdf_bytes,
         ink_pipeline(make_pdf(pages=1), pages="2")
 
 
+def test_call_reports_each_page_and_marks_an_interrupted_document_partial(ink_pipeline, make_pdf, monkeypatch):
+    seen = []
+    doc = ink_pipeline(make_pdf(pages=2), dpi=36, on_page=lambda d: seen.append((d, len(d.pages))))
+    assert [n for _, n in seen] == [1, 2] and all(d is doc for d, _ in seen) and not doc.partial
+    real = ink_pipeline.ocr_image
+    monkeypatch.setattr(ink_pipeline, "ocr_image", lambda image, **kw: real(image, **kw) if kw["index"] < 1 else 1 / 0)
+    seen.clear()
+    with pytest.raises(ZeroDivisionError):
+        ink_pipeline(make_pdf(pages=2), dpi=36, on_page=lambda d: seen.append(d))
+    assert not seen[0].partial  # an error is no interruption
+    monkeypatch.setattr(ink_pipeline, "ocr_image", lambda image, **kw: real(image, **kw) if kw["index"] < 1 else _interrupt())
+    seen.clear()
+    with pytest.raises(KeyboardInterrupt):
+        ink_pipeline(make_pdf(pages=3), dpi=36, on_page=lambda d: seen.append(d))
+    (doc,) = seen
+    assert doc.partial and [p.index for p in doc.pages] == [0] and doc.models == ink_pipeline.models
+
+
+def _interrupt():
+    raise KeyboardInterrupt
+
+
 def test_iter_pages_is_lazy(ink_pipeline, make_pdf, monkeypatch):
     calls = []
     real = ink_pipeline.ocr_image

@@ -40,7 +40,6 @@ from tqdm import tqdm
 
 from docvision.datasets.sources import open_pages as open_labeled
 from docvision.datasets.types import LabeledPage
-from docvision.document import Document
 from docvision.errors import DocvisionError
 from docvision.evaluation.evaluate import reference_text
 from docvision.evaluation.metrics import (
@@ -84,7 +83,7 @@ def docvision_engine(pipeline: Any) -> Engine:
     def run(image: np.ndarray, dpi: float | None) -> EngineOutput:
         page = pipeline.ocr_image(image, dpi=dpi)
         start = time.perf_counter()
-        Document("bench", dict(pipeline.models), [page]).export("json")
+        pipeline.document("bench", [page]).export("json")
         timings = {k: page.timings.get(k, 0.0) for k in ("detect", "recognize", "layout")}
         timings["export"] = time.perf_counter() - start
         words = [(np.asarray(w.polygon, np.float32), w.text) for w in page.words()]
@@ -374,7 +373,7 @@ def memory_run(pipeline: Any, pdf: Path, *, dpi: int, checkpoint: int = 10, prog
     start = time.perf_counter()
     pages = pipeline.iter_pages(str(pdf), dpi=dpi)
     for page in tqdm(pages, desc="long PDF", unit="page", disable=not progress):
-        Document(str(pdf), dict(pipeline.models), [page]).export("json")
+        pipeline.document(str(pdf), [page]).export("json")
         samples.append(rss_bytes())
     seconds = time.perf_counter() - start
     mib = 1 / 2**20
