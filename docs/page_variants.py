@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 import docvision
-from docvision.datasets.sources import open_pages
+from docvision.datasets.formats import open_labeled
 from docvision.detection.detector import Detector
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.evaluate import reference_text
@@ -98,7 +98,7 @@ def main() -> None:
         detector = Detector(ocr.detector.model, max_side=config.det_max_side, max_upscale=config.det_max_upscale,
                             postprocess=config.postprocess)
         off = docvision.OCRPipeline(detector, ocr.recognizer, config, ocr.models)
-    pages = open_pages(args.dataset)
+    pages = open_labeled(args.dataset)
     indices = list(range(0, len(pages), args.every))[: args.limit]
     print("| variant | pages | e2e F1 | e2e F1 nocase | page CER | orientation right | passes/page | s/page |"
           + (" s/page off | F1 nocase off |" if off else ""))

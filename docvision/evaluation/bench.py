@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from docvision.datasets.sources import open_pages as open_labeled
+from docvision.datasets.formats import open_labeled
 from docvision.datasets.types import LabeledPage
 from docvision.errors import DocvisionError
 from docvision.evaluation.evaluate import reference_text
@@ -243,7 +243,7 @@ class EngineBench:
 @dataclass
 class Input:
     """A benchmark input: a PDF or image file, with ground truth per page index when known,
-    or (``labeled``) a labeled-page dataset (:func:`docvision.datasets.sources.open_pages`)."""
+    or (``labeled``) a labeled-page dataset (:func:`docvision.datasets.formats.open_labeled`)."""
 
     path: Path
     truth: dict[int, LabeledPage] = field(default_factory=dict)

@@ -128,14 +128,14 @@ def _load(args: argparse.Namespace, box_thresh: float | None = None) -> Any:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from docvision.datasets.sources import open_pages
+    from docvision.datasets.formats import open_labeled
     from docvision.evaluation.evaluate import evaluate, parse_sweep
 
     if args.limit is not None and args.limit < 1:
         log.error("error: --limit must be >= 1")
         return 2
     sweep = parse_sweep(args.box_thresh_sweep) if args.box_thresh_sweep else None
-    pages = open_pages(args.dataset)
+    pages = open_labeled(args.dataset)
     total = len(pages) if args.limit is None else min(args.limit, len(pages))
     pipeline = _load(args, args.box_thresh)
     log.info("evaluating %d pages of %s", total, args.dataset)
@@ -204,7 +204,7 @@ def format_eval(report: dict[str, Any]) -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from docvision.datasets.sources import open_pages as open_labeled
+    from docvision.datasets.formats import open_labeled
     from docvision.evaluation.bench import OTHER_ENGINES, bench
 
     if args.pages < 1 or args.repeats < 1 or args.long_pdf < 0:

@@ -57,9 +57,9 @@ def run_quantize(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.data:
-        from docvision.datasets.sources import open_pages
+        from docvision.datasets.formats import open_labeled
 
-        dataset = open_pages(args.data)
+        dataset = open_labeled(args.data)
         count = min(args.pages, len(dataset))
         images = (dataset[i].image for i in range(count))
     else:

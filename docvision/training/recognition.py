@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
 from docvision.config import to_dict
-from docvision.datasets.crops import word_crops
+from docvision.datasets.labeled_crops import labeled_crops
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.metrics import word_scores
 from docvision.models.crnn import CRNN, STEP
@@ -77,7 +77,7 @@ def word_samples(
 ) -> list[tuple[np.ndarray, str]]:
     """Crops of the page's words (and, with ``phrase``, word runs; see :func:`word_groups`)
     whose text ``vocab`` covers, box-jittered when ``rng``."""
-    crops = word_crops(page, rng, JITTER if rng is not None else 0.0, word_groups(page, rng, phrase))
+    crops = labeled_crops(page, rng, JITTER if rng is not None else 0.0, word_groups(page, rng, phrase))
     return [(crop, text) for crop, text in crops if vocab.covers(text) and crop.shape[0] >= 4 and crop.shape[1] >= 2]
 
 

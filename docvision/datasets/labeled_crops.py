@@ -29,7 +29,7 @@ def jitter_quad(quad: np.ndarray, rng: np.random.Generator, amount: float) -> np
     )
 
 
-def word_crops(
+def labeled_crops(
     page: LabeledPage,
     rng: np.random.Generator | None = None,
     jitter: float = 0.0,
