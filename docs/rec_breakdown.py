@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from docvision.datasets.sources import open_pages
+from docvision.datasets.formats import open_labeled
 from docvision.datasets.synth.fonts import find_fonts, load_font
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.text import TextSource
@@ -103,7 +103,7 @@ def main() -> None:
         elif name == "fonts":
             sets[name] = font_readings(recognizer)
         elif name == "funsd":
-            pages = open_pages(FUNSD)
+            pages = open_labeled(FUNSD)
             sets[name] = page_readings(recognizer, (pages[i] for i in range(0, len(pages), args.funsd_every)), "funsd")
         print(markdown(name, sets[name]), flush=True)
     if args.json:

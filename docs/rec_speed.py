@@ -16,7 +16,7 @@ import time
 import torch
 
 import docvision
-from docvision.datasets.sources import open_pages
+from docvision.datasets.formats import open_labeled
 from docvision.recognition.crops import crop_polygon
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     ocr = docvision.load(device="cpu")
     crops, truth = [], []
-    dataset = open_pages(args.pages)
+    dataset = open_labeled(args.pages)
     for i in range(len(dataset)):
         page = dataset[i]
         for w in page.words:

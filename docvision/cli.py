@@ -62,6 +62,10 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--box-thresh", type=float, help="minimum mean probability of a kept box (default 0.5)")
     p.add_argument("--unclip-ratio", type=float, help="how far detected kernels are grown back; 1.0 (default) undoes the training shrink exactly")
     p.add_argument("--det-max-side", type=_positive_int, help="longest side of the detector input (default 1280)")
+    p.add_argument("--no-orientation", dest="orientation", action="store_false", default=None,
+                   help="read every page as it is (default: pages turned 90/180/270 degrees are found and read upright)")
+    p.add_argument("--upright-boxes", action="store_true", default=None,
+                   help="word boxes in the pixels of the page turned upright (default: of the page as input)")
     p.add_argument("--det-runtime", choices=["auto", "torch", "int8"],
                    help="auto (default): the int8 detector on CPUs when the weights have one; torch: fp32 always")
     p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx"],
@@ -174,6 +178,8 @@ def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
         rec_runtime=args.rec_runtime or config.rec_runtime,
         renderer=args.renderer or config.renderer,
         text_layer=args.text_layer or config.text_layer,
+        orientation=config.orientation if args.orientation is None else args.orientation,
+        upright_boxes=args.upright_boxes or config.upright_boxes,
     )
 
 

@@ -12,6 +12,9 @@ import yaml
 T = TypeVar("T")
 TEXT_LAYER_MODES = ("auto", "ocr", "only")
 """``--text-layer``: see :attr:`PipelineConfig.text_layer`."""
+SHRINK_RATIO = 0.4
+"""How far the detector's training targets shrink each word (DBNet's ``r``); post-processing grows
+kernels back by the same ratio: the trainer records it in the detector's manifest, the pipeline reads it there."""
 RENDERERS = ("pdfium", "poppler")
 """PDF renderers: ``pdfium`` in process (6-10x faster here; a password never leaves the process),
 ``poppler``: pdftoppm in a child process (needs poppler-utils)."""
@@ -49,8 +52,9 @@ class PostprocessConfig:
 
     bin_thresh: float = 0.3
     box_thresh: float = 0.5
-    shrink_ratio: float = 0.4
-    """The ratio the detector's training targets were shrunk with."""
+    shrink_ratio: float = SHRINK_RATIO
+    """The ratio the detector's training targets were shrunk with (the pipeline takes its detector
+    manifest's, when recorded)."""
     unclip_ratio: float = 1.0
     """How far a kernel is grown back: 1.0 undoes the training shrink exactly."""
     min_size: float = 3.0
@@ -75,6 +79,16 @@ class PipelineConfig:
     det_max_upscale: float = 2.0
     """Most a smaller page is scaled up towards ``det_max_side``; 1.0: never up. Small print on
     low-resolution scans is found and split into words better at the larger size."""
+    det_max_letter: float = 20.0
+    """Largest median letter height (pixels at the detector input, at the ``det_max_side`` scale) the
+    detector reads well: a page of larger letters (a small image of large print) is detected at the
+    scale that brings them to 10 px (see :mod:`docvision.detection.textsize`). 0: off."""
+    orientation: bool = True
+    """Find pages turned a quarter or upside down and read them upright (see :mod:`docvision.orientation`)."""
+    deskew: bool = True
+    """Straighten pages whose words slant 2-20 degrees before reading them."""
+    upright_boxes: bool = False
+    """Give word boxes in the pixels of the page turned upright instead of the page as it was input."""
     det_runtime: str = "auto"
     """``auto``: the int8 detector (``detector.int8.onnx``) on CPUs where the weights folder has one
     for its detector, else torch; ``torch``: always the fp32 torch model; ``int8``: the int8 one or an error."""

@@ -1,8 +1,9 @@
 """The result tree: Document > Page > Block > Line > Word, in reading order.
 
-Coordinates are pixels of the rendered page, origin top-left. ``bbox`` is
-``(x0, y0, x1, y1)``; ``polygon`` lists the corners of the detected (possibly
-rotated) word box clockwise from the top-left one.
+Coordinates are pixels of the rendered page, origin top-left, of the page as it was input
+(or turned upright: ``Page.upright``). ``bbox`` is ``(x0, y0, x1, y1)``; ``polygon`` lists the
+corners of the detected (possibly rotated) word box clockwise from the word's own top-left
+corner, where its text starts (on a page turned 180 degrees, the bottom-right one on the page).
 """
 
 from __future__ import annotations
@@ -93,6 +94,16 @@ class Page:
     """Seconds spent per stage on this page (not exported)."""
     text_layer: TextLayerUse | None = None
     """PDF pages: how the page was read (:class:`TextLayerUse`); None for images."""
+    orientation: int = 0
+    """Degrees (0, 90, 180 or 270) the text was turned counter-clockwise in the input page: turning
+    the page as many degrees clockwise makes it upright (as hOCR's ``textangle``)."""
+    orientation_confidence: float | None = None
+    """How sure ``orientation`` is, 0-1: the share of a sample of the page's widest words that read
+    better this way up than upside down (1.0: they read so well that upside down was not tried), for
+    a page also tried turned a quarter times the chosen way's share of the two ways' confidence
+    (see :mod:`docvision.orientation`); ``None``: not tested (no words, or ``orientation`` off)."""
+    upright: bool = False
+    """Coordinates, ``width`` and ``height`` are of the page turned upright, not as it was input."""
 
     def lines(self) -> Iterator[Line]:
         """Lines in reading order: the words of a row of text, as the layout grouped them."""

@@ -69,27 +69,27 @@ def _gaps(intervals: np.ndarray) -> list[tuple[float, float]]:
     return list(zip(((starts + reach) / 2)[empty].tolist(), (starts - reach)[empty].tolist()))
 
 
-def _rows(boxes: np.ndarray) -> list[np.ndarray]:
+def rows(boxes: np.ndarray) -> list[np.ndarray]:
     """Indices of ``boxes`` grouped into rows: a box joins the row its vertical centre falls in."""
     centres = (boxes[:, 1] + boxes[:, 3]) / 2
-    rows: list[list[int]] = []
+    found: list[list[int]] = []
     top = bottom = 0.0
     for i in np.argsort(centres, kind="stable"):
-        if rows and top <= centres[i] <= bottom:
-            rows[-1].append(int(i))
+        if found and top <= centres[i] <= bottom:
+            found[-1].append(int(i))
             top, bottom = min(top, boxes[i, 1]), max(bottom, boxes[i, 3])
         else:
-            rows.append([int(i)])
+            found.append([int(i)])
             top, bottom = boxes[i, 1], boxes[i, 3]
-    return [np.array(sorted(row, key=lambda k: boxes[k, 0])) for row in rows]
+    return [np.array(sorted(row, key=lambda k: boxes[k, 0])) for row in found]
 
 
 def _is_text_column(boxes: np.ndarray, line_height: float) -> bool:
     width = boxes[:, 2].max() - boxes[:, 0].min()
-    rows = _rows(boxes)
-    if len(rows) < MIN_COLUMN_ROWS or width < MIN_COLUMN_WIDTH * line_height:
+    grouped = rows(boxes)
+    if len(grouped) < MIN_COLUMN_ROWS or width < MIN_COLUMN_WIDTH * line_height:
         return False
-    fill = [(boxes[r, 2].max() - boxes[r, 0].min()) / width for r in rows]
+    fill = [(boxes[r, 2].max() - boxes[r, 0].min()) / width for r in grouped]
     return float(np.median(fill)) >= MIN_FILL
 
 
@@ -113,9 +113,9 @@ def _split(boxes: np.ndarray, region: np.ndarray, column_gap: float, line_height
                 return [region[rest], region[part]]
         if all(_is_text_column(b[part], line_height) for part in parts):
             return [region[part] for part in parts]
-    rows = _gaps(b[:, [1, 3]])
-    if rows:
-        cut = max(rows, key=lambda g: g[1])[0]
+    gaps = _gaps(b[:, [1, 3]])
+    if gaps:
+        cut = max(gaps, key=lambda g: g[1])[0]
         above = (b[:, 1] + b[:, 3]) / 2 < cut
         return [region[above], region[~above]]
     return None
@@ -130,7 +130,7 @@ def reading_lines(boxes: np.ndarray, column_gap: float, line_height: float) -> l
         region = stack.pop()
         parts = _split(boxes, region, column_gap, line_height) if len(region) > 1 else None
         if parts is None:
-            lines += [region[row] for row in _rows(boxes[region])]
+            lines += [region[row] for row in rows(boxes[region])]
         else:
             stack.extend(reversed([p for p in parts if len(p)]))
     return lines

@@ -8,8 +8,11 @@ Options: ``--docvision-weights DIR``, ``--docvision-device`` (default cpu),
 ``--docvision-threads N`` (default: the CPUs shared out among OCRmyPDF's jobs).
 
 The models load once per process, on the first page (OCRmyPDF's workers are threads of one
-process by default), not once per page. docvision has no orientation or deskew model, so
-``--rotate-pages`` and ``--deskew`` leave pages as they are, and ``-l`` is not used.
+process by default), not once per page. docvision reads pages turned 90, 180 or 270 degrees
+and skewed ones itself and gives their words on the page as OCRmyPDF rasterized it, each line
+with its ``textangle``, so the text layer runs as the text does. It does not turn or straighten
+the pages themselves: ``--rotate-pages`` and ``--deskew`` leave them as they are, and ``-l`` is
+not used.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pikepdf
 from ocrmypdf import hookimpl
 from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOptions
@@ -28,9 +32,11 @@ from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from pydantic import BaseModel, Field
 
 from docvision import __version__
-from docvision.document import BBox, Document, Page, Word
+from docvision.document import BBox, Document, Line, Page
 from docvision.export import export
+from docvision.export.frames import moved, moved_box, text_angle, to_upright
 from docvision.export.pdf import POINTS_PER_INCH, add_text_layer, letters_end
+from docvision.geometry import invert
 
 if TYPE_CHECKING:
     from ocrmypdf._options import OcrOptions
@@ -107,15 +113,22 @@ def _bbox(box: BBox) -> BoundingBox:
     return BoundingBox(left=box[0], top=box[1], right=box[2], bottom=box[3])
 
 
-def _letters_bbox(word: Word, following: Word | None) -> BoundingBox:
-    """The word's box up to :func:`letters_end`, as in docvision's own text layer: OCRmyPDF
+def _letters_boxes(line: Line, upright: np.ndarray) -> list[BoundingBox]:
+    """The boxes of ``line``'s words up to :func:`letters_end` along their text (measured on the page
+    turned ``upright``, a frame change, and placed back), as in docvision's own text layer: OCRmyPDF
     stretches a word over the box it is given, and poppler glues words whose boxes touch."""
-    x0, y0, _, y1 = word.bbox
-    return _bbox((x0, y0, max(letters_end(word, following), x0), y1))
+    words = [moved(word, upright) for word in line.words]
+    boxes = []
+    for word, following in zip(words, [*words[1:], None]):
+        x0, y0, _, y1 = word.bbox
+        boxes.append(_bbox(moved_box((x0, y0, max(letters_end(word, following), x0), y1), invert(upright))))
+    return boxes
 
 
 def to_ocr_element(page: Page) -> OcrElement:
-    """``page`` as OCRmyPDF's tree: page > paragraph (a docvision block) > line > word."""
+    """``page`` (its boxes of the page as input) as OCRmyPDF's tree: page > paragraph (a docvision
+    block) > line (with its ``textangle`` on a page read turned) > word."""
+    upright, angle = to_upright(page), text_angle(page) or None
     return OcrElement(
         ocr_class=OcrClass.PAGE,
         bbox=_bbox((0, 0, page.width, page.height)),
@@ -123,10 +136,9 @@ def to_ocr_element(page: Page) -> OcrElement:
         page_number=page.index,
         children=[
             OcrElement(ocr_class=OcrClass.PARAGRAPH, bbox=_bbox(block.bbox), children=[
-                OcrElement(ocr_class=OcrClass.LINE, bbox=_bbox(line.bbox), children=[
-                    OcrElement(ocr_class=OcrClass.WORD, bbox=_letters_bbox(w, following), text=w.text,
-                               confidence=float(w.confidence))
-                    for w, following in zip(line.words, [*line.words[1:], None])
+                OcrElement(ocr_class=OcrClass.LINE, bbox=_bbox(line.bbox), textangle=angle, children=[
+                    OcrElement(ocr_class=OcrClass.WORD, bbox=box, text=w.text, confidence=float(w.confidence))
+                    for w, box in zip(line.words, _letters_boxes(line, upright))
                 ])
                 for line in block.lines
             ])

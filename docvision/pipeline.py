@@ -7,40 +7,92 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import torch
 
-from docvision.config import TEXT_LAYER_MODES, DetectorConfig, PipelineConfig, RecognizerConfig, from_dict, load_yaml
-from docvision.detection.detector import Detector
+from docvision import zoo
+from docvision.config import TEXT_LAYER_MODES, PipelineConfig, PostprocessConfig, load_yaml
+from docvision.detection.detector import Detector, ink_mask, rescale
 from docvision.detection.postprocess import Detection
-from docvision.document import Document, Page, TextLayerUse, Word
+from docvision.detection.textsize import detection_scale, letter_height
+from docvision.document import BBox, Document, Page, TextLayerUse, Word
 from docvision.errors import WeightsError, naming
+from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_image, transform, turn_image
 from docvision.io import PageSource, open_document
 from docvision.io.sources import PdfSource, Source, display_name
 from docvision.layout import arrange
-from docvision.models.crnn import CRNN
-from docvision.models.dbnet import DBNet
-from docvision.models.fold import fold_batch_norms
-from docvision.models.int8 import INT8_FILE, Int8Detector
-from docvision.models.onnx_crnn import OnnxCRNN
-from docvision.models.weights import (
-    PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file, weights_dir,
+from docvision.models.weights import weights_dir
+from docvision.orientation import (
+    COVERAGE_SIDE,
+    DESKEW_RANGE,
+    QUARTER_MARGIN,
+    SURELY_UPRIGHT,
+    Looks,
+    flip_sample,
+    long_share,
+    skew_angle,
+    text_coverage,
+    upside_down,
 )
-from docvision.recognition.crops import crop_polygon, crop_quad, part_neighbours
+from docvision.recognition.crops import crop_quad, part_neighbours, word_crops
 from docvision.recognition.lexicon import Lexicon
-from docvision.recognition.recognizer import Recognizer
+from docvision.recognition.recognizer import Reading, Recognizer
 from docvision.recognition.split import sub_quad
-from docvision.recognition.vocab import Vocab
 from docvision.textlayer.read import read_pdf_page
+from docvision.zoo import UNTRAINED
 
-UNTRAINED = "untrained"
 RUNTIMES = ("auto", "torch", "int8")
 REC_RUNTIMES = ("auto", "torch", "onnx")
-T = TypeVar("T")
 log = logging.getLogger("docvision")
+
+
+@dataclass
+class _View:
+    """The page as the pipeline reads it: the input image turned ``turns`` quarter turns counter-
+    clockwise and maybe deskewed, the frame change ``to_view`` from the input to it, its words
+    found at detector ``scale``."""
+
+    image: np.ndarray
+    to_view: np.ndarray
+    scale: float
+    detections: list[Detection]
+    turns: int = 0
+
+
+class _Clock:
+    """Adds the seconds spent in ``with clock(stage):`` to ``timings[stage]``."""
+
+    def __init__(self, timings: dict[str, float]):
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _best(up: list[float], down: list[float]) -> float:
+    """Mean confidence of a sample the better way up (0 for no sample)."""
+    return max(float(np.mean(up)), float(np.mean(down))) if up else 0.0
+
+
+def _flipped(crop: np.ndarray) -> np.ndarray:
+    """A word crop turned half-way round."""
+    return np.ascontiguousarray(crop[::-1, ::-1])
+
+
+def _bbox(polygon: np.ndarray, width: float = np.inf, height: float = np.inf) -> BBox:
+    """Axis-aligned box of ``polygon``, clipped to a page ``width`` x ``height``."""
+    x0, y0 = polygon.min(axis=0)
+    x1, y1 = polygon.max(axis=0)
+    return max(float(x0), 0.0), max(float(y0), 0.0), min(float(x1), width), min(float(y1), height)
 
 
 class OCRPipeline:
@@ -98,35 +150,139 @@ class OCRPipeline:
         """Open and check an input with this pipeline's DPI, pixel cap, render timeout and PDF renderer."""
         return open_document(source, pages=pages, password=password, **self.config.open_options(dpi))
 
+    def detection_scale(self, image: np.ndarray) -> float:
+        """The scale ``image`` is detected at: the detector's default (``det_max_side``), smaller when
+        its letters measure more than ``det_max_letter`` there (see :mod:`docvision.detection.textsize`)."""
+        scale = self.detector.input_scale(image)
+        if not self.config.det_max_letter:
+            return scale
+        return detection_scale(scale, letter_height(image, scale), self.config.det_max_letter)
+
+    def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
+        """Word boxes of ``image`` at :meth:`detection_scale`, as they are: the first pass of
+        :meth:`ocr_image`. ``postprocess`` as :meth:`Detector.detect`."""
+        return self.detector.detect(image, scale=self.detection_scale(image), postprocess=postprocess)
+
     def ocr_image(
         self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections: list[Detection] | None = None
     ) -> Page:
-        """OCR one RGB page image (``H x W x 3`` uint8); ``detections`` skips the detector."""
+        """OCR one RGB page image (``H x W x 3`` uint8). ``detections``: its boxes from :meth:`detect`
+        (skips that pass; the page is still detected again if it turns out turned or skewed)."""
         height, width = image.shape[:2]
-        timings = {}
-        start = time.perf_counter()
-        if detections is None:
-            detections = self.detector.detect(image)
-        timings["detect"] = time.perf_counter() - start
-
-        start = time.perf_counter()
-        quads = part_neighbours([crop_quad(d.polygon) for d in detections])
-        readings = self.recognizer.read([crop_polygon(image, q) for q in quads])
-        timings["recognize"] = time.perf_counter() - start
+        timings = {"detect": 0.0, "recognize": 0.0}
+        clock = _Clock(timings)
+        with clock("detect"):
+            scale = self.detection_scale(image)
+            view = _View(image, IDENTITY, scale, detections if detections is not None else self.detector.detect(image, scale=scale))
+            confidence, settled = None, False
+            if self.config.orientation:
+                view, confidence, settled = self._quarter_turn(view)
+            if self.config.deskew:
+                view = self._deskew(view)
+        with clock("recognize"):
+            quads, crops, readings = self._read(view)
+            if self.config.orientation and not settled:
+                sample = flip_sample([d.polygon for d in view.detections])
+                up = [min((r.confidence for r in readings[i]), default=0.0) for i in sample]
+                if up and np.mean(up) >= SURELY_UPRIGHT:
+                    flipped, confidence = False, 1.0
+                else:
+                    flipped, confidence = upside_down(up, self._confidences([_flipped(crops[i]) for i in sample]))
+                if flipped:
+                    with clock("detect"):
+                        view = self._turned(view, 2)
+                    quads, crops, readings = self._read(view)
 
         start = time.perf_counter()
         words = []
-        for det, quad, read in zip(detections, quads, readings):
+        for det, quad, read in zip(view.detections, quads, readings):
             for reading in read:
                 polygon = det.polygon if len(read) == 1 else sub_quad(quad, reading.box)
-                x0, y0 = polygon.min(axis=0)
-                x1, y1 = polygon.max(axis=0)
-                bbox = (max(float(x0), 0.0), max(float(y0), 0.0), min(float(x1), width), min(float(y1), height))
-                points = [(float(x), float(y)) for x, y in polygon]
-                words.append(Word(reading.text, bbox, points, reading.confidence * det.score))
-        blocks = arrange(words, self.config.layout)
+                bbox = _bbox(polygon, view.image.shape[1], view.image.shape[0])
+                words.append(Word(reading.text, bbox, polygon, reading.confidence * det.score))
+        blocks = arrange(words, self.config.layout)  # in the page's upright frame
+        turns = view.turns % 4
+        to_output = invert(view.to_view)
+        if self.config.upright_boxes:
+            to_output = compose(quarter_turns((width, height), turns), to_output)
+            width, height = (height, width) if turns % 2 else (width, height)
+        for word in (w for block in blocks for line in block.lines for w in line.words):
+            polygon = transform(word.polygon, to_output)
+            word.polygon = [(float(x), float(y)) for x, y in polygon]
+            word.bbox = _bbox(polygon, width, height)
         timings["layout"] = time.perf_counter() - start
-        return Page(index, width, height, dpi, blocks, timings)
+        orientation = (-90 * turns) % 360
+        return Page(
+            index, width, height, dpi, blocks, timings,
+            orientation=orientation, orientation_confidence=confidence, upright=self.config.upright_boxes,
+        )
+
+    def _read(self, view: _View) -> tuple[list[np.ndarray], list[np.ndarray], list[list[Reading]]]:
+        """The crop quads of ``view``'s words (neighbours parted: :func:`~docvision.recognition.crops.part_neighbours`),
+        their crops and the recognizer's readings."""
+        quads = part_neighbours([crop_quad(d.polygon) for d in view.detections])
+        crops = word_crops(view.image, quads)
+        return quads, crops, self.recognizer.read(crops)
+
+    def _view(self, image: np.ndarray, to_view: np.ndarray, turns: int, scale: float | None = None) -> _View:
+        """The view ``image`` (``to_view`` from the input), detected at ``scale`` (default: its own)."""
+        scale = self.detection_scale(image) if scale is None else scale
+        return _View(image, to_view, scale, self.detector.detect(image, scale=scale), turns)
+
+    def _turned(self, view: _View, turns: int) -> _View:
+        """``view`` turned ``turns`` quarter turns counter-clockwise, detected again (a quarter
+        turn measures its letters again: :func:`~docvision.detection.textsize.letter_height` reads
+        upright text)."""
+        to_view = compose(quarter_turns((view.image.shape[1], view.image.shape[0]), turns), view.to_view)
+        return self._view(turn_image(view.image, turns), to_view, view.turns + turns, None if turns % 2 else view.scale)
+
+    def _quarter_turn(self, view: _View) -> tuple[_View, float | None, bool]:
+        """``view``, or the page turned a quarter (and half-way round when upside down) when ``view``
+        looks turned (:class:`~docvision.orientation.Looks`), the turned page looks more like words and its
+        :func:`~docvision.orientation.flip_sample` reads no worse (the better way up of each; by at most
+        :data:`~docvision.orientation.QUARTER_MARGIN`). Also the answer's confidence, when settled here:
+        the share of the sample that agrees (:func:`~docvision.orientation.upside_down`) times the
+        chosen page's share of the two pages' confidence; and whether it is (``False``: test ``view``
+        for upside down once read)."""
+        work = min(1.0, COVERAGE_SIDE / max(view.image.shape[:2]))
+        ink = ink_mask(rescale(view.image, work))
+        polygons = [d.polygon for d in view.detections]
+        here = Looks(text_coverage(ink, [p * work for p in polygons]), long_share(polygons))
+        if not here.turned:
+            return view, None, False
+        turned = self._turned(view, 1)
+        back = invert(quarter_turns((view.image.shape[1], view.image.shape[0]), 1))
+        polygons = [d.polygon for d in turned.detections]
+        there = Looks(text_coverage(ink, [transform(p, back) * work for p in polygons]), long_share(polygons))
+        if not there.better_than(here):
+            return view, None, False
+        up, down = self._sample_confidences(turned)
+        best, other = _best(up, down), _best(*self._sample_confidences(view))
+        if best < other - QUARTER_MARGIN:
+            return view, None, False
+        flipped, vote = upside_down(up, down)
+        return (self._turned(turned, 2) if flipped else turned), vote * best / (best + other), True
+
+    def _sample_confidences(self, view: _View) -> tuple[list[float], list[float]]:
+        """Recognizer confidences of the :func:`~docvision.orientation.flip_sample` of ``view``'s words
+        as they are and turned half-way round."""
+        polygons = [d.polygon for d in view.detections]
+        crops = word_crops(view.image, [polygons[i] for i in flip_sample(polygons)], polygons)
+        confidences = self._confidences(crops + [_flipped(c) for c in crops])
+        return confidences[: len(crops)], confidences[len(crops) :]
+
+    def _confidences(self, crops: list[np.ndarray]) -> list[float]:
+        return [confidence for _, confidence in self.recognizer.recognize(crops)] if crops else []
+
+    def _deskew(self, view: _View) -> _View:
+        """``view`` rotated straight and detected again when its words slant by ``DESKEW_RANGE`` degrees."""
+        angle = skew_angle([d.polygon for d in view.detections])
+        low, high = DESKEW_RANGE
+        if angle is None or not low <= abs(angle) <= high:
+            return view
+        paper = tuple(int(v) for v in np.median(view.image[::8, ::8].reshape(-1, 3), axis=0))
+        image, matrix = rotate_image(view.image, -angle, paper)
+        return self._view(image, compose(matrix, view.to_view), view.turns)
 
     def iter_pages(self, source: Source | PageSource, *, text_layer: str | None = None, **options) -> Iterator[Page]:
         """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time.
@@ -149,14 +305,34 @@ class OCRPipeline:
                         page = read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
                     yield page
 
-    def __call__(self, source: Source, **options) -> Document:
-        """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`."""
-        if isinstance(source, (str, os.PathLike)):
+    def __call__(
+        self, source: Source | PageSource, *, on_page: Callable[[Document], None] | None = None, **options
+    ) -> Document:
+        """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`.
+        ``on_page`` is called with the document after each page is added (a progress bar); interrupted
+        (``KeyboardInterrupt``), the document it saw is marked partial with the pages done."""
+        if isinstance(source, PageSource):
+            name = source.name
+        elif isinstance(source, (str, os.PathLike)):
             name = display_name(source)
         else:  # the names the JSON schema documents
             name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
-        pages = list(self.iter_pages(source, **options))
-        return Document(name, dict(self.models), pages)  # the models as loaded, if a page needed them
+        document = self.document(name, [])
+        try:
+            for page in self.iter_pages(source, **options):
+                document.pages.append(page)
+                if on_page is not None:
+                    on_page(document)
+        except KeyboardInterrupt:
+            document.partial = True
+            raise
+        finally:
+            document.models = dict(self.models)  # as loaded, if a page needed them (the int8 detector may be refused)
+        return document
+
+    def document(self, name: str, pages: list[Page]) -> Document:
+        """The :class:`Document` of ``pages`` this pipeline read from the input ``name``."""
+        return Document(name, dict(self.models), pages)
 
 
 def _device(name: str) -> torch.device:
@@ -173,62 +349,6 @@ def _device(name: str) -> torch.device:
     if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
         raise ValueError(f"device {name!r}: torch sees {torch.cuda.device_count()} GPU(s)")
     return device
-
-
-def _manifest(directory: Path, name: str, architecture: str) -> Manifest:
-    manifest = read_manifest(directory, name)
-    if manifest.architecture != architecture:
-        raise WeightsError(f"{directory / (name + '.json')}: architecture {manifest.architecture!r}, expected {architecture!r}")
-    return manifest
-
-
-def _build(directory: Path, name: str, build: Callable[[], T]) -> T:
-    """``build()``, with an invalid manifest config reported as a :class:`WeightsError`."""
-    try:
-        return build()
-    except (ValueError, TypeError, KeyError) as err:
-        raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
-
-
-def _int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
-    """The int8 detector of ``directory`` when ``runtime`` wants it, its sha256 is the manifest's
-    (when recorded) and it belongs to the detector weights; None: run the torch model. ``int8``
-    turns every obstacle into an error."""
-    path = directory / INT8_FILE
-    if runtime == "torch" or (runtime == "auto" and (device.type != "cpu" or not path.is_file())):
-        return None
-    if device.type != "cpu":
-        problem = "the int8 detector runs on CPUs only"
-    elif not path.is_file():
-        problem = "file missing (docvision quantize writes it)"
-    elif manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
-        problem = "sha256 does not match detector.json (corrupt or replaced file; run docvision quantize again)"
-    else:
-        try:
-            model = Int8Detector(path)
-        except Exception as err:  # onnxruntime missing or the file unreadable
-            problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
-        else:
-            if model.source_sha256 == manifest.sha256:
-                return model
-            problem = "quantized from other detector weights (run docvision quantize again)"
-    if runtime == "int8":
-        raise WeightsError(f"{path}: {problem}")
-    log.warning("%s: %s; using the fp32 detector", path, problem)
-    return None
-
-
-def _recognizer_model(crnn: CRNN, runtime: str, device: torch.device) -> torch.nn.Module:
-    """``crnn`` in ONNX Runtime where ``runtime`` asks for it (``auto``: on CPUs)."""
-    if runtime == "torch" or (runtime == "auto" and device.type != "cpu"):
-        return crnn
-    try:
-        return OnnxCRNN(crnn)
-    except Exception as err:  # the exporter or ONNX Runtime of this install refused: torch still reads
-        if runtime == "onnx":
-            raise WeightsError(f"recognizer: ONNX Runtime unusable ({str(err).splitlines()[0]})") from None
-        log.warning("recognizer: ONNX Runtime unusable (%s); using torch", str(err).splitlines()[0])
-        return crnn
 
 
 def load(
@@ -255,98 +375,7 @@ def load(
     if threads:
         torch.set_num_threads(threads)
     dev = _device(device)
-    directory = weights_dir(weights)
-    explicit = directory != PACKAGE_WEIGHTS
-    models: dict[str, str] = {}
-    manifests: dict[str, Manifest] = {}
-
-    if has_weights(directory, "detector"):
-        manifests["detector"] = _manifest(directory, "detector", "dbnet")
-        models["detector"] = manifests["detector"].name
-        if _wants_int8(directory, config.det_runtime, dev):
-            models["detector"] += "+int8"
-    elif explicit:
-        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
-    elif config.det_runtime == "int8":
-        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing (det_runtime int8)")
-    else:
-        models["detector"] = UNTRAINED
-
-    if has_weights(directory, "recognizer"):
-        manifests["recognizer"] = _manifest(directory, "recognizer", "crnn")
-        if not manifests["recognizer"].vocabulary:
-            raise WeightsError(f"{directory / 'recognizer.json'}: manifest has no vocabulary")
-        models["recognizer"] = manifests["recognizer"].name
-    elif explicit:
-        raise WeightsError(f"{directory / 'recognizer.safetensors'}: weights file missing")
-    else:
-        models["recognizer"] = UNTRAINED
-
-    with torch.device("meta"):  # the manifests' configs checked as the models will be built (no memory, no weights)
-        if "detector" in manifests:
-            _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifests["detector"].config)))
-        if "recognizer" in manifests:
-            vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifests["recognizer"].vocabulary)))
-            _build(directory, "recognizer",
-                   lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifests["recognizer"].config)))
-    # asked for by name, the int8 detector is checked now (an error rather than a warning)
-    int8 = _int8_detector(directory, "int8", dev, manifests["detector"]) if config.det_runtime == "int8" else None
+    folder = zoo.open_weights(weights_dir(weights), config, dev)
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
+    return OCRPipeline(None, None, config, folder.models, lambda: zoo.stages(folder, config, dev, lexicon), lexicon)
 
-    def build() -> tuple[Detector, Recognizer]:
-        return _load_models(directory, manifests, config, dev, models, int8, lexicon)
-
-    return OCRPipeline(None, None, config, models, build, lexicon)
-
-
-def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:
-    """Whether :func:`_int8_detector` is asked for the int8 detector (it may still refuse it)."""
-    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and (directory / INT8_FILE).is_file())
-
-
-def _load_models(
-    directory: Path,
-    manifests: dict[str, Manifest],
-    config: PipelineConfig,
-    dev: torch.device,
-    models: dict[str, str],
-    int8: Int8Detector | None,
-    lexicon: Lexicon | None,
-) -> tuple[Detector, Recognizer]:
-    """The detector (``int8`` when given) and recognizer :func:`load` checked (``models`` is corrected
-    if the int8 detector is refused)."""
-    if "detector" in manifests:
-        manifest = manifests["detector"]
-        int8 = int8 or _int8_detector(directory, config.det_runtime, dev, manifest)
-        if int8 is not None:
-            det_model: torch.nn.Module = int8
-        else:
-            models["detector"] = manifest.name
-            dbnet = _build(directory, "detector", lambda: DBNet(from_dict(DetectorConfig, manifest.config)))
-            load_weights(dbnet, directory, "detector", manifest)
-            det_model = fold_batch_norms(dbnet)
-    else:
-        det_model = fold_batch_norms(DBNet(DetectorConfig()))
-
-    if "recognizer" in manifests:
-        manifest = manifests["recognizer"]
-        vocab = _build(directory, "recognizer", lambda: Vocab(tuple(manifest.vocabulary)))
-        crnn = _build(directory, "recognizer", lambda: CRNN(vocab.num_classes, from_dict(RecognizerConfig, manifest.config)))
-        load_weights(crnn, directory, "recognizer", manifest)
-    else:
-        vocab = Vocab.load()
-        crnn = CRNN(vocab.num_classes, RecognizerConfig())
-
-    # inference only: torch models run with their BatchNorms folded into the convolutions (same outputs, less time)
-    detector = Detector(
-        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=config.postprocess, device=dev
-    )
-    recognizer = Recognizer(
-        _recognizer_model(fold_batch_norms(crnn), config.rec_runtime, dev),
-        vocab,
-        batch_size=config.rec_batch_size,
-        device=dev,
-        lexicon=lexicon,
-        lexicon_margin=config.lexicon_margin,
-    )
-    return detector, recognizer

@@ -19,7 +19,7 @@ from docvision.detection.detector import Detector
 from docvision.export import SCHEMA_PATH
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
-from docvision.models.weights import WEIGHTS_ENV, Manifest, save_weights
+from docvision.models.weights import PACKAGE_WEIGHTS, WEIGHTS_ENV, Manifest, save_weights
 from docvision.pipeline import OCRPipeline
 from docvision.recognition.recognizer import Recognizer
 from docvision.recognition.vocab import Vocab
@@ -155,6 +155,14 @@ def ink_pipeline() -> OCRPipeline:
 
 
 @pytest.fixture(scope="session")
+def shipped() -> OCRPipeline:
+    """The pipeline with the weights shipped in the package, default config (shared: do not change it)."""
+    from docvision.pipeline import load
+
+    return load(PACKAGE_WEIGHTS, device="cpu")
+
+
+@pytest.fixture(scope="session")
 def small_detector_config() -> DetectorConfig:
     """ResNet-18, 32-channel pyramid: the cheapest DBNet to build and run."""
     return SMALL_DETECTOR
@@ -189,8 +197,9 @@ SCAN_LINES = ["Invoice 2026-0314 from Northwind Logistics", "Total due: EUR 1,28
 
 @pytest.fixture(scope="session")
 def scanned_pdf(tmp_path_factory) -> Path:
-    """A two-page scanned PDF at 150 dpi (DejaVu text on white, as img2pdf wraps scans); page 2
-    is stored turned a quarter and shown upright by /Rotate 90."""
+    """A three-page scanned PDF at 150 dpi (DejaVu text on white, as img2pdf wraps scans): page 2
+    is stored turned a quarter and shown upright by /Rotate 90, page 3 is shown turned a quarter
+    (its text runs up the page, as a scan fed in sideways)."""
     import img2pdf
     import pikepdf
     from PIL import ImageFont
@@ -201,7 +210,7 @@ def scanned_pdf(tmp_path_factory) -> Path:
     for i, line in enumerate(SCAN_LINES):
         draw.text((90, 90 + 110 * i), line, font=font, fill=0)
     pages = []
-    for turned in (image, image.rotate(90, expand=True)):
+    for turned in (image, image.rotate(90, expand=True), image.rotate(90, expand=True)):
         out = io.BytesIO()
         turned.save(out, "PNG", dpi=(150, 150))
         pages.append(out.getvalue())
@@ -213,14 +222,6 @@ def scanned_pdf(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shipped_ocr():
-    """The pipeline with the package's weights, loaded once for the session."""
-    import docvision
-
-    return docvision.load(device="cpu")
-
-
-@pytest.fixture(scope="session")
-def scanned_document(shipped_ocr, scanned_pdf):
+def scanned_document(shipped, scanned_pdf):
     """docvision's result for :func:`scanned_pdf` at its default 200 dpi."""
-    return shipped_ocr(scanned_pdf)
+    return shipped(scanned_pdf)

@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 import docvision.pipeline
+import docvision.zoo
 from docvision import __version__
 from docvision.cli import PASSWORD_ENV, main
 from docvision.models import weights as weights_module
@@ -58,9 +60,10 @@ def no_package_weights(monkeypatch, tmp_path, small_detector_config):
     empty = tmp_path / "no-weights"
     empty.mkdir()
     monkeypatch.setattr(weights_module, "PACKAGE_WEIGHTS", empty)
-    monkeypatch.setattr(docvision.pipeline, "PACKAGE_WEIGHTS", empty)
+    monkeypatch.setattr(docvision.zoo, "PACKAGE_WEIGHTS", empty)
     # untrained models as load() builds them, but a ResNet-18 detector: 4x faster to build
-    monkeypatch.setattr(docvision.pipeline, "DetectorConfig", lambda: small_detector_config)
+    detector = docvision.zoo.ARCHITECTURES["detector"]
+    monkeypatch.setitem(docvision.zoo.ARCHITECTURES, "detector", replace(detector, config=lambda: small_detector_config))
 
 
 MANIFEST = "docvision-manifest.jsonl"
@@ -357,11 +360,14 @@ def test_detector_options_reach_the_pipeline(cli, small_weights, make_pdf, monke
     real = docvision.pipeline.load
     monkeypatch.setattr(docvision.pipeline, "load", lambda *a, **k: loaded.append(real(*a, **k)) or loaded[-1])
     args = ["--bin-thresh", "0.2", "--box-thresh", "0.9", "--unclip-ratio", "2.5", "--det-max-side", "160"]
-    code, _, _ = cli("ocr", make_pdf(), "--weights", small_weights, "--dpi", "36", *args)
+    code, _, _ = cli("ocr", make_pdf(), "--weights", small_weights, "--dpi", "36", *args, "--no-orientation", "--upright-boxes")
     assert code == 0
     (pipeline,) = loaded
     post = pipeline.detector.postprocess
     assert (post.bin_thresh, post.box_thresh, post.unclip_ratio, pipeline.detector.max_side) == (0.2, 0.9, 2.5, 160)
+    assert (pipeline.config.orientation, pipeline.config.upright_boxes) == (False, True)
+    cli("ocr", make_pdf(), "--weights", small_weights, "--dpi", "36")
+    assert (loaded[-1].config.orientation, loaded[-1].config.upright_boxes) == (True, False)  # the defaults
     code, _, err = cli("ocr", make_pdf(), "--weights", small_weights, "--det-runtime", "int8")
     assert code == 2 and len(err) == 1 and "detector.int8.onnx: file missing" in err[0]  # small_weights has none
 
@@ -620,7 +626,7 @@ def test_text_layer_option(cli, small_weights, tmp_path, monkeypatch, validate):
 
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(pdfs.join(pdfs.born_digital(), pdfs.scanned()))
-    monkeypatch.setattr(docvision.pipeline, "_load_models", lambda *a, **k: pytest.fail("models loaded"))
+    monkeypatch.setattr(docvision.zoo, "stages", lambda *a, **k: pytest.fail("models loaded"))
     code, out, err = cli("ocr", pdf, "--weights", small_weights, "--pages", "1")
     assert code == 0 and err == []
     data = json.loads(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docvision.document import Block, Document, Line, Page, Word, union_bbox
+from docvision.document import Block, Document, Line, Page, Region, TextLayerUse, Word, union_bbox
 
 
 def word(text, x0, y0, x1, y1, conf=0.9):
@@ -65,21 +65,28 @@ def test_from_json_round_trip():
         Word("€12,50 «ß»", (31.26, 60.04, 59.99, 70.55),
              [(31.26, 60.04), (59.99, 61.0), (59.4, 70.55), (31.0, 69.5)], 0.123456)
     )
+    doc.pages[0].blocks[1].lines[0].words.append(
+        Word("Total", (70.0, 60.0, 90.0, 70.0), [(70.0, 60.0), (90.0, 60.0), (90.0, 70.0), (70.0, 70.0)], 1.0, "pdf", 9.5)
+    )
+    doc.pages[0].orientation, doc.pages[0].orientation_confidence = 270, 0.875
+    doc.pages[0].text_layer = TextLayerUse("mixed", "", [Region((1.0, 2.0, 30.0, 40.0), "image")])
     doc.partial = True
     text = doc.export("json")
     again = Document.from_json(text)
     assert again.export("json") == text
     assert Document.from_json(text.encode("utf-8")) == again
     assert again.pages[0].blocks[0] == doc.pages[0].blocks[0] and again.partial and again.pages[1].dpi is None
-    last = again.pages[0].blocks[1].lines[0].words[-1]
+    last = again.pages[0].blocks[1].lines[0].words[-2]
     assert last.text == "€12,50 «ß»" and last.bbox == (31.3, 60.0, 60.0, 70.5) and last.confidence == 0.1235
+    assert again.pages[0].text_layer == doc.pages[0].text_layer and again.pages[0].orientation == 270
+    assert [(w.source, w.font_size) for w in again.pages[0].words()][-2:] == [("ocr", None), ("pdf", 9.5)]
     assert not Document.from_json(sample().export("json")).partial
 
 
 @pytest.mark.parametrize("text, problem", [
-    ('{"schema": "docvision/0", "pages": []}', "not a docvision/1 JSON export"),
-    ("[1, 2]", "not a docvision/1 JSON export"),
-    ('{"schema": "docvision/1", "source": "x", "models": {}, "pages": [{"index": 0}]}', "malformed docvision/1"),
+    ('{"schema": "docvision/0", "pages": []}', "not a docvision/2 JSON export"),
+    ("[1, 2]", "not a docvision/2 JSON export"),
+    ('{"schema": "docvision/2", "source": "x", "models": {}, "pages": [{"index": 0}]}', "malformed docvision/2"),
 ])
 def test_from_json_refuses_other_json(text, problem):
     with pytest.raises(ValueError, match=problem):

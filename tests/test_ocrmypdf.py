@@ -55,6 +55,21 @@ def test_letters_end_before_the_next_word():
     assert first.bbox.right < 290 and second.bbox.right < 480 and first.bbox.left == 100
 
 
+def test_lines_of_a_page_read_turned_have_its_textangle():
+    """Text turned 90 degrees, read bottom to top: the line carries textangle 90 and each word's box
+    ends where its letters do along the text (at its top), as OCRmyPDF's renderer expects."""
+    a = Word("Northwind", (10, 300, 40, 500), [(10, 500), (10, 300), (40, 300), (40, 500)], 0.9)
+    b = Word("Logistics", (10, 100, 40, 310), [(10, 310), (10, 100), (40, 100), (40, 310)], 0.9)
+    tree = plugin.to_ocr_element(Page(0, 60, 600, 150, [Block([Line([a, b])])], orientation=90))
+    (line,) = tree.lines
+    assert line.textangle == 90
+    first, second = tree.words
+    assert (first.bbox.left, first.bbox.right, first.bbox.bottom) == (10, 40, 500) and first.bbox.top > 310
+    assert second.bbox.bottom == 310 and 100 < second.bbox.top < 110
+    upright = plugin.to_ocr_element(Page(0, 600, 60, 150, [Block([Line([a])])]))
+    assert upright.lines[0].textangle is None
+
+
 def test_hocr_and_sandwich_pdf(engine, page_png, tmp_path):
     hocr, text = tmp_path / "page.hocr", tmp_path / "page.txt"
     engine.generate_hocr(page_png, hocr, text, options=None)
@@ -76,8 +91,9 @@ def _squeezed(text: str) -> str:
 
 
 def test_ocrmypdf_makes_a_pdfa_with_docvision_text(scanned_pdf, scanned_document, tmp_path):
-    """``ocrmypdf --plugin docvision.ocrmypdf``: a PDF/A whose text is docvision's. OCRmyPDF
-    rasterizes pages itself (not with poppler), so a character may differ."""
+    """``ocrmypdf --plugin docvision.ocrmypdf``: a PDF/A whose text is docvision's, in its order
+    (``pdftotext -raw``: poppler's reading order puts lines that run up a page last first) on the
+    page read turned too. OCRmyPDF rasterizes pages itself (not with poppler), so a character may differ."""
     out = tmp_path / "out.pdf"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
@@ -89,9 +105,10 @@ def test_ocrmypdf_makes_a_pdfa_with_docvision_text(scanned_pdf, scanned_document
     with pikepdf.open(out) as pdf:
         assert pdf.open_metadata().pdfa_status == "2B"
         assert "docvision" in str(pdf.open_metadata().get("xmp:CreatorTool"))
-        assert len(pdf.pages) == 2 and pdf.pages[1].rotation == 90
+        assert len(pdf.pages) == 3 and pdf.pages[1].rotation == 90 and pdf.pages[2].rotation == 0
     for page in scanned_document.pages:
-        text = subprocess.run(["pdftotext", "-f", str(page.index + 1), "-l", str(page.index + 1), str(out), "-"],
+        number = str(page.index + 1)
+        text = subprocess.run(["pdftotext", "-raw", "-f", number, "-l", number, str(out), "-"],
                               capture_output=True, text=True, check=True).stdout
         similarity = difflib.SequenceMatcher(None, _squeezed(text), _squeezed(page.text)).ratio()
         assert similarity > 0.95, (text, page.text)

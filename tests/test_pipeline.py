@@ -9,14 +9,19 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from dataclasses import replace
+
 import numpy as np
 import onnx
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 import docvision
 from docvision.config import PipelineConfig
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
+from docvision.evaluation.metrics import page_text_errors
+from docvision.geometry import turn_image
 from docvision.io import PageSource
 from docvision.models.int8 import INT8_FILE, SOURCE_KEY, Int8Detector
 from docvision.pipeline import OCRPipeline
@@ -25,6 +30,7 @@ from docvision.training.quantize import quantize_detector
 from tests.recognition.test_split import VOCAB, GapCRNN
 
 STAGES = {"detect", "recognize", "layout"}
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 
 
 def test_public_api():
@@ -151,6 +157,28 @@ def test_call_options_and_sources(ink_pipeline, make_pdf, page_image, pdf_bytes,
         ink_pipeline(make_pdf(pages=1), pages="2")
 
 
+def test_call_reports_each_page_and_marks_an_interrupted_document_partial(ink_pipeline, make_pdf, monkeypatch):
+    seen = []
+    doc = ink_pipeline(make_pdf(pages=2), dpi=36, on_page=lambda d: seen.append((d, len(d.pages))))
+    assert [n for _, n in seen] == [1, 2] and all(d is doc for d, _ in seen) and not doc.partial
+    real = ink_pipeline.ocr_image
+    monkeypatch.setattr(ink_pipeline, "ocr_image", lambda image, **kw: real(image, **kw) if kw["index"] < 1 else 1 / 0)
+    seen.clear()
+    with pytest.raises(ZeroDivisionError):
+        ink_pipeline(make_pdf(pages=2), dpi=36, on_page=lambda d: seen.append(d))
+    assert not seen[0].partial  # an error is no interruption
+    monkeypatch.setattr(ink_pipeline, "ocr_image", lambda image, **kw: real(image, **kw) if kw["index"] < 1 else _interrupt())
+    seen.clear()
+    with pytest.raises(KeyboardInterrupt):
+        ink_pipeline(make_pdf(pages=3), dpi=36, on_page=lambda d: seen.append(d))
+    (doc,) = seen
+    assert doc.partial and [p.index for p in doc.pages] == [0] and doc.models == ink_pipeline.models
+
+
+def _interrupt():
+    raise KeyboardInterrupt
+
+
 def test_iter_pages_is_lazy(ink_pipeline, make_pdf, monkeypatch):
     calls = []
     real = ink_pipeline.ocr_image
@@ -214,3 +242,78 @@ def test_a_box_read_as_two_words_gives_two_words(ink_pipeline):
     assert (x0, y0, x1, y1) == pytest.approx((50, 40, 110, 60), abs=3)  # each on its ink (to a CTC step)
     assert (u0, v0, u1, v1) == pytest.approx((150, 45, 250, 60), abs=3)
     assert all(len(w.polygon) == 4 and w.confidence == pytest.approx(0.9) for w in words)
+
+
+# --------------------------------------------------------------------------- pages as they come (shipped models)
+
+PROSE = (
+    "Northwind Logistics confirms that the consignment for order 48213 left our depot in Rotterdam "
+    "on Friday and is expected at your warehouse within five working days. Please check the pallets "
+    "on arrival and report any damage to our support team quoting the order number."
+)
+
+
+def printed(size: int, width: int, text: str = PROSE) -> tuple[np.ndarray, str]:
+    """``text`` printed at ``size`` px (DejaVu Serif) in lines that fit ``width``; the image and its text."""
+    font = ImageFont.truetype(FONT, size)
+    lines = [""]
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}".strip()
+        if font.getlength(candidate) <= width - size and lines[-1]:
+            lines[-1] = candidate
+        elif lines[-1]:
+            lines.append(word)
+        else:
+            lines[-1] = word
+    image = Image.new("RGB", (width, round(size * (1.5 * len(lines) + 1))), "white")
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((size // 2, size // 2 + round(1.5 * size * n)), line, font=font, fill="black")
+    return np.asarray(image), "\n".join(lines)
+
+
+def test_a_page_turned_a_quarter_reads_upright_with_boxes_on_the_page_as_input(shipped):
+    upright, text = printed(18, 700)
+    turned = turn_image(upright, 1)  # lines run bottom to top
+    page = shipped.ocr_image(turned)
+    assert page.orientation == 90 and page.orientation_confidence > 0.6 and not page.upright
+    assert page_text_errors(page.text, text).cer < 0.03, page.text
+    assert (page.width, page.height) == (turned.shape[1], turned.shape[0])
+    long_words = [w for w in page.words() if len(w.text) >= 4]
+    assert all(w.bbox[3] - w.bbox[1] > w.bbox[2] - w.bbox[0] for w in long_words)  # vertical on the input
+    for word in long_words:  # each box on its ink, its polygon starting where the text does (bottom-left)
+        x0, y0, x1, y1 = (round(v) for v in word.bbox)
+        assert turned[y0:y1, x0:x1].min() < 100
+        (sx, sy), (ex, ey) = word.polygon[0], word.polygon[1]
+        assert sy - ey > 0.8 * (y1 - y0) and abs(sx - ex) < 0.2 * (y1 - y0)
+
+
+def test_upright_boxes_are_on_the_page_turned_upright(shipped):
+    upright, text = printed(16, 420, PROSE[:90])
+    config = replace(shipped.config, upright_boxes=True)
+    page = OCRPipeline(shipped.detector, shipped.recognizer, config, shipped.models).ocr_image(turn_image(upright, 2))
+    assert page.orientation == 180 and page.upright
+    assert page_text_errors(page.text, text).cer < 0.03, page.text
+    assert (page.width, page.height) == (upright.shape[1], upright.shape[0])
+    for word in page.words():
+        x0, y0, x1, y1 = (round(v) for v in word.bbox)
+        assert x1 - x0 > y1 - y0 and upright[y0:y1, x0:x1].min() < 100
+        assert word.polygon[0][0] < word.polygon[1][0]  # left to right on the upright page
+
+
+def test_a_small_image_of_large_print_reads(shipped):
+    """12 pt at 200 dpi on a 640-pixel image (as Tesseract's phototest.tif): fitting the page to
+    det_max_side alone would give the detector 60-pixel letters, which it breaks up."""
+    image, text = printed(33, 640)
+    page = shipped.ocr_image(image)
+    assert page_text_errors(page.text, text).cer < 0.03, page.text
+    unscaled = replace(shipped.config, det_max_letter=0, orientation=False)
+    before = OCRPipeline(shipped.detector, shipped.recognizer, unscaled, shipped.models).ocr_image(image)
+    assert page_text_errors(before.text, text).cer > 0.3  # what the letter size saves
+
+
+def test_a_small_page_of_small_print_reads(shipped):
+    image, text = printed(12, 360, PROSE[:100])
+    page = shipped.ocr_image(image)
+    assert page.orientation == 0 and page.orientation_confidence > 0.6
+    assert page_text_errors(page.text, text).cer < 0.03, page.text

@@ -3,7 +3,7 @@
 - ``types``: :class:`LabeledPage` / :class:`LabeledWord`, what every source yields.
 - ``readers``: page folder, ICDAR-2015 txt, FUNSD JSON, images/ + labels.json (``PageDataset``).
 - ``lmdb_store``: detection LMDB (packed pages) and recognition LMDB (CRNN key convention).
-- ``sources``: ``open_pages`` / ``open_crops`` pick the reader by sniffing a path.
-- ``labels``: bad-label rules and the page-folder JSON form; ``crops``: recognition crops.
+- ``formats``: ``open_labeled`` / ``open_crops`` pick the reader by sniffing a path.
+- ``labels``: bad-label rules and the page-folder JSON form; ``labeled_crops``: recognition crops.
 - ``synth``: the synthetic page generator; ``show``: ground-truth pictures; ``cli``: commands.
 """

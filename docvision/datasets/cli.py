@@ -77,7 +77,7 @@ def _synth(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from docvision.datasets.crops import word_crops
+    from docvision.datasets.labeled_crops import labeled_crops
     from docvision.datasets.labels import write_page
     from docvision.datasets.lmdb_store import write_detection_lmdb, write_recognition_lmdb
     from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
@@ -104,7 +104,7 @@ def _synth(args: argparse.Namespace) -> int:
         for i in indices:
             synth = dataset.generate(i)
             rng = np.random.default_rng([args.seed, i, 1])
-            yield from word_crops(synth.page, rng, args.jitter, synth.lines if args.kind == "lines" else None)
+            yield from labeled_crops(synth.page, rng, args.jitter, synth.lines if args.kind == "lines" else None)
 
     n = write_recognition_lmdb(args.out, crops())
     log.info("wrote %d %s crops to %s", n, args.kind[:-1], args.out)
@@ -114,9 +114,9 @@ def _synth(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from docvision.datasets.labels import encode_image
     from docvision.datasets.show import label_sheet
-    from docvision.datasets.sources import open_pages
+    from docvision.datasets.formats import open_labeled
 
-    pages = open_pages(args.src)
+    pages = open_labeled(args.src)
     if not 0 <= args.index < len(pages):
         log.error("%s: index %d out of range (%d pages)", args.src, args.index, len(pages))
         return 2
@@ -138,9 +138,9 @@ def _pack(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from docvision.datasets.crops import word_crops
+    from docvision.datasets.labeled_crops import labeled_crops
     from docvision.datasets.lmdb_store import write_detection_lmdb, write_recognition_lmdb
-    from docvision.datasets.sources import CROP_READERS, open_crops, open_pages, sniff_format
+    from docvision.datasets.formats import CROP_READERS, open_crops, open_labeled, sniff_format
 
     fmt = sniff_format(args.src)
     if fmt in CROP_READERS:
@@ -149,12 +149,12 @@ def _pack(args: argparse.Namespace) -> int:
             args.out, tqdm((crops[i] for i in range(len(crops))), total=len(crops), desc="pack", unit="crop")
         )
     else:
-        pages = open_pages(args.src)
+        pages = open_labeled(args.src)
         stream = tqdm((pages[i] for i in range(len(pages))), total=len(pages), desc="pack", unit="page")
         if args.kind == "detection":
             n = write_detection_lmdb(args.out, stream)
         else:
             rng = np.random.default_rng(args.seed)
-            n = write_recognition_lmdb(args.out, (c for page in stream for c in word_crops(page, rng, args.jitter)))
+            n = write_recognition_lmdb(args.out, (c for page in stream for c in labeled_crops(page, rng, args.jitter)))
     log.info("%s (%s) -> %s: %d samples", args.src, fmt, args.out, n)
     return 0

@@ -18,6 +18,7 @@ import numpy as np
 
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.extras import require
+from docvision.geometry import bbox_polygon
 
 shapely = require("shapely", "eval")
 
@@ -26,12 +27,6 @@ log = logging.getLogger(__name__)
 IGNORE_TEXT = "###"
 RawWord = tuple[str, str, object, bool]
 """``(where, text, points, ignore)``: ``where`` names the place in the file for messages."""
-
-
-def bbox_polygon(bbox: Sequence[float]) -> np.ndarray:
-    """The 4-point polygon of an ``[x0, y0, x1, y1]`` box."""
-    x0, y0, x1, y1 = (float(v) for v in bbox)
-    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
 
 
 def clean_word(where: str, text: str, points: object, ignore: bool, width: int, height: int) -> LabeledWord | None:

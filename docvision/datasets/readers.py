@@ -1,7 +1,7 @@
 """Readers of labeled pages: page folders, ICDAR-2015 txt, FUNSD JSON, images/ + labels.json.
 
 All are :class:`PageDataset` (a torch ``Dataset`` of :class:`LabeledPage`);
-:func:`docvision.datasets.sources.open_pages` picks the reader by looking at the path. A page whose image cannot be read is logged and
+:func:`docvision.datasets.formats.open_labeled` picks the reader by looking at the path. A page whose image cannot be read is logged and
 replaced by the next readable page, so a long training run never stops on one bad file.
 """
 
@@ -19,12 +19,12 @@ from torch.utils.data import Dataset
 
 from docvision.datasets.labels import (
     RawWord,
-    bbox_polygon,
     clean_words,
     page_json_labels,
     read_image,
 )
 from docvision.datasets.types import LabeledPage
+from docvision.geometry import bbox_polygon
 
 log = logging.getLogger(__name__)
 

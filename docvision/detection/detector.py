@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import cv2
 import numpy as np
 import torch
@@ -14,51 +12,80 @@ from docvision.models.dbnet import DBNet
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
 STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
+"""RGB (0-255) standardization of the detector's inputs (ImageNet's, as its backbone was pretrained);
+the trainer records them in the detector's manifest, which the pipeline and the calibrator read."""
 STRIDE = 32
 INK_CONTRAST = 40
 """Grey levels from the paper's colour that make a pixel ink for :func:`content_box`."""
 
 
-def normalize(image: np.ndarray) -> np.ndarray:
+def normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD) -> np.ndarray:
     """``H x W x 3`` uint8 RGB -> ``(3, H, W)`` float32 standardized as the detector expects."""
-    return np.ascontiguousarray(((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1))
+    return np.ascontiguousarray(((image.astype(np.float32) - mean) / std).transpose(2, 0, 1))
+
+
+def fit_scale(height: int, width: int, max_side: int, max_upscale: float = 1.0) -> float:
+    """The scale that brings the longest side to ``max_side``: down always, up by at most
+    ``max_upscale`` (1.0: never up)."""
+    return min(max_upscale, max_side / max(height, width))
+
+
+def rescale(image: np.ndarray, scale: float) -> np.ndarray:
+    """``image`` resized by ``scale`` (area averaging down, cubic up)."""
+    if scale == 1.0:
+        return image
+    h, w = image.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC)
 
 
 def scale_to_fit(image: np.ndarray, max_side: int, max_upscale: float = 1.0) -> tuple[np.ndarray, float]:
-    """Scale so the longest side is ``max_side``: down always, up by at most ``max_upscale``
-    (1.0: never up); returns the scale too."""
-    h, w = image.shape[:2]
-    scale = min(max_upscale, max_side / max(h, w))
-    if scale != 1.0:
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC)
-    return image, scale
+    """``image`` at :func:`fit_scale`, and that scale."""
+    scale = fit_scale(*image.shape[:2], max_side, max_upscale)
+    return rescale(image, scale), scale
 
 
-def pad_and_normalize(image: np.ndarray) -> np.ndarray:
+def pad_and_normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD) -> np.ndarray:
     """Pad an RGB image right/bottom with white paper to multiples of 32 and normalize it:
     the ``(3, H, W)`` float32 array the detector takes."""
     h, w = image.shape[:2]
     padded = np.full((-(-h // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE, 3), 255, np.uint8)
     padded[:h, :w] = image
-    return normalize(padded)
+    return normalize(padded, mean, std)
 
 
-def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int, int] | None:
-    """The part of an RGB page the detector needs to see: ``(x0, y0, x1, y1)`` around every pixel
-    that differs from the paper (the median grey) by more than ``INK_CONTRAST``, grown by ``margin``,
-    its top-left corner on the detector's 32-pixel grid (so the network sees the text as on the
-    whole page). ``None`` for a blank page."""
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels of an RGB page that differ from the paper (its median grey) by more than ``INK_CONTRAST``."""
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
     paper = int(np.searchsorted(counts, gray.size / 2))
-    ink = cv2.absdiff(gray, paper) > INK_CONTRAST
+    return cv2.absdiff(gray, paper) > INK_CONTRAST
+
+
+def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int, int] | None:
+    """The part of an RGB page the detector needs to see: ``(x0, y0, x1, y1)`` around every
+    :func:`ink_mask` pixel, grown by ``margin``, its top-left corner on the detector's 32-pixel
+    grid (so the network sees the text as on the whole page). ``None`` for a blank page."""
+    ink = ink_mask(image)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return None
-    h, w = gray.shape
+    h, w = ink.shape
     x0, y0 = (max(0, int(v) - margin) // STRIDE * STRIDE for v in (cols[0], rows[0]))
     return x0, y0, min(w, int(cols[-1]) + 1 + margin), min(h, int(rows[-1]) + 1 + margin)
+
+
+def detector_input(
+    scaled: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The network input ``(3, H, W)`` of a page already at its detection scale: its :func:`content_box`
+    (also returned), padded and standardized; ``None`` for a blank page. The detector and the int8
+    calibration prepare pages with this; training crops use :func:`rescale` and :func:`normalize` as it does."""
+    box = content_box(scaled)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    return pad_and_normalize(scaled[y0:y1, x0:x1], mean, std), box
 
 
 class Detector:
@@ -72,33 +99,43 @@ class Detector:
         max_upscale: float = 2.0,
         postprocess: PostprocessConfig = PostprocessConfig(),
         device: torch.device = torch.device("cpu"),
+        mean: np.ndarray = MEAN,
+        std: np.ndarray = STD,
     ):
         self.model = model.eval().to(device, memory_format=torch.channels_last)
         self.max_side, self.max_upscale = max_side, max_upscale
+        self.mean, self.std = mean, std
         self.postprocess = postprocess
         self.device = device
 
-    def probability_map(self, image: np.ndarray) -> tuple[np.ndarray, float]:
-        """Text probability of the scaled page (``(h, w)`` float32) and the scale. The network
-        runs on the page's :func:`content_box` only (zero elsewhere; not at all on a blank page)."""
-        scaled, scale = scale_to_fit(image, self.max_side, self.max_upscale)
+    def input_scale(self, image: np.ndarray) -> float:
+        """The scale the page is detected at by default: :func:`fit_scale` to ``max_side``."""
+        return fit_scale(*image.shape[:2], self.max_side, self.max_upscale)
+
+    def probability_map(self, image: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
+        """Text probability of the page scaled by ``scale`` (default :meth:`input_scale`) as
+        ``(h, w)`` float32, and the scale. The network runs on the page's :func:`content_box`
+        only (zero elsewhere; not at all on a blank page)."""
+        scale = self.input_scale(image) if scale is None else scale
+        scaled = rescale(image, scale)
         prob = np.zeros(scaled.shape[:2], np.float32)
-        box = content_box(scaled)
-        if box is None:
+        prepared = detector_input(scaled, self.mean, self.std)
+        if prepared is None:
             return prob, scale
-        x0, y0, x1, y1 = box
-        x = torch.from_numpy(pad_and_normalize(scaled[y0:y1, x0:x1]))[None]
+        array, (x0, y0, x1, y1) = prepared
+        x = torch.from_numpy(array)[None]
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             prob[y0:y1, x0:x1] = self.model(x)[0, 0, : y1 - y0, : x1 - x0].float().cpu().numpy()
         return prob, scale
 
-    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
-        """Word boxes of an RGB page, in page pixels. ``overrides`` replace post-processing
-        settings for this call (e.g. ``box_thresh=0.3``)."""
-        prob, scale = self.probability_map(image)
-        config = replace(self.postprocess, **overrides) if overrides else self.postprocess
-        detections = detect_boxes(prob, config)
+    def detect(
+        self, image: np.ndarray, *, scale: float | None = None, postprocess: PostprocessConfig | None = None
+    ) -> list[Detection]:
+        """Word boxes of an RGB page, in page pixels, found at ``scale`` (default :meth:`input_scale`)
+        with ``postprocess`` (default: the detector's; settings change only as a whole config, per call)."""
+        prob, scale = self.probability_map(image, scale)
+        detections = detect_boxes(prob, postprocess or self.postprocess)
         for det in detections:
             det.polygon = det.polygon / scale
         return detections

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from docvision.config import PostprocessConfig
+from docvision.geometry import order_quad
 
 Rect = tuple[tuple[float, float], tuple[float, float], float]
 """OpenCV rotated rectangle: centre, (width, height), angle in degrees."""
@@ -19,16 +20,6 @@ class Detection:
 
     polygon: np.ndarray
     score: float
-
-
-def order_quad(points: np.ndarray) -> np.ndarray:
-    """Corners clockwise starting at the top-left one (image axes, y down)."""
-    points = np.asarray(points, np.float32).reshape(4, 2)
-    by_x = points[np.argsort(points[:, 0], kind="stable")]
-    left, right = by_x[:2], by_x[2:]
-    tl, bl = left[np.argsort(left[:, 1], kind="stable")]
-    tr, br = right[np.argsort(right[:, 1], kind="stable")]
-    return np.stack([tl, tr, br, bl]).astype(np.float32)
 
 
 def box_score(prob: np.ndarray, contour: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from docvision.config import SHRINK_RATIO
 from docvision.extras import require
 
 pyclipper = require("pyclipper", "train")
@@ -72,7 +73,7 @@ def make_db_targets(
     height: int,
     width: int,
     *,
-    shrink_ratio: float = 0.4,
+    shrink_ratio: float = SHRINK_RATIO,
     thresh_min: float = 0.3,
     thresh_max: float = 0.7,
     min_size: float = 3.0,

@@ -38,21 +38,20 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from docvision.datasets.sources import open_pages as open_labeled
+from docvision.datasets.formats import open_labeled
 from docvision.datasets.types import LabeledPage
-from docvision.document import Document
 from docvision.errors import DocvisionError
 from docvision.evaluation.evaluate import reference_text
 from docvision.evaluation.metrics import (
     Counts,
     EndToEnd,
     TextErrors,
-    bbox_to_polygon,
     end_to_end,
     match_detections,
     page_text_errors,
 )
 from docvision.evaluation.pages import generate_pages, write_pdf
+from docvision.geometry import bbox_polygon
 from docvision.io import open_pages
 
 DOCVISION_STAGES = ("rasterize", "detect", "recognize", "layout", "export")
@@ -84,7 +83,7 @@ def docvision_engine(pipeline: Any) -> Engine:
     def run(image: np.ndarray, dpi: float | None) -> EngineOutput:
         page = pipeline.ocr_image(image, dpi=dpi)
         start = time.perf_counter()
-        Document("bench", dict(pipeline.models), [page]).export("json")
+        pipeline.document("bench", [page]).export("json")
         timings = {k: page.timings.get(k, 0.0) for k in ("detect", "recognize", "layout")}
         timings["export"] = time.perf_counter() - start
         words = [(np.asarray(w.polygon, np.float32), w.text) for w in page.words()]
@@ -134,7 +133,7 @@ def tesseract_engine(threads: int, binary: str = "tesseract", lang: str = "eng")
         if out.returncode:
             raise DocvisionError(f"tesseract failed: {out.stderr.decode(errors='replace').strip()}")
         words, text = parse_tesseract_tsv(out.stdout.decode())
-        return EngineOutput([(bbox_to_polygon(b), t) for b, t in words], text, {"ocr": time.perf_counter() - start})
+        return EngineOutput([(bbox_polygon(b), t) for b, t in words], text, {"ocr": time.perf_counter() - start})
 
     return run
 
@@ -244,7 +243,7 @@ class EngineBench:
 @dataclass
 class Input:
     """A benchmark input: a PDF or image file, with ground truth per page index when known,
-    or (``labeled``) a labeled-page dataset (:func:`docvision.datasets.sources.open_pages`)."""
+    or (``labeled``) a labeled-page dataset (:func:`docvision.datasets.formats.open_labeled`)."""
 
     path: Path
     truth: dict[int, LabeledPage] = field(default_factory=dict)
@@ -374,7 +373,7 @@ def memory_run(pipeline: Any, pdf: Path, *, dpi: int, checkpoint: int = 10, prog
     start = time.perf_counter()
     pages = pipeline.iter_pages(str(pdf), dpi=dpi)
     for page in tqdm(pages, desc="long PDF", unit="page", disable=not progress):
-        Document(str(pdf), dict(pipeline.models), [page]).export("json")
+        pipeline.document(str(pdf), [page]).export("json")
         samples.append(rss_bytes())
     seconds = time.perf_counter() - start
     mib = 1 / 2**20

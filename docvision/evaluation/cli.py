@@ -110,10 +110,15 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for the models")
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace, box_thresh: float | None = None) -> Any:
+    """The pipeline of the model options (``box_thresh``: in place of the config's)."""
+    from docvision.config import PipelineConfig, load_yaml
     from docvision.pipeline import load
 
-    pipeline = load(args.weights, device=args.device, config=args.config, threads=args.threads)
+    config = load_yaml(PipelineConfig, args.config) if args.config else PipelineConfig()
+    if box_thresh is not None:
+        config = replace(config, postprocess=replace(config.postprocess, box_thresh=box_thresh))
+    pipeline = load(args.weights, device=args.device, config=config, threads=args.threads)
     if not pipeline.trained:
         log.warning("warning: untrained models (%s): scores are meaningless, timings are not", pipeline.models)
     return pipeline
@@ -123,18 +128,16 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from docvision.datasets.sources import open_pages
+    from docvision.datasets.formats import open_labeled
     from docvision.evaluation.evaluate import evaluate, parse_sweep
 
     if args.limit is not None and args.limit < 1:
         log.error("error: --limit must be >= 1")
         return 2
     sweep = parse_sweep(args.box_thresh_sweep) if args.box_thresh_sweep else None
-    pages = open_pages(args.dataset)
+    pages = open_labeled(args.dataset)
     total = len(pages) if args.limit is None else min(args.limit, len(pages))
-    pipeline = _load(args)
-    if args.box_thresh is not None:
-        pipeline.detector.postprocess = replace(pipeline.detector.postprocess, box_thresh=args.box_thresh)
+    pipeline = _load(args, args.box_thresh)
     log.info("evaluating %d pages of %s", total, args.dataset)
     report = evaluate(
         pipeline,
@@ -201,7 +204,7 @@ def format_eval(report: dict[str, Any]) -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from docvision.datasets.sources import open_pages as open_labeled
+    from docvision.datasets.formats import open_labeled
     from docvision.evaluation.bench import OTHER_ENGINES, bench
 
     if args.pages < 1 or args.repeats < 1 or args.long_pdf < 0:

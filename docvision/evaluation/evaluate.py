@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +105,15 @@ def evaluate_page(
 
     The detector runs at ``detect_thresh`` (default: its own ``box_thresh``) so that a sweep
     can filter from there; detection scores use the boxes at the pipeline's ``box_thresh``.
-    End to end reuses those boxes (``ocr_image(..., detections=...)``): one detector pass per page.
+    End to end reuses those boxes (``ocr_image(..., detections=...)``): one detector pass per page
+    (more on pages the pipeline finds turned or skewed).
     """
     start = time.perf_counter()
-    box_thresh = pipeline.detector.postprocess.box_thresh
-    overrides = {} if detect_thresh is None else {"box_thresh": min(detect_thresh, box_thresh)}
-    detections = pipeline.detector.detect(page.image, **overrides)
+    post = pipeline.detector.postprocess
+    box_thresh = post.box_thresh
+    if detect_thresh is not None:
+        post = replace(post, box_thresh=min(detect_thresh, box_thresh))
+    detections = pipeline.detect(page.image, post)
     kept_detections = [d for d in detections if d.score >= box_thresh]
     kept = [d.polygon for d in kept_detections]
 

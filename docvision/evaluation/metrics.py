@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docvision.extras import require
+from docvision.layout import rows
 
 shapely = require("shapely", "eval")
 Levenshtein = require("rapidfuzz.distance", "eval").Levenshtein
@@ -37,12 +38,6 @@ IOU_THRESH = 0.5
 
 
 # ----------------------------------------------------------------------------- geometry
-
-
-def bbox_to_polygon(bbox: Sequence[float]) -> np.ndarray:
-    """Corners of an axis-aligned ``(x0, y0, x1, y1)`` box, clockwise from top-left."""
-    x0, y0, x1, y1 = (float(v) for v in bbox)
-    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
 
 
 def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
@@ -258,22 +253,13 @@ def reading_order(bboxes: Sequence[Sequence[float]]) -> list[int]:
     """Indices of axis-aligned boxes in a simple reading order: lines top to bottom, words left to right.
 
     A box joins the current line when its vertical centre lies within the line's vertical
-    extent; this is how ground-truth words, which carry no order of their own, are strung
-    into page text for :func:`page_text_errors`.
+    extent (:func:`docvision.layout.rows`, the rows of the pipeline's layout); this is how
+    ground-truth words, which carry no order of their own, are strung into page text for
+    :func:`page_text_errors`.
     """
-    order = sorted(range(len(bboxes)), key=lambda i: (bboxes[i][1] + bboxes[i][3]) / 2)
-    lines: list[list[int]] = []
-    top = bottom = 0.0
-    for i in order:
-        x0, y0, x1, y1 = bboxes[i]
-        centre = (y0 + y1) / 2
-        if lines and top <= centre <= bottom:
-            lines[-1].append(i)
-            top, bottom = min(top, y0), max(bottom, y1)
-        else:
-            lines.append([i])
-            top, bottom = y0, y1
-    return [i for line in lines for i in sorted(line, key=lambda j: bboxes[j][0])]
+    if not len(bboxes):
+        return []
+    return [int(i) for row in rows(np.asarray(bboxes, np.float64).reshape(-1, 4)) for i in row]
 
 
 def ordered_text(texts: Sequence[str], bboxes: Sequence[Sequence[float]]) -> str:

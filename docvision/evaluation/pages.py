@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from docvision.datasets.types import LabeledPage, LabeledWord
-from docvision.evaluation.metrics import bbox_to_polygon
+from docvision.geometry import bbox_polygon
 
 LETTER_INCHES = (8.5, 11.0)
 
@@ -68,7 +68,7 @@ def generate_page(page_id: str, *, dpi: int = 200, seed: int = 0) -> LabeledPage
                 if x1 > width - margin:
                     break
                 draw.text((x, y), text, fill=0, font=font)
-                words.append(LabeledWord(text, bbox_to_polygon((x0, y0, x1, y1))))
+                words.append(LabeledWord(text, bbox_polygon((x0, y0, x1, y1))))
                 x = x1 + round(size * 0.3)
             y += leading
         y += leading

@@ -1,6 +1,9 @@
 """ALTO 4.4 XML export: Page > PrintSpace > TextBlock > TextLine > String / SP, in pixels.
 
-Deterministic (no processing date), so the same Document always gives the same file.
+A page read turned (``Page.orientation``, boxes of the page as input) has ``ROTATION`` (degrees
+counter-clockwise) on the Page (ALTO 4.4) and its TextBlocks (earlier ALTO); an SP spans the
+gap between two words along their text, its ``WIDTH`` measured that way. Deterministic (no
+processing date), so the same Document always gives the same file.
 """
 
 from __future__ import annotations
@@ -8,8 +11,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
+
 from docvision import __version__
-from docvision.document import BBox, Document, Point, Word
+from docvision.document import BBox, Document, Line, Point, Word
+from docvision.export.frames import moved, moved_box, text_angle, to_upright
+from docvision.geometry import invert
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_LOCATION = f"{NAMESPACE} http://www.loc.gov/alto/v4/alto-4-4.xsd"
@@ -46,6 +53,19 @@ def _points(polygon: list[Point]) -> str:
     return " ".join(f"{_num(x)},{_num(y)}" for x, y in polygon)
 
 
+def _spaces(line: Line, upright: np.ndarray) -> list[dict[str, str]]:
+    """The SP attributes of the gaps between ``line``'s words, measured on the page turned
+    ``upright`` (a frame change) and placed back on the page."""
+    words = [moved(word, upright) for word in line.words]
+    _, top, _, bottom = moved_box(line.bbox, upright)
+    spaces = []
+    for before, word in zip(words, words[1:]):
+        left, right = before.bbox[2], max(before.bbox[2], word.bbox[0])
+        x0, y0, _, _ = moved_box((left, top, right, bottom), invert(upright))
+        spaces.append({"HPOS": _num(x0), "VPOS": _num(y0), "WIDTH": _num(right - left)})
+    return spaces
+
+
 def to_alto(document: Document) -> str:
     if not document.pages:
         raise ValueError("ALTO needs at least one page; the document has none")
@@ -66,21 +86,21 @@ def to_alto(document: Document) -> str:
     layout = ET.SubElement(root, _tag("Layout"))
     for page in document.pages:
         p = page.index + 1
+        rotation = {"ROTATION": str(text_angle(page))} if text_angle(page) else {}
         page_el = ET.SubElement(
             layout, _tag("Page"), ID=f"page_{p}", PHYSICAL_IMG_NR=str(p), PROCESSING="docvision_ocr",
-            WIDTH=str(page.width), HEIGHT=str(page.height),
+            WIDTH=str(page.width), HEIGHT=str(page.height), **rotation,
         )
         space = ET.SubElement(page_el, _tag("PrintSpace"), _position((0, 0, page.width, page.height)))
+        upright = to_upright(page)
         word_id = 0
         for b, block in enumerate(page.blocks, start=1):
-            block_el = ET.SubElement(space, _tag("TextBlock"), ID=f"block_{p}_{b}", **_position(block.bbox))
+            block_el = ET.SubElement(space, _tag("TextBlock"), ID=f"block_{p}_{b}", **_position(block.bbox), **rotation)
             for n, line in enumerate(block.lines, start=1):
                 line_el = ET.SubElement(block_el, _tag("TextLine"), ID=f"line_{p}_{b}_{n}", **_position(line.bbox))
-                for i, word in enumerate(line.words):
-                    if i:  # SP spans the gap between the previous word and this one
-                        left = line.words[i - 1].bbox[2]
-                        gap = _position((left, line.bbox[1], max(left, word.bbox[0]), line.bbox[3]))
-                        ET.SubElement(line_el, _tag("SP"), HPOS=gap["HPOS"], VPOS=gap["VPOS"], WIDTH=gap["WIDTH"])
+                for word, gap in zip(line.words, [None, *_spaces(line, upright)]):
+                    if gap:  # the gap between the previous word and this one
+                        ET.SubElement(line_el, _tag("SP"), gap)
                     word_id += 1
                     string = ET.SubElement(
                         line_el, _tag("String"), ID=f"string_{p}_{word_id}", CONTENT=_xml_text(word.text),

@@ -1,4 +1,8 @@
-"""hOCR export: XHTML with ``ocr_page`` > ``ocr_carea`` > ``ocr_line`` > ``ocrx_word``."""
+"""hOCR export: XHTML with ``ocr_page`` > ``ocr_carea`` > ``ocr_line`` > ``ocrx_word``.
+
+A page read turned (``Page.orientation``, boxes of the page as input) carries ``textangle`` on the
+page and its lines: the counter-clockwise angle of the text, as the hOCR specification defines it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from docvision import __version__
 from docvision.document import BBox, Document
+from docvision.export.frames import text_angle
 
 
 def _xml_chars(text: str) -> str:
@@ -40,12 +45,14 @@ def to_hocr(document: Document) -> str:
         title = f'image "{_xml_chars(document.source)}"; {_bbox((0, 0, page.width, page.height))}; ppageno {page.index}'
         if page.dpi:
             title += f"; scan_res {int(round(page.dpi))} {int(round(page.dpi))}"
+        angle = f"; textangle {text_angle(page)}" if text_angle(page) else ""
+        title += angle
         out.append(f'<div class="ocr_page" id="page_{p}" title={quoteattr(title)}>')
         word_id = 0
         for b, block in enumerate(page.blocks, start=1):
             out.append(f'<div class="ocr_carea" id="block_{p}_{b}" title="{_bbox(block.bbox)}">')
             for n, line in enumerate(block.lines, start=1):
-                out.append(f'<span class="ocr_line" id="line_{p}_{b}_{n}" title="{_bbox(line.bbox)}">')
+                out.append(f'<span class="ocr_line" id="line_{p}_{b}_{n}" title="{_bbox(line.bbox)}{angle}">')
                 for word in line.words:
                     word_id += 1
                     conf = int(round(100 * word.confidence))

@@ -1,4 +1,5 @@
-"""JSON export following ``schema/docvision-1.schema.json``."""
+"""JSON export following ``schema/docvision-2.schema.json`` (version 1, without the pages'
+orientation, is kept beside it for results written before)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from docvision.document import BBox, Block, Document, Line, Page, Word
+from docvision.document import BBox, Block, Document, Line, Page, Region, TextLayerUse, Word
 
-SCHEMA_VERSION = "docvision/1"
-SCHEMA_PATH = Path(__file__).with_name("schema") / "docvision-1.schema.json"
+SCHEMA_VERSION = "docvision/2"
+SCHEMA_PATH = Path(__file__).with_name("schema") / "docvision-2.schema.json"
 
 
 def _box(box: BBox) -> list[float]:
@@ -22,6 +23,9 @@ def page_to_dict(page: Page) -> dict[str, Any]:
         "width": page.width,
         "height": page.height,
         "dpi": page.dpi,
+        "orientation": page.orientation,
+        "orientation_confidence": None if page.orientation_confidence is None else round(page.orientation_confidence, 4),
+        "upright": page.upright,
         "blocks": [
             {
                 "bbox": _box(block.bbox),
@@ -80,20 +84,27 @@ def from_dict(data: dict[str, Any]) -> Document:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"not a {SCHEMA_VERSION} JSON export (schema: {found!r})")
     try:
-        pages = [
-            Page(page["index"], page["width"], page["height"], page["dpi"], [
-                Block([
-                    Line([Word(w["text"], tuple(w["bbox"]), [tuple(p) for p in w["polygon"]], w["confidence"])
-                          for w in line["words"]])
-                    for line in block["lines"]
-                ])
-                for block in page["blocks"]
-            ])
-            for page in data["pages"]
-        ]
+        pages = [_page(page) for page in data["pages"]]
         return Document(data["source"], dict(data["models"]), pages, partial=bool(data.get("partial", False)))
     except (KeyError, TypeError) as err:
         raise ValueError(f"malformed {SCHEMA_VERSION} JSON export ({type(err).__name__}: {err})") from None
+
+
+def _word(w: dict[str, Any]) -> Word:
+    polygon = [tuple(p) for p in w["polygon"]]
+    return Word(w["text"], tuple(w["bbox"]), polygon, w["confidence"], w["source"], w.get("font_size"))
+
+
+def _page(page: dict[str, Any]) -> Page:
+    layer = page.get("text_layer")
+    return Page(
+        page["index"], page["width"], page["height"], page["dpi"],
+        [Block([Line([_word(w) for w in line["words"]]) for line in block["lines"]]) for block in page["blocks"]],
+        text_layer=None if layer is None else TextLayerUse(
+            layer["path"], layer["reason"], [Region(tuple(r["bbox"]), r["reason"]) for r in layer["regions"]]
+        ),
+        orientation=page["orientation"], orientation_confidence=page["orientation_confidence"], upright=page["upright"],
+    )
 
 
 def from_json(text: str | bytes) -> Document:

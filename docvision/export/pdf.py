@@ -2,6 +2,9 @@
 whose words lie on the recognized words, so selecting, searching and ``pdftotext`` give
 the recognized text.
 
+On a page read turned (``Page.orientation``) the words run as its text does on the page as
+input: up, down or upside down, each measured along its text on the page turned upright.
+
 A PDF input keeps its page content untouched (the layer is appended, the original wrapped
 in ``q``/``Q``); image inputs are embedded by img2pdf (JPEG, PNG and TIFF data passed through
 losslessly) or re-encoded as JPEG at a quality the caller sets. The text is set in a
@@ -18,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 import img2pdf
+import numpy as np
 import pikepdf
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -25,6 +29,8 @@ from PIL import Image
 
 from docvision.document import Document, Page, Point, Word
 from docvision.errors import InputError, naming
+from docvision.export.frames import input_size, moved, to_input, to_upright
+from docvision.geometry import compose, invert
 from docvision.io.sources import display_name, open_document
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -104,12 +110,13 @@ def rendered_box(pdf_page: pikepdf.Page, page: Page) -> tuple[float, float, floa
     if not page.dpi:
         return boxes[0]
     turned = pdf_page.rotation % 180 == 90
+    width, height = input_size(page)
 
     def mismatch(box: tuple[float, float, float, float]) -> float:
         w, h = box[2] - box[0], box[3] - box[1]
         w, h = (h, w) if turned else (w, h)
         scale = page.dpi / POINTS_PER_INCH
-        return abs(w * scale - page.width) + abs(h * scale - page.height)
+        return abs(w * scale - width) + abs(h * scale - height)
 
     return min(boxes, key=mismatch)
 
@@ -133,6 +140,19 @@ def pixel_matrix(box: tuple[float, float, float, float], rotation: int, width: i
 def _apply(m: Matrix, point: Point) -> tuple[float, float]:
     x, y = point
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _after(m: Matrix, first: np.ndarray) -> Matrix:
+    """The map ``first`` (a 2 x 3 frame change, :mod:`docvision.geometry`) then ``m``."""
+    a, b, c, d, e, f = m
+    (a, c, e), (b, d, f) = compose(np.array([[a, c, e], [b, d, f]]), first)
+    return float(a), float(b), float(c), float(d), float(e), float(f)
+
+
+def _from_upright(page: Page, to_user: Matrix) -> Matrix:
+    """The map from pixels of ``page`` turned upright to PDF user space, given ``to_user`` from
+    pixels of the page as input (:func:`pixel_matrix`)."""
+    return _after(to_user, compose(to_input(page), invert(to_upright(page))))
 
 
 def upright_box(word: Word) -> tuple[float, float, float, float]:
@@ -181,10 +201,13 @@ def _encode(text: str, codes: dict[str, int]) -> bytes:
 def text_layer(page: Page, to_user: Matrix, font: pikepdf.Name, codes: dict[str, int]) -> bytes:
     """Content stream of ``page``'s invisible OCR words in reading order, each followed by a space
     (so extractors that ignore positions still separate words and lines); words taken from the
-    page's own text layer (``source`` ``pdf``) are there already."""
+    page's own text layer (``source`` ``pdf``) are there already. ``to_user``: from pixels of the
+    page as input; words are set upright on the page turned upright."""
     ops: list[tuple[list, str]] = [([], "BT"), ([3], "Tr"), ([font, 1], "Tf")]
+    upright, to_user = to_upright(page), _from_upright(page, to_user)
     for line in (line for block in page.blocks for line in block.lines):
-        for word, following in zip(line.words, [*line.words[1:], None]):
+        words = [moved(word, upright) for word in line.words]
+        for word, following in zip(words, [*words[1:], None]):
             matrix = word_matrix(word, to_user, following) if word.text and word.source == "ocr" else None
             if matrix is not None:
                 ops += [(list(matrix), "Tm"), ([pikepdf.String(_encode(word.text + " ", codes))], "Tj")]
@@ -213,7 +236,7 @@ def add_text_layer(pdf: pikepdf.Pdf, pages: Iterable[Page]) -> None:
         pdf_page = pdf.pages[page.index]
         name = _free_name(pdf_page, "F")  # /F1 on a page of its own, as OCRmyPDF's sandwich graft expects
         pdf_page.add_resource(font, pikepdf.Name.Font, name)
-        to_user = pixel_matrix(rendered_box(pdf_page, page), pdf_page.rotation, page.width, page.height)
+        to_user = pixel_matrix(rendered_box(pdf_page, page), pdf_page.rotation, *input_size(page))
         pdf_page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)  # the page's own state ends before ours
         pdf_page.contents_add(pikepdf.Stream(pdf, b"Q\n" + text_layer(page, to_user, name, codes)))
 

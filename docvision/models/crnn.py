@@ -32,8 +32,13 @@ class _Residual(nn.Module):
         return self.relu(self.body(x) + self.skip(x))
 
 
+STEP = 4
+"""Input columns per CRNN output step (the stem's stride 2 and one 2x2 pool): crop widths, the CTC
+length check of training and the split of a crop into words all count in these steps."""
+
+
 class CRNN(nn.Module):
-    """Grayscale crops ``(N, 1, height, W)`` in [0, 1] -> logits ``(N, W / 4, num_classes)``.
+    """Grayscale crops ``(N, 1, height, W)`` in [0, 1] -> logits ``(N, W / STEP, num_classes)``.
 
     A strided stem and one pool bring the crop to 1/4 scale before the residual
     blocks (the cheap way on CPUs: 2.2x faster than residual blocks at 1/2 scale),

@@ -36,6 +36,13 @@ class Manifest:
     int8_sha256: str = ""
     """Detector: sha256 of ``detector.int8.onnx`` (``docvision quantize``); empty when there is none."""
     vocabulary: list[str] | None = None
+    mean: list[float] | None = None
+    """Detector: the RGB (0-255) mean and ``std`` its inputs were standardized with in training;
+    None (manifests before they were recorded): :data:`~docvision.detection.detector.MEAN` and ``STD``."""
+    std: list[float] | None = None
+    shrink_ratio: float | None = None
+    """Detector: the shrink ratio of its training targets, which post-processing must grow back by;
+    None: :data:`~docvision.config.SHRINK_RATIO`."""
     training_data: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     version: int = MANIFEST_VERSION
@@ -72,8 +79,9 @@ def save_weights(model: torch.nn.Module, directory: str | Path, name: str, manif
 
 def write_manifest(directory: Path, name: str, manifest: Manifest) -> None:
     data = asdict(manifest)
-    if not data["int8_sha256"]:  # weights without an int8 file keep the manifest older versions read
-        del data["int8_sha256"]
+    for key in ("int8_sha256", "mean", "std", "shrink_ratio"):  # unset: the manifest older versions read
+        if data[key] in ("", None):
+            del data[key]
     (directory / f"{name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -9,15 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from docvision.models.crnn import CRNN
+from docvision.models.crnn import CRNN, STEP
 from docvision.recognition.crops import to_recognizer_input
 from docvision.recognition.decode import ctc_greedy_decode
 from docvision.recognition.lexicon import Lexicon, lexicon_decode
 from docvision.recognition.split import ROW_INK, ink_extent, word_spans
 from docvision.recognition.vocab import Vocab
 
-STEP = 4
-"""Input columns per CRNN output step."""
 WIDTH_BUCKET = 8
 """Crops are read at widths rounded to a multiple of this, so that a batch holds crops of one
 width: no padding for the BiLSTM to skip, and few distinct shapes. Measured with v4 on every 5th

@@ -8,7 +8,7 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
-from docvision.config import DetectorConfig, RecognizerConfig, from_dict, load_yaml
+from docvision.config import load_yaml
 
 log = logging.getLogger("docvision")
 
@@ -81,25 +81,15 @@ def _run_quantize(args: argparse.Namespace) -> int:
 
 def _task(args: argparse.Namespace, config):
     """The task, its model initialised from ``--init`` weights when asked (their config wins)."""
-    from docvision.models.weights import load_weights, read_manifest, weights_dir
+    from docvision import zoo
+    from docvision.models.weights import weights_dir
 
     name = "detector" if args.task == "det" else "recognizer"
-    model = None
+    model = manifest = None
     if args.init:
         directory = weights_dir(None if args.init == "default" else args.init)
-        manifest = read_manifest(directory, name)
-        if args.task == "det":
-            from docvision.models.dbnet import DBNet
-
-            config = replace(config, model=from_dict(DetectorConfig, manifest.config))
-            model = DBNet(config.model)
-        else:
-            from docvision.models.crnn import CRNN
-            from docvision.recognition.vocab import Vocab
-
-            config = replace(config, model=from_dict(RecognizerConfig, manifest.config))
-            model = CRNN(Vocab(tuple(manifest.vocabulary or ())).num_classes, config.model)
-        load_weights(model, directory, name, manifest)
+        model, manifest = zoo.load_model(directory, name)
+        config = replace(config, model=zoo.model_config(directory, name, manifest))
         log.info("initialised %s from %s", name, directory)
     if args.task == "det":
         from docvision.training.detection import DetectorTask
@@ -110,6 +100,6 @@ def _task(args: argparse.Namespace, config):
 
     vocab = Vocab.load(config.vocab) if config.vocab else Vocab.load()
     if model is not None and manifest.vocabulary != list(vocab.chars):
-        model = remap_vocabulary(model, Vocab(tuple(manifest.vocabulary or ())), vocab)
+        model = remap_vocabulary(model, zoo.vocabulary(manifest), vocab)
         log.info("vocabulary of the --init weights remapped to %d characters", len(vocab.chars))
     return RecognizerTask(config, model, vocab)

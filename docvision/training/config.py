@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from docvision.config import DetectorConfig, RecognizerConfig
+from docvision.config import SHRINK_RATIO, DetectorConfig, RecognizerConfig
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class DetTrainConfig:
     """Random extra scale around the pipeline's, so the model sees text at varied sizes."""
     crops_per_page: int = 1
     """Crops cut from each page; a batch holds ``batch_size // crops_per_page`` pages."""
+    shrink_ratio: float = SHRINK_RATIO
+    """How far the targets shrink each word; recorded in the manifest for post-processing to undo."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampler
 
-from docvision.datasets.sources import CROP_READERS, open_crops, open_pages, sniff_format
+from docvision.datasets.formats import CROP_READERS, open_crops, open_labeled, sniff_format
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.training.config import DataSource
 
@@ -26,7 +26,7 @@ def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
     elif crops and sniff_format(source.path) in CROP_READERS:
         dataset = open_crops(source.path)
     else:
-        dataset = open_pages(source.path)
+        dataset = open_labeled(source.path)
     if (start, stop) == (0, 1):
         return dataset
     n = len(dataset)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from docvision.config import PostprocessConfig, to_dict
 from docvision.datasets.types import LabeledPage
-from docvision.detection.detector import Detector, normalize
+from docvision.detection.detector import MEAN, STD, Detector, fit_scale, normalize, rescale
 from docvision.detection.loss import db_loss
 from docvision.detection.targets import make_db_targets
 from docvision.evaluation.metrics import Counts, match_detections
@@ -37,10 +36,9 @@ def random_crop(
     """A ``crop_size`` square of the page scaled like the pipeline scales it (longest side to
     ``max_side``, up by at most ``max_upscale``) times a random factor, white-padded where the
     page is smaller; words cut by the crop edge are ignored."""
-    h, w = page.image.shape[:2]
-    scale = min(max_upscale, max_side / max(h, w)) * rng.uniform(*scale_range)
-    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    image = cv2.resize(page.image, (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    scale = fit_scale(*page.image.shape[:2], max_side, max_upscale) * rng.uniform(*scale_range)
+    image = rescale(page.image, scale)
+    sh, sw = image.shape[:2]
     polygons = [word.polygon * scale for word in page.words]
     if polygons and rng.random() < TEXT_FOCUS:
         cx, cy = polygons[rng.integers(len(polygons))].mean(axis=0)
@@ -85,7 +83,7 @@ class DetectionCrops(Dataset):
                 page, rng, crop_size=c.crop_size, max_side=c.max_side, scale_range=c.scale_range,
                 max_upscale=c.max_upscale,
             )
-            t = make_db_targets(polygons, ignore, c.crop_size, c.crop_size)
+            t = make_db_targets(polygons, ignore, c.crop_size, c.crop_size, shrink_ratio=c.shrink_ratio)
             targets = np.stack([t.shrink_map, t.shrink_mask, t.thresh_map, t.thresh_mask])
             samples.append({"image": torch.from_numpy(normalize(crop)), "targets": torch.from_numpy(targets), "index": f"{index}:{k}"})
         return samples
@@ -130,8 +128,8 @@ class DetectorTask:
 
     def validate(self, device: torch.device) -> dict[str, float]:
         c = self.config
-        detector = Detector(self.model, max_side=c.max_side, max_upscale=c.max_upscale, postprocess=PostprocessConfig(),
-                            device=device)
+        detector = Detector(self.model, max_side=c.max_side, max_upscale=c.max_upscale,
+                            postprocess=PostprocessConfig(shrink_ratio=c.shrink_ratio), device=device)
         total = Counts()
         for page in self.val_pages:
             predicted = [d.polygon for d in detector.detect(page.image)]
@@ -145,6 +143,9 @@ class DetectorTask:
             architecture="dbnet",
             name=f"dbnet_resnet{bb.depth}",
             config=to_dict(self.config.model),
+            mean=MEAN.tolist(),
+            std=STD.tolist(),
+            shrink_ratio=self.config.shrink_ratio,
             training_data=", ".join(f"{s.path} (weight {s.weight})" for s in self.config.train),
             metrics={"validation": metrics},
         )

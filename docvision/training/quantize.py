@@ -13,43 +13,38 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from docvision.config import DetectorConfig, PipelineConfig, from_dict
-from docvision.detection.detector import content_box, pad_and_normalize, scale_to_fit
-from docvision.errors import WeightsError
-from docvision.models.dbnet import DBNet
+from docvision import zoo
+from docvision.config import PipelineConfig
+from docvision.detection.detector import MEAN, STD, detector_input, scale_to_fit
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import INT8_FILE, export_onnx, quantize
-from docvision.models.weights import has_weights, load_weights, read_manifest, sha256_file, weights_dir, write_manifest
+from docvision.models.weights import sha256_file, weights_dir, write_manifest
 
 log = logging.getLogger("docvision")
 
 
-def calibration_arrays(images: Iterator[np.ndarray], config: PipelineConfig) -> Iterator[np.ndarray]:
+def calibration_arrays(
+    images: Iterator[np.ndarray], config: PipelineConfig, mean: np.ndarray = MEAN, std: np.ndarray = STD
+) -> Iterator[np.ndarray]:
     """Detector inputs ``(1, 3, H, W)`` of RGB pages, prepared as the pipeline with ``config``
-    prepares them (scaled, cut to their content); blank pages are skipped."""
+    prepares them (:func:`~docvision.detection.detector.detector_input`); blank pages are skipped."""
     for image in images:
-        scaled, _ = scale_to_fit(image, config.det_max_side, config.det_max_upscale)
-        box = content_box(scaled)
-        if box is not None:
-            x0, y0, x1, y1 = box
-            yield pad_and_normalize(scaled[y0:y1, x0:x1])[None]
+        prepared = detector_input(scale_to_fit(image, config.det_max_side, config.det_max_upscale)[0], mean, std)
+        if prepared is not None:
+            yield prepared[0][None]
 
 
 def quantize_detector(directory: Path, images: Iterator[np.ndarray], config: PipelineConfig = PipelineConfig()) -> Path:
     """Write ``directory/detector.int8.onnx`` from the detector weights there, and its sha256 into
     ``detector.json``; returns its path."""
-    if not has_weights(directory, "detector"):
-        raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing")
-    manifest = read_manifest(directory, "detector")
-    model = DBNet(from_dict(DetectorConfig, manifest.config))
-    load_weights(model, directory, "detector", manifest)
+    model, manifest = zoo.load_model(directory, "detector")
     out = directory / INT8_FILE
     partial = out.with_name(out.name + ".partial")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             fp32 = Path(tmp) / "detector.onnx"
             export_onnx(fold_batch_norms(model), fp32)
-            quantize(fp32, partial, calibration_arrays(images, config), manifest.sha256)
+            quantize(fp32, partial, calibration_arrays(images, config, *zoo.normalization(manifest)), manifest.sha256)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -62,9 +57,9 @@ def run_quantize(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.data:
-        from docvision.datasets.sources import open_pages
+        from docvision.datasets.formats import open_labeled
 
-        dataset = open_pages(args.data)
+        dataset = open_labeled(args.data)
         count = min(args.pages, len(dataset))
         images = (dataset[i].image for i in range(count))
     else:

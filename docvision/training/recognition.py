@@ -14,13 +14,13 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
 from docvision.config import to_dict
-from docvision.datasets.crops import word_crops
+from docvision.datasets.labeled_crops import labeled_crops
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.metrics import word_scores
-from docvision.models.crnn import CRNN
+from docvision.models.crnn import CRNN, STEP
 from docvision.models.weights import Manifest
 from docvision.recognition.crops import pad_batch, to_recognizer_input
-from docvision.recognition.recognizer import STEP, Recognizer, output_steps
+from docvision.recognition.recognizer import Recognizer, output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import RecTrainConfig
 from docvision.training.data import mixed, open_source, weighted_sampler
@@ -77,7 +77,7 @@ def word_samples(
 ) -> list[tuple[np.ndarray, str]]:
     """Crops of the page's words (and, with ``phrase``, word runs; see :func:`word_groups`)
     whose text ``vocab`` covers, box-jittered when ``rng``."""
-    crops = word_crops(page, rng, JITTER if rng is not None else 0.0, word_groups(page, rng, phrase))
+    crops = labeled_crops(page, rng, JITTER if rng is not None else 0.0, word_groups(page, rng, phrase))
     return [(crop, text) for crop, text in crops if vocab.covers(text) and crop.shape[0] >= 4 and crop.shape[1] >= 2]
 
 

@@ -6,7 +6,7 @@ import cv2
 
 from docvision.datasets.cli import register
 from docvision.datasets.lmdb_store import lmdb_kind
-from docvision.datasets.sources import open_pages
+from docvision.datasets.formats import open_labeled
 
 
 def _run(*argv: str) -> int:
@@ -19,7 +19,7 @@ def _run(*argv: str) -> int:
 def test_synth_show_pack(tmp_path):
     out = tmp_path / "synth"
     assert _run("synth", str(out), "--pages", "2", "--seed", "7", "--dpi", "72") == 0
-    pages = open_pages(out)
+    pages = open_labeled(out)
     assert len(pages) == 2 and pages[1].image.shape == (792, 612, 3)
     assert _run("data", "show", str(out), "--index", "1", "-o", str(tmp_path / "show.png")) == 0
     sheet = cv2.imread(str(tmp_path / "show.png"))

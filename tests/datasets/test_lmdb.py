@@ -4,8 +4,8 @@ import lmdb
 import numpy as np
 import pytest
 
-from docvision.datasets.crops import jitter_quad, word_crops
-from docvision.detection.postprocess import order_quad
+from docvision.datasets.labeled_crops import jitter_quad, labeled_crops
+from docvision.geometry import order_quad
 from docvision.recognition.crops import crop_polygon
 from docvision.datasets.lmdb_store import (
     DetectionLmdb,
@@ -15,7 +15,7 @@ from docvision.datasets.lmdb_store import (
     write_detection_lmdb,
     write_recognition_lmdb,
 )
-from docvision.datasets.sources import open_crops, open_pages
+from docvision.datasets.formats import open_crops, open_labeled
 from docvision.datasets.types import LabeledPage, LabeledWord
 
 
@@ -46,7 +46,7 @@ def test_detection_round_trip(tmp_path):
     pages = [LabeledPage("p0", img, [LabeledWord("a", poly), LabeledWord("", poly + 10, ignore=True)], ordered=True)]
     assert write_detection_lmdb(tmp_path / "det", pages) == 1
     assert lmdb_kind(tmp_path / "det") == "detection"
-    ds = open_pages(tmp_path / "det")
+    ds = open_labeled(tmp_path / "det")
     assert isinstance(ds, DetectionLmdb) and len(ds) == 1
     page = ds[0]
     assert page.id == "p0" and np.array_equal(page.image, img) and page.ordered
@@ -66,13 +66,13 @@ def test_crops_follow_the_box():
     page = LabeledPage(
         "p", img, [LabeledWord("ab", quad), LabeledWord("cd", quad + [0, 20]), LabeledWord("", quad, ignore=True)]
     )
-    assert [t for _, t in word_crops(page)] == ["ab", "cd"]
-    assert [t for _, t in word_crops(page, lines=[[0, 1]])] == ["ab cd"]
+    assert [t for _, t in labeled_crops(page)] == ["ab", "cd"]
+    assert [t for _, t in labeled_crops(page, lines=[[0, 1]])] == ["ab cd"]
 
 
 def test_synthetic_word_crops_to_lmdb(tmp_path, small_synth):
     synth = small_synth.generate(0)
-    crops = list(word_crops(synth.page, np.random.default_rng(0), 0.15))
+    crops = list(labeled_crops(synth.page, np.random.default_rng(0), 0.15))
     assert crops and all(c.ndim == 3 and c.size for c, _ in crops)
     assert write_recognition_lmdb(tmp_path / "w", crops) == len(crops)
     assert RecognitionLmdb(tmp_path / "w")[0][1] == crops[0][1]

@@ -10,7 +10,7 @@ import pytest
 
 from docvision.datasets.labels import clean_word, write_page
 from docvision.datasets.readers import parse_icdar_txt
-from docvision.datasets.sources import open_crops, open_pages, sniff_format
+from docvision.datasets.formats import open_crops, open_labeled, sniff_format
 from docvision.datasets.types import LabeledPage, LabeledWord
 
 W, H = 80, 40
@@ -38,7 +38,7 @@ def test_page_folder_as_in_shared_datasets(tmp_path):
     (tmp_path / "gt").mkdir()
     (tmp_path / "gt" / "p1.json").write_text(json.dumps(gt))
     assert sniff_format(tmp_path) == "page-folder"
-    pages = open_pages(tmp_path)
+    pages = open_labeled(tmp_path)
     assert len(pages) == 1
     page = pages[0]
     assert page.id == "p1" and page.image.shape == (H, W, 3)
@@ -56,7 +56,7 @@ def test_page_folder_round_trip_with_polygons_and_lines(tmp_path):
     )
     data = json.loads((tmp_path / "gt" / "a.json").read_text())
     assert data["lines"] == [{"text": "x y", "bbox": [1.0, 2.0, 50.0, 42.0], "words": [0, 1]}]
-    page = open_pages(tmp_path)[0]
+    page = open_labeled(tmp_path)[0]
     np.testing.assert_allclose(page.words[0].polygon, poly)
     assert page.words[1].ignore
     assert "reading_order" not in data and not page.ordered
@@ -66,7 +66,7 @@ def test_page_folder_keeps_the_reading_order_flag(tmp_path):
     poly = np.array([[1, 2], [20, 3], [19, 12], [2, 11]], np.float32)
     write_page(tmp_path, LabeledPage("a", np.zeros((H, W, 3), np.uint8), [LabeledWord("x", poly)], ordered=True))
     assert json.loads((tmp_path / "gt" / "a.json").read_text())["reading_order"] is True
-    assert open_pages(tmp_path)[0].ordered
+    assert open_labeled(tmp_path)[0].ordered
 
 
 def test_icdar2015_with_bom_commas_and_ignore(tmp_path, caplog):
@@ -76,7 +76,7 @@ def test_icdar2015_with_bom_commas_and_ignore(tmp_path, caplog):
     (tmp_path / "gt" / "gt_img_1.txt").write_text(txt, encoding="utf-8")
     assert sniff_format(tmp_path) == "icdar2015"
     with caplog.at_level(logging.WARNING):
-        page = open_pages(tmp_path)[0]
+        page = open_labeled(tmp_path)[0]
     assert _texts(page) == [("Hello, world", False), ("", True)]
     assert "gt_img_1.txt:3" in caplog.text
 
@@ -96,7 +96,7 @@ def test_funsd_original_json(tmp_path):
     (tmp_path / "annotations").mkdir()
     (tmp_path / "annotations" / "f1.json").write_text(json.dumps(form))
     assert sniff_format(tmp_path) == "funsd"
-    assert _texts(open_pages(tmp_path)[0]) == [("Date:", False), ("9/3/92", False)]
+    assert _texts(open_labeled(tmp_path)[0]) == [("Date:", False), ("9/3/92", False)]
 
 
 def test_images_and_labels_json(tmp_path):
@@ -108,7 +108,7 @@ def test_images_and_labels_json(tmp_path):
     }
     (tmp_path / "labels.json").write_text(json.dumps(labels))
     assert sniff_format(tmp_path) == "labels-json"
-    pages = open_pages(tmp_path)
+    pages = open_labeled(tmp_path)
     assert [_texts(p) for p in (pages[0], pages[1])] == [[("one", False)], [("two", False)]]
 
 
@@ -141,7 +141,7 @@ def test_unreadable_image_is_skipped(tmp_path, caplog):
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "a.png").write_bytes(b"not a png")
     _image(tmp_path / "pages" / "b.png")
-    pages = open_pages(tmp_path)
+    pages = open_labeled(tmp_path)
     with caplog.at_level(logging.ERROR):
         page = pages[0]
     assert page.id == "b" and "a.png: unreadable image" in caplog.text

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from docvision.config import PostprocessConfig
-from docvision.detection.postprocess import box_score, detect_boxes, expand_kernel, order_quad
+from docvision.detection.postprocess import box_score, detect_boxes, expand_kernel
+from docvision.geometry import order_quad
 from docvision.detection.targets import make_db_targets
 
 
@@ -115,21 +116,3 @@ def test_expand_kernel_inverts_the_shrink(w, h):
     np.testing.assert_allclose(size, (w, h), rtol=1e-6)
     _, wider, _ = expand_kernel(((0.0, 0.0), (w - 2 * d, h - 2 * d), 0.0), 0.4, scale=1.5)
     np.testing.assert_allclose(wider, (w + d, h + d), rtol=1e-6)
-
-
-@pytest.mark.parametrize("degrees", [0, 10, -10, 30, -35, 60])
-def test_order_quad(degrees):
-    quad = rotated(80, 20, degrees, (100, 100))
-    for perm in ([0, 1, 2, 3], [2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]):
-        ordered = order_quad(quad[perm])
-        assert signed_area(ordered) > 0  # clockwise (y down)
-        tl, tr, br, bl = ordered
-        # top-left: one of the two leftmost corners, the upper one
-        leftmost = quad[np.argsort(quad[:, 0])[:2]]
-        np.testing.assert_allclose(tl, leftmost[np.argmin(leftmost[:, 1])])
-        assert tl[1] <= bl[1] and tr[1] <= br[1]
-
-
-def test_order_quad_axis_aligned():
-    shuffled = np.array([[50, 30], [10, 10], [10, 30], [50, 10]], np.float32)
-    np.testing.assert_array_equal(order_quad(shuffled), rect(10, 10, 50, 30))

@@ -116,6 +116,15 @@ def test_eval_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixt
     assert "detection" in out and "recognition on GT crops" in out and "worst pages" in out and "* best" in out
 
 
+def test_eval_box_thresh_replaces_the_configs(tmp_path: Path, model: list[str]) -> None:
+    """--box-thresh goes into the pipeline's config at load (the detector is never changed after)."""
+    dataset = tmp_path / "set"
+    write_page_folder(dataset, 1)
+    report_path = tmp_path / "eval.json"
+    assert run(["eval", str(dataset), "--box-thresh", "0.85", "-q", *model, "--report", str(report_path)]) == 0
+    assert json.loads(report_path.read_text())["box_thresh"] == 0.85
+
+
 def test_bench_labeled_pages(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     dataset = tmp_path / "set"
     write_page_folder(dataset, 3)

@@ -13,7 +13,7 @@ from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
 from docvision.document import Block, Line, Page, Word
 from docvision.evaluation.evaluate import evaluate, parse_sweep, reference_text
-from docvision.evaluation.metrics import bbox_to_polygon
+from docvision.geometry import bbox_polygon
 
 WORDS = [
     ("Invoice", (10, 10, 60, 22)),
@@ -24,9 +24,9 @@ WORDS = [
 
 
 def labeled_page(page_id: str = "p1", ignored: bool = True) -> LabeledPage:
-    words = [LabeledWord(t, bbox_to_polygon(b)) for t, b in WORDS]
+    words = [LabeledWord(t, bbox_polygon(b)) for t, b in WORDS]
     if ignored:
-        words.append(LabeledWord("###", bbox_to_polygon((150, 10, 190, 22)), ignore=True))
+        words.append(LabeledWord("###", bbox_polygon((150, 10, 190, 22)), ignore=True))
     return LabeledPage(page_id, np.full((120, 200, 3), 255, np.uint8), words)
 
 
@@ -37,10 +37,10 @@ class OracleDetector:
     page: LabeledPage
     postprocess: PostprocessConfig = PostprocessConfig()
 
-    def detect(self, image: np.ndarray, **overrides: float) -> list[Detection]:
-        thresh = overrides.get("box_thresh", self.postprocess.box_thresh)
+    def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
+        thresh = (postprocess or self.postprocess).box_thresh
         dets = [Detection(w.polygon, 0.9) for w in self.page.words if not w.ignore]
-        dets.append(Detection(bbox_to_polygon((10, 80, 60, 95)), 0.4))
+        dets.append(Detection(bbox_polygon((10, 80, 60, 95)), 0.4))
         return [d for d in dets if d.score >= thresh]
 
 
@@ -62,9 +62,12 @@ class OraclePipeline:
         self.recognizer = OracleRecognizer([w.text for w in page.words if not w.ignore])
         self.config = PipelineConfig()
 
+    def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
+        return self.detector.detect(image, postprocess)
+
     def ocr_image(self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections=None) -> Page:
         lines = [
-            Line([Word(t, b, [tuple(p) for p in bbox_to_polygon(b)], 1.0) for t, b in WORDS[i : i + 2]]) for i in (0, 2)
+            Line([Word(t, b, [tuple(p) for p in bbox_polygon(b)], 1.0) for t, b in WORDS[i : i + 2]]) for i in (0, 2)
         ]
         return Page(index, 200, 120, dpi, [Block(lines)])
 
@@ -72,10 +75,10 @@ class OraclePipeline:
 def test_reference_text_keeps_a_given_order_else_sorts_rows() -> None:
     # a two-column page listed column by column: "a b" left, "c d" right
     words = [
-        LabeledWord("a", bbox_to_polygon((0, 0, 10, 10))),
-        LabeledWord("b", bbox_to_polygon((0, 20, 10, 30))),
-        LabeledWord("c", bbox_to_polygon((50, 0, 60, 10))),
-        LabeledWord("d", bbox_to_polygon((50, 20, 60, 30))),
+        LabeledWord("a", bbox_polygon((0, 0, 10, 10))),
+        LabeledWord("b", bbox_polygon((0, 20, 10, 30))),
+        LabeledWord("c", bbox_polygon((50, 0, 60, 10))),
+        LabeledWord("d", bbox_polygon((50, 20, 60, 30))),
     ]
     image = np.zeros((40, 70, 3), np.uint8)
     assert reference_text(LabeledPage("p", image, words, ordered=True)) == "a b c d"

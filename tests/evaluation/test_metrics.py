@@ -8,7 +8,6 @@ import pytest
 from docvision.evaluation.metrics import (
     Counts,
     TextErrors,
-    bbox_to_polygon,
     box_iou,
     box_thresh_sweep,
     edit_distance,
@@ -23,10 +22,11 @@ from docvision.evaluation.metrics import (
     reading_order,
     word_scores,
 )
+from docvision.geometry import bbox_polygon
 
 
 def sq(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    return bbox_to_polygon((x0, y0, x1, y1))
+    return bbox_polygon((x0, y0, x1, y1))
 
 
 # ----------------------------------------------------------------------------- IoU

@@ -23,5 +23,7 @@ def document() -> Document:
             Block([Line([word("Second", 100.26, 400, 200, 430, 1.0)])]),
         ],
     )
-    page2 = Page(2, 800, 600, None, [Block([Line([word("last", 10, 10, 50, 30, 0.0)])])])
+    page2 = Page(
+        2, 800, 600, None, [Block([Line([word("last", 10, 10, 50, 30, 0.0)])])], orientation=90, orientation_confidence=0.912345
+    )
     return Document('in "dir"/a&b.pdf', {"detector": "dbnet-x", "recognizer": "crnn-y"}, [page1, page2, Page(3, 10, 10, 72.0)])

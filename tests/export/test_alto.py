@@ -56,6 +56,7 @@ def test_alto_structure_and_numbers(document):
     assert [(p.get("PHYSICAL_IMG_NR"), p.get("WIDTH"), p.get("HEIGHT")) for p in pages] == [
         ("1", "1700", "2200"), ("3", "800", "600"), ("4", "10", "10")
     ]
+    assert [p.get("ROTATION") for p in pages] == [None, "90", None]  # page 3 was read turned a quarter
     space = pages[0].find("a:PrintSpace", NS)
     assert [space.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] == ["0", "0", "1700", "2200"]
     blocks = space.findall("a:TextBlock", NS)
@@ -89,3 +90,19 @@ def test_alto_refuses_a_document_without_pages():
 
 def test_alto_is_deterministic(document):
     assert export(document, "alto") == export(document, "alto")
+
+
+def test_page_read_turned_has_its_rotation_and_spaces_along_its_text(alto_schema):
+    """Text turned 90 degrees: two words one above the other on the page as input (read bottom to
+    top); ROTATION on the page and its block, the SP between them along the text. Boxes of the page
+    turned upright have no ROTATION."""
+    first = Word("up", (10, 70, 30, 110), [(10, 110), (10, 70), (30, 70), (30, 110)], 0.9)  # starts bottom-left
+    second = Word("wards", (10, 20, 30, 60), [(10, 60), (10, 20), (30, 20), (30, 60)], 0.9)
+    page = Page(0, 40, 120, None, [Block([Line([first, second])])], orientation=90)
+    root = parse(Document("turned.png", {}, [page]))
+    assert alto_schema.validate(root), alto_schema.error_log
+    assert [root.find(f".//a:{tag}", NS).get("ROTATION") for tag in ("Page", "TextBlock")] == ["90", "90"]
+    sp = root.find(".//a:SP", NS)
+    assert [sp.get(k) for k in ("HPOS", "VPOS", "WIDTH")] == ["10", "60", "10"]  # 'up' ends at y 70, 'wards' at 60
+    page.upright = True
+    assert "ROTATION" not in export(Document("turned.png", {}, [page]), "alto")

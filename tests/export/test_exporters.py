@@ -18,7 +18,7 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 def test_json_validates_and_has_the_design_shape(document, validate):
     data = json.loads(export(document, "json"))
     validate(data)
-    assert data["schema"] == SCHEMA_VERSION == "docvision/1"
+    assert data["schema"] == SCHEMA_VERSION == "docvision/2"
     assert data["source"] == document.source
     assert data["models"] == {"detector": "dbnet-x", "recognizer": "crnn-y"}
     page = data["pages"][0]
@@ -35,6 +35,9 @@ def test_json_validates_and_has_the_design_shape(document, validate):
     assert page["blocks"][0]["bbox"] == [100.0, 100.0, 230.0, 170.0]
     assert page["blocks"][0]["lines"][1]["words"][0]["text"] == "€12,50"
     assert data["pages"][1]["dpi"] is None and data["pages"][1]["index"] == 2
+    assert (page["orientation"], page["orientation_confidence"], page["upright"]) == (0, None, False)
+    second = data["pages"][1]
+    assert (second["orientation"], second["orientation_confidence"], second["upright"]) == (90, 0.9123, False)
     assert data["pages"][2]["blocks"] == []
     assert to_dict(document) == data
 
@@ -53,7 +56,9 @@ def test_schema_rejects_what_it_should(document, validate):
     data = to_dict(document)
     for mutate in (
         lambda d: d.pop("models"),
-        lambda d: d.__setitem__("schema", "docvision/2"),
+        lambda d: d.__setitem__("schema", "docvision/1"),
+        lambda d: d["pages"][0].__setitem__("orientation", 45),
+        lambda d: d["pages"][0].pop("upright"),
         lambda d: d["pages"][0]["blocks"][0]["lines"][0]["words"][0].__setitem__("confidence", 1.5),
         lambda d: d["pages"][0]["blocks"][0]["lines"][0]["words"][0].__setitem__("bbox", [1, 2, 3]),
         lambda d: d["pages"][0]["blocks"][0]["lines"][0].__setitem__("words", []),
@@ -67,9 +72,23 @@ def test_schema_rejects_what_it_should(document, validate):
 
 
 def test_schema_file_is_packaged_json():
-    assert SCHEMA_PATH.name == "docvision-1.schema.json"
+    assert SCHEMA_PATH.name == "docvision-2.schema.json"
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     assert schema["properties"]["schema"]["const"] == SCHEMA_VERSION
+
+
+def test_version_1_schema_is_kept_for_older_results(document):
+    """Version 2 only adds fields (pages' orientation and text layer, words' source): a result
+    without them follows version 1."""
+    old = json.loads(SCHEMA_PATH.with_name("docvision-1.schema.json").read_text(encoding="utf-8"))
+    data = to_dict(document)
+    data["schema"] = "docvision/1"
+    for page in data["pages"]:
+        for key in ("orientation", "orientation_confidence", "upright", "text_layer"):
+            page.pop(key)
+        for word in (w for block in page["blocks"] for line in block["lines"] for w in line["words"]):
+            word.pop("source")
+    jsonschema.validate(data, old)
 
 
 def test_text_in_reading_order(document):
@@ -118,6 +137,7 @@ def test_hocr_is_xhtml_with_the_hocr_classes(document):
     title = parse_title(pages[0].get("title"))
     assert title["bbox"] == "0 0 1700 2200" and title["ppageno"] == "0" and title["scan_res"] == "200 200"
     assert "scan_res" not in parse_title(pages[1].get("title"))
+    assert "textangle" not in parse_title(pages[0].get("title"))
 
     areas = [e for e in pages[0] if e.get("class") == "ocr_carea"]
     assert [a.get("title") for a in areas] == ["bbox 100 100 230 170", "bbox 100 400 200 430"]
@@ -138,6 +158,17 @@ def test_hocr_image_name_is_escaped_once(document):
     assert root.find(f"{XHTML}head/{XHTML}title").text == document.source
     image = parse_title(page.get("title"))["image"]
     assert image.strip('"') == document.source  # hOCR: image "path"; no '&amp;' left after parsing
+
+
+def test_hocr_textangle_on_a_turned_page_in_input_coordinates(document):
+    """hOCR's textangle: the text's counter-clockwise angle, on the page and its lines; none once
+    the boxes are of the upright page."""
+    root = ET.fromstring(export(document, "hocr").encode("utf-8"))
+    turned = [e for e in root.iter() if e.get("class") == "ocr_page"][1]
+    assert parse_title(turned.get("title"))["textangle"] == "90"
+    assert [parse_title(e.get("title"))["textangle"] for e in turned.iter() if e.get("class") == "ocr_line"] == ["90"]
+    document.pages[1].upright = True
+    assert "textangle" not in export(document, "hocr")
 
 
 def test_hocr_empty_document():

@@ -7,6 +7,7 @@ import html
 import io
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ from PIL import Image
 
 from docvision.document import Block, Document, Line, Page, Word
 from docvision.errors import InputError
+from docvision.export.frames import moved
 from docvision.export.pdf import glyphless_font, pixel_matrix, rendered_box, to_pdf, to_unicode_cmap, upright_box
+from docvision.geometry import quarter_turns
 from docvision.io import open_document
 
 DPI = 144
@@ -284,19 +287,26 @@ def test_pixel_matrix_corners(rotation, top_left, bottom_right):
 
 
 def test_searchable_scan_with_the_shipped_models(scanned_pdf, scanned_document, tmp_path):
-    """The issue's measure on a two-page scan (one page under /Rotate 90): pdftotext finds
-    docvision's words in its reading order, each within 0.5 IoU of its JSON box; qpdf's
-    checks pass; the file grows by the text layer only."""
+    """The issue's measure on a three-page scan (one page under /Rotate 90, one read turned a
+    quarter): pdftotext finds docvision's words in its reading order, each within 0.5 IoU of its
+    JSON box; qpdf's checks pass; the file grows by the text layer only."""
     out = tmp_path / "scan.searchable.pdf"
     out.write_bytes(to_pdf(scanned_document))
     matched = total = 0
+    assert [page.orientation for page in scanned_document.pages] == [0, 0, 90]
     for page in scanned_document.pages:
         words = list(page.words())
         assert len(words) >= 20
-        found = pdf_words(out, page.index + 1)
+        found, boxes = pdf_words(out, page.index + 1), [[v * 72 / page.dpi for v in w.bbox] for w in words]
+        if page.orientation:  # poppler's reading order puts lines that run up the page last first
+            raw = ["pdftotext", "-raw", "-f", str(page.index + 1), "-l", str(page.index + 1), str(out), "-"]
+            read = subprocess.run(raw, capture_output=True, text=True, check=True).stdout
+            assert read.split() == [w.text for w in words]
+            found = [max((f for f in found if f[0] == w.text), key=lambda f: iou(f[1], b), default=("", ()))
+                     for w, b in zip(words, boxes)]
         assert [text for text, _ in found] == [w.text for w in words]
         total += len(words)
-        matched += sum(iou(box, [v * 72 / page.dpi for v in w.bbox]) >= 0.5 for (_, box), w in zip(found, words))
+        matched += sum(iou(box, b) >= 0.5 for (_, box), b in zip(found, boxes))
     assert matched >= 0.99 * total
     with pikepdf.open(out) as pdf:
         assert pdf.check_pdf_syntax() == []
@@ -319,3 +329,71 @@ def test_words_of_the_pdf_text_layer_are_not_written_again(ink_pipeline):
     after = PdfReader(io.BytesIO(to_pdf(document, data))).pages[0].extract_text()
     assert before.count("Quarterly") == after.count("Quarterly") == 1
     assert after.startswith(before) and after[len(before):].split() == ocr
+
+
+def _char_origins(path: Path, number: int = 1) -> list[tuple[str, tuple[float, float]]]:
+    """Each character of the text layer and its origin in PDF user space (pdfium)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        text = document[number - 1].get_textpage()
+        out = []
+        for i in range(text.count_chars()):
+            x, y = ctypes.c_double(), ctypes.c_double()
+            raw.FPDFText_GetCharOrigin(text, i, x, y)
+            out.append((chr(raw.FPDFText_GetUnicode(text, i)), (x.value, y.value)))
+        return out
+    finally:
+        document.close()
+
+
+def turned_page(orientation: int, width: int, height: int, upright: bool = False) -> Page:
+    """:func:`page_of_words` laid out on a ``width`` x ``height`` page turned upright, given as a
+    page read ``orientation`` degrees turned: in the pixels of the page as input, or ``upright``."""
+    page = page_of_words(0, width, height)
+    if upright:
+        return replace(page, orientation=orientation, upright=True)
+    to_input = quarter_turns((width, height), orientation // 90)
+    size = (height, width) if orientation % 180 else (width, height)
+    blocks = [Block([Line([moved(w, to_input) for w in line.words]) for line in block.lines]) for block in page.blocks]
+    return Page(0, *size, DPI, blocks, orientation=orientation)
+
+
+@pytest.mark.parametrize("upright", [False, True])
+@pytest.mark.parametrize("orientation", [90, 180, 270])
+def test_words_of_a_page_read_turned_run_as_its_text(blank_pdf, tmp_path, orientation, upright):
+    """A page read turned: each invisible word lies on its word as the page shows it, its letters
+    running the way the text does there (up the page at 90 degrees), whichever frame its boxes are in;
+    the displayed page is itself turned by /Rotate for the quarter turns."""
+    rotate = 90 if orientation % 180 else 0
+    source = blank_pdf(rotate)  # 300 x 200 pt: 600 x 400 px shown, 400 x 600 under /Rotate 90
+    shown = (400, 600) if rotate else (600, 400)
+    upright_size = (shown[1], shown[0]) if orientation % 180 else shown
+    page = turned_page(orientation, *upright_size, upright=upright)
+    out = tmp_path / "out.pdf"
+    out.write_bytes(to_pdf(Document(str(source), {}, [page])))
+
+    on_input = turned_page(orientation, *upright_size)  # the same words in the pixels shown
+    found = pdf_words(out)
+    assert sorted(text for text, _ in found) == sorted(TEXTS)
+    boxes = {text: box for text, box in found}
+    for word in on_input.words():
+        assert iou(boxes[word.text], [v * 72 / DPI for v in word.bbox]) > 0.75, word.text
+
+    to_user = pixel_matrix((0, 0, 300, 200), rotate, *shown)
+    chars = _char_origins(out)
+    text = "".join(c for c, _ in chars)
+    for word in on_input.words():
+        units = word.text.encode("utf-16-be")  # pdfium gives UTF-16 code units
+        units = "".join(chr(int.from_bytes(units[i : i + 2], "big")) for i in range(0, len(units), 2))
+        start = text.index(units)
+        first, last = chars[start][1], chars[start + len(units) - 1][1]
+        (x0, y0), (x1, y1) = word.polygon[:2]  # along its text, in pixels shown
+        a, b, c, d, _, _ = to_user
+        along = np.array([a * (x1 - x0) + c * (y1 - y0), b * (x1 - x0) + d * (y1 - y0)])
+        step = np.subtract(last, first)
+        assert np.dot(step, along) / np.linalg.norm(step) / np.linalg.norm(along) > 0.99, word.text

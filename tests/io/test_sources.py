@@ -558,3 +558,17 @@ def test_text_file_is_not_a_pdf(tmp_path):
     assert_one_line(err)
     with pytest.raises(InputError, match="not a PDF or a supported image"):
         open_document(b"plain bytes")
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_a_pdf_page_is_rendered_as_its_rotate_entry_shows_it(pdf_bytes, rotate):
+    """/Rotate turns the displayed page clockwise: the pipeline sees the page as a viewer shows it."""
+    writer = PdfWriter()
+    writer.add_page(PdfReader(io.BytesIO(pdf_bytes(pages=1))).pages[0])  # 300 x 200 pt, black box (20, 20)-(120, 40)
+    writer.pages[0].rotate(rotate)
+    out = io.BytesIO()
+    writer.write(out)
+    (page,) = open_document(out.getvalue(), dpi=72)
+    upright = np.rot90(page.image, rotate // 90)  # turned back counter-clockwise
+    assert upright.shape[:2] == (200, 300)
+    assert upright[25:35, 25:115].max() < 100 and upright[105:135, 25:115].min() > 200

@@ -149,7 +149,7 @@ def empty_package_weights(monkeypatch, tmp_path):
     empty = tmp_path / "package-weights"
     empty.mkdir()
     monkeypatch.setattr(weights_module, "PACKAGE_WEIGHTS", empty)
-    monkeypatch.setattr("docvision.pipeline.PACKAGE_WEIGHTS", empty)
+    monkeypatch.setattr("docvision.zoo.PACKAGE_WEIGHTS", empty)
     return empty
 
 

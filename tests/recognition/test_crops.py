@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from docvision.recognition.crops import MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, to_recognizer_input
+from docvision.recognition.crops import MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, to_recognizer_input, word_crops
 
 
 def patch(w=120, h=30) -> np.ndarray:
@@ -100,3 +100,14 @@ def test_apart_tilted_or_contained_quads_are_kept():
     inside = [quad(0, 0, 200, 30), quad(50, 0, 100, 30)]
     for words in (apart, tilted, inside, apart[:1]):
         assert all(np.array_equal(a, b) for a, b in zip(part_neighbours(words), words))
+
+
+def test_word_crops_of_small_words_come_from_the_page_enlarged():
+    image = np.full((60, 200, 3), 255, np.uint8)
+    image[20:27, 30:70] = 0  # a 7 px word
+    small = np.array([[28, 18], [72, 18], [72, 29], [28, 29]], np.float32)  # 11 px box
+    tiny = np.array([[30, 20], [70, 20], [70, 27], [30, 27]], np.float32)  # 7 px box
+    assert word_crops(image, [small])[0].shape[:2] == (11, 44)
+    (crop,) = word_crops(image, [tiny])
+    assert crop.shape[:2] == (14, 80) and crop[2:-2, 2:-2].max() < 60  # twice the size, all ink
+    assert word_crops(image, [tiny], page=[small, small])[0].shape[:2] == (7, 40)  # the page's words decide

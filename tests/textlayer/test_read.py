@@ -28,10 +28,10 @@ def read_share(words: list[str], expected: list[str]) -> float:
 
 
 @pytest.fixture(scope="module")
-def mixed_document(shipped_ocr):
+def mixed_document(shipped):
     data = pdfs.join(pdfs.born_digital(), pdfs.scanned(), pdfs.with_scanned_block(), pdfs.ocr_layer_over_scan(),
                      pdfs.type3(), pdfs.under_image(), pdfs.white_text(), pdfs.shifted())
-    return shipped_ocr(data)
+    return shipped(data)
 
 
 def test_mixed_pdf_pages_take_the_right_path(mixed_document, validate):

@@ -17,6 +17,7 @@ import docvision
 from docvision.cli import main
 from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, from_dict
 from docvision.datasets.types import LabeledPage, LabeledWord
+from docvision.detection.detector import MEAN, STD
 from docvision.models.crnn import CRNN
 from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, RecTrainConfig
 from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
@@ -184,6 +185,8 @@ def test_detector_trains_resumes_and_exports(tmp_path):
     manifest = json.loads((run / "weights" / "detector.json").read_text())
     assert manifest["architecture"] == "dbnet" and "f1" in manifest["metrics"]["validation"]
     assert from_dict(DetectorConfig, manifest["config"]) == TINY_DET
+    # what inference must repeat is recorded with the weights
+    assert manifest["shrink_ratio"] == longer.shrink_ratio and np.allclose(manifest["mean"], MEAN) and np.allclose(manifest["std"], STD)
 
 
 def test_recognizer_trains_and_exports_into_pipeline(tmp_path):
@@ -339,3 +342,14 @@ def test_remapped_vocabulary_keeps_what_the_model_knew():
     assert torch.allclose(after[..., 0], before[..., 0], atol=1e-5)  # the blank
     assert (after[..., new.encode("x")[0]] < before[..., 1:].max(-1).values).all()  # the new class stays quiet
     assert remap_vocabulary(model, old, old) is model
+
+
+def test_init_weights_are_checked_as_the_pipeline_checks_them(tmp_path, small_weights, capsys):
+    """``train --init`` reads weights through the zoo: a swapped manifest is refused, naming it, before any data."""
+    folder = tmp_path / "swapped"
+    shutil.copytree(small_weights, folder)
+    (folder / "detector.json").write_bytes((small_weights / "recognizer.json").read_bytes())
+    code = main(["train", "det", "--init", str(folder), "--run-dir", str(tmp_path / "run"), "--max-steps", "1"])
+    err = capsys.readouterr().err
+    assert code != 0 and f"{folder / 'detector.json'}: architecture 'crnn', expected 'dbnet'" in err
+    assert "Traceback" not in err and not (tmp_path / "run").exists()

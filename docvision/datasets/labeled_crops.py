@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from docvision.datasets.types import LabeledPage
-from docvision.detection.postprocess import order_quad
+from docvision.geometry import order_quad
 from docvision.recognition.crops import crop_polygon
 
 
@@ -29,7 +29,7 @@ def jitter_quad(quad: np.ndarray, rng: np.random.Generator, amount: float) -> np
     )
 
 
-def word_crops(
+def labeled_crops(
     page: LabeledPage,
     rng: np.random.Generator | None = None,
     jitter: float = 0.0,

@@ -53,7 +53,7 @@ def sniff_format(path: str | Path) -> str:
     )
 
 
-def open_pages(path: str | Path) -> PageDataset:
+def open_labeled(path: str | Path) -> PageDataset:
     """A :class:`PageDataset` for any labeled-page source."""
     fmt = sniff_format(path)
     if fmt not in PAGE_READERS:

@@ -1,0 +1,88 @@
+"""Page geometry: word quadrilaterals and boxes, and page frames (turning and rotating a page image,
+mapping points between the frames).
+
+A frame change is a 2 x 3 affine matrix ``m`` taking a point ``(x, y)`` of one image to
+``m @ (x, y, 1)`` in the other. Coordinates are continuous pixels, origin at the top-left
+corner of the top-left pixel (pixel ``(row, col)`` covers ``[col, col + 1] x [row, row + 1]``),
+as everywhere in docvision. Angles are counter-clockwise as seen on the page (y points down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def order_quad(points: np.ndarray) -> np.ndarray:
+    """Corners clockwise starting at the top-left one (image axes, y down)."""
+    points = np.asarray(points, np.float32).reshape(4, 2)
+    by_x = points[np.argsort(points[:, 0], kind="stable")]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1], kind="stable")]
+    tr, br = right[np.argsort(right[:, 1], kind="stable")]
+    return np.stack([tl, tr, br, bl]).astype(np.float32)
+
+
+def bbox_polygon(bbox: Sequence[float]) -> np.ndarray:
+    """Corners of an axis-aligned ``(x0, y0, x1, y1)`` box, clockwise from top-left."""
+    x0, y0, x1, y1 = (float(v) for v in bbox)
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def compose(second: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The frame change ``first`` then ``second``."""
+    return second[:, :2] @ first + np.hstack([np.zeros((2, 2)), second[:, 2:]])
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    """The frame change back."""
+    return cv2.invertAffineTransform(np.asarray(matrix, np.float64))
+
+
+def transform(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``(N, 2)`` points moved by ``matrix``."""
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def quarter_turns(size: tuple[int, int], turns: int) -> np.ndarray:
+    """The frame change from an image of ``size`` ``(width, height)`` to ``np.rot90(image, turns)``
+    (``turns`` quarter turns counter-clockwise; negative: clockwise)."""
+    matrix = IDENTITY.copy()
+    width, height = size
+    for _ in range(turns % 4):  # one counter-clockwise quarter: (x, y) -> (y, width - x)
+        matrix = compose(np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, float(width)]]), matrix)
+        width, height = height, width
+    return matrix
+
+
+def rotation(size: tuple[int, int], degrees: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """The frame change that rotates an image of ``size`` ``(width, height)`` by ``degrees``
+    counter-clockwise about its centre onto a canvas just large enough to hold all of it, and
+    that canvas's size."""
+    width, height = size
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_width, new_height = int(np.ceil(height * sin + width * cos)), int(np.ceil(height * cos + width * sin))
+    matrix[0, 2] += (new_width - width) / 2
+    matrix[1, 2] += (new_height - height) / 2
+    return matrix, (new_width, new_height)
+
+
+def turn_image(image: np.ndarray, turns: int) -> np.ndarray:
+    """``image`` turned ``turns`` quarter turns counter-clockwise (exact, no resampling)."""
+    return np.ascontiguousarray(np.rot90(image, turns % 4))
+
+
+def rotate_image(image: np.ndarray, degrees: float, fill: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` rotated by ``degrees`` counter-clockwise onto the canvas of :func:`rotation`,
+    the uncovered corners filled with ``fill``; returns the frame change too."""
+    matrix, size = rotation((image.shape[1], image.shape[0]), degrees)
+    # OpenCV maps pixel centres: shift by half a pixel either side of the continuous-coordinate matrix
+    centred = compose(np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5]]), compose(matrix, np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]])))
+    rotated = cv2.warpAffine(image, centred, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill)
+    return rotated, matrix

@@ -1,0 +1,235 @@
+"""The model zoo: the one place a weights folder becomes models, manifests and stage objects.
+
+:data:`ARCHITECTURES` says, for each weights name, the architecture its manifest must name and how the
+model is built from the manifest. Everything that reads weights (the pipeline, ``train --init``,
+``quantize``, ``eval`` through the pipeline) goes through :func:`read` and :func:`load_model`, so each
+makes the same checks and reports a bad folder the same way: a :class:`WeightsError` naming the file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from docvision.config import DetectorConfig, PipelineConfig, PostprocessConfig, RecognizerConfig, from_dict
+from docvision.detection.detector import MEAN, STD, Detector
+from docvision.errors import WeightsError
+from docvision.models.crnn import CRNN
+from docvision.models.dbnet import DBNet
+from docvision.models.fold import fold_batch_norms
+from docvision.models.int8 import INT8_FILE, Int8Detector
+from docvision.models.onnx_crnn import OnnxCRNN
+from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file
+from docvision.recognition.lexicon import Lexicon
+from docvision.recognition.recognizer import Recognizer
+from docvision.recognition.vocab import Vocab
+
+UNTRAINED = "untrained"
+log = logging.getLogger("docvision")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What a weights name holds: the manifest's ``architecture``, its config type and the model
+    built from that config and the manifest (``None``: the untrained default)."""
+
+    architecture: str
+    config: type
+    build: Callable[[Any, Manifest | None], torch.nn.Module]
+    vocabulary: bool = False
+    """Whether the manifest must carry the model's vocabulary."""
+
+
+def vocabulary(manifest: Manifest | None) -> Vocab:
+    """The recognizer's characters: its manifest's, or the package's for an untrained model."""
+    return Vocab(tuple(manifest.vocabulary or ())) if manifest is not None else Vocab.load()
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "detector": Architecture("dbnet", DetectorConfig, lambda config, manifest: DBNet(config)),
+    "recognizer": Architecture(
+        "crnn", RecognizerConfig, lambda config, manifest: CRNN(vocabulary(manifest).num_classes, config), vocabulary=True
+    ),
+}
+
+
+def normalization(manifest: Manifest | None) -> tuple[np.ndarray, np.ndarray]:
+    """The RGB mean and std a detector's inputs are standardized with: its manifest's, else the defaults."""
+    mean = MEAN if manifest is None or manifest.mean is None else np.asarray(manifest.mean, np.float32)
+    std = STD if manifest is None or manifest.std is None else np.asarray(manifest.std, np.float32)
+    return mean, std
+
+
+def postprocess(config: PostprocessConfig, manifest: Manifest | None) -> PostprocessConfig:
+    """``config`` with the shrink ratio the detector of ``manifest`` was trained with, when recorded."""
+    return config if manifest is None or manifest.shrink_ratio is None else replace(config, shrink_ratio=manifest.shrink_ratio)
+
+
+def model_config(directory: Path, name: str, manifest: Manifest) -> Any:
+    """The model config of ``manifest`` (invalid: a :class:`WeightsError` naming the manifest)."""
+    return _checked(directory, name, lambda: from_dict(ARCHITECTURES[name].config, manifest.config))
+
+
+def build(directory: Path, name: str, manifest: Manifest | None) -> torch.nn.Module:
+    """The (unloaded) model ``manifest`` describes; ``None``: the untrained default model."""
+    arch = ARCHITECTURES[name]
+    if manifest is None:
+        return arch.build(arch.config(), None)
+    config = model_config(directory, name, manifest)
+    return _checked(directory, name, lambda: arch.build(config, manifest))
+
+
+def read(directory: Path, name: str) -> Manifest:
+    """The manifest of ``name`` in ``directory``, checked: its architecture, its vocabulary where the
+    model needs one, and that its config builds the model (on the meta device: no memory, no weights)."""
+    manifest = read_manifest(directory, name)
+    arch = ARCHITECTURES[name]
+    path = directory / f"{name}.json"
+    if manifest.architecture != arch.architecture:
+        raise WeightsError(f"{path}: architecture {manifest.architecture!r}, expected {arch.architecture!r}")
+    if arch.vocabulary and not manifest.vocabulary:
+        raise WeightsError(f"{path}: manifest has no vocabulary")
+    with torch.device("meta"):
+        build(directory, name, manifest)
+    return manifest
+
+
+def load_model(directory: Path, name: str, manifest: Manifest | None = None) -> tuple[torch.nn.Module, Manifest]:
+    """The trained model ``name`` of ``directory`` and its manifest (``manifest``: already :func:`read`)."""
+    if not has_weights(directory, name):
+        raise WeightsError(f"{directory / (name + '.safetensors')}: weights file missing")
+    manifest = manifest or read(directory, name)
+    model = build(directory, name, manifest)
+    load_weights(model, directory, name, manifest)
+    return model, manifest
+
+
+def _checked(directory: Path, name: str, make: Callable[[], Any]) -> Any:
+    """``make()``, with an invalid manifest config or vocabulary reported as a :class:`WeightsError`."""
+    try:
+        return make()
+    except (ValueError, TypeError, KeyError) as err:
+        raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
+
+
+@dataclass
+class Weights:
+    """A checked weights folder as the pipeline reads it: the ``manifests`` found, the names results
+    report (``models``; :data:`UNTRAINED` for a missing model) and the int8 detector when asked for by name."""
+
+    directory: Path
+    manifests: dict[str, Manifest] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+    int8: Int8Detector | None = None
+
+
+def open_weights(directory: Path, config: PipelineConfig, device: torch.device) -> Weights:
+    """Check ``directory``'s manifests for the pipeline ``config`` on ``device``. Without weights in the
+    package the models stay untrained; a folder given explicitly must hold both models."""
+    weights = Weights(directory)
+    explicit = directory != PACKAGE_WEIGHTS
+    for name in ARCHITECTURES:
+        if has_weights(directory, name):
+            weights.manifests[name] = read(directory, name)
+            weights.models[name] = weights.manifests[name].name
+        elif explicit:
+            raise WeightsError(f"{directory / (name + '.safetensors')}: weights file missing")
+        elif name == "detector" and config.det_runtime == "int8":
+            raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing (det_runtime int8)")
+        else:
+            weights.models[name] = UNTRAINED
+    if "detector" in weights.manifests and _wants_int8(directory, config.det_runtime, device):
+        weights.models["detector"] += "+int8"
+    if config.det_runtime == "int8":  # asked for by name, it is checked now (an error rather than a warning)
+        weights.int8 = int8_detector(directory, "int8", device, weights.manifests["detector"])
+    return weights
+
+
+def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexicon: Lexicon | None) -> tuple[Detector, Recognizer]:
+    """The detector and recognizer of ``weights`` (checked by :func:`open_weights`) with ``config``'s settings;
+    ``weights.models`` is corrected if the int8 detector is refused. Torch models run with their BatchNorms
+    folded into the convolutions (same outputs, less time)."""
+    manifest = weights.manifests.get("detector")
+    mean, std = normalization(manifest)
+    post = postprocess(config.postprocess, manifest)
+    int8 = weights.int8
+    if int8 is None and manifest is not None:
+        int8 = int8_detector(weights.directory, config.det_runtime, device, manifest)
+    if int8 is not None:
+        det_model: torch.nn.Module = int8
+    elif manifest is not None:
+        weights.models["detector"] = manifest.name
+        det_model = fold_batch_norms(load_model(weights.directory, "detector", manifest)[0])
+    else:
+        det_model = fold_batch_norms(build(weights.directory, "detector", None))
+
+    manifest = weights.manifests.get("recognizer")
+    if manifest is not None:
+        crnn = load_model(weights.directory, "recognizer", manifest)[0]
+    else:
+        crnn = build(weights.directory, "recognizer", None)
+    detector = Detector(
+        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=post, device=device,
+        mean=mean, std=std,
+    )
+    recognizer = Recognizer(
+        recognizer_model(fold_batch_norms(crnn), config.rec_runtime, device),
+        vocabulary(manifest),
+        batch_size=config.rec_batch_size,
+        device=device,
+        lexicon=lexicon,
+        lexicon_margin=config.lexicon_margin,
+    )
+    return detector, recognizer
+
+
+def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:
+    """Whether :func:`int8_detector` is asked for the int8 detector (it may still refuse it)."""
+    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and (directory / INT8_FILE).is_file())
+
+
+def int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
+    """The int8 detector of ``directory`` when ``runtime`` wants it, its sha256 is the manifest's
+    (when recorded) and it belongs to the detector weights; None: run the torch model. ``int8``
+    turns every obstacle into an error."""
+    path = directory / INT8_FILE
+    if not _wants_int8(directory, runtime, device):
+        return None
+    if device.type != "cpu":
+        problem = "the int8 detector runs on CPUs only"
+    elif not path.is_file():
+        problem = "file missing (docvision quantize writes it)"
+    elif manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
+        problem = "sha256 does not match detector.json (corrupt or replaced file; run docvision quantize again)"
+    else:
+        try:
+            model = Int8Detector(path)
+        except Exception as err:  # onnxruntime missing or the file unreadable
+            problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+        else:
+            if model.source_sha256 == manifest.sha256:
+                return model
+            problem = "quantized from other detector weights (run docvision quantize again)"
+    if runtime == "int8":
+        raise WeightsError(f"{path}: {problem}")
+    log.warning("%s: %s; using the fp32 detector", path, problem)
+    return None
+
+
+def recognizer_model(crnn: torch.nn.Module, runtime: str, device: torch.device) -> torch.nn.Module:
+    """``crnn`` in ONNX Runtime where ``runtime`` asks for it (``auto``: on CPUs)."""
+    if runtime == "torch" or (runtime == "auto" and device.type != "cpu"):
+        return crnn
+    try:
+        return OnnxCRNN(crnn)
+    except Exception as err:  # the exporter or ONNX Runtime of this install refused: torch still reads
+        if runtime == "onnx":
+            raise WeightsError(f"recognizer: ONNX Runtime unusable ({str(err).splitlines()[0]})") from None
+        log.warning("recognizer: ONNX Runtime unusable (%s); using torch", str(err).splitlines()[0])
+        return crnn
