@@ -253,15 +253,8 @@ class _PdfiumSource(PdfSource):
 
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
-        with _pdfium():
-            try:
-                page = self.document.get_page(number - 1)
-            except pdfium.PdfiumError:
-                raise InputError(f"page {number}: damaged page (pdfium cannot load it)") from None
-            try:
-                yield page
-            finally:
-                page.close()
+        with _pdfium(), _loaded(self.document, number) as page:
+            yield page
 
     def render_region(self, number: int, box: tuple[int, int, int, int]) -> np.ndarray:
         """Only ``box`` is drawn: the page at its full size, shifted onto a bitmap of the box."""
@@ -319,6 +312,19 @@ def _render_until(page: pdfium.PdfPage, bitmap: pdfium.PdfBitmap, deadline: floa
         status = pdfium_c.FPDF_RenderPage_Continue(page, pause)
     pdfium_c.FPDF_RenderPage_Close(page)
     return status
+
+
+@contextmanager
+def _loaded(document: pdfium.PdfDocument, number: int) -> Iterator[pdfium.PdfPage]:
+    """Page ``number`` of ``document``, closed after use (call under :func:`_pdfium`)."""
+    try:
+        page = document.get_page(number - 1)
+    except pdfium.PdfiumError:
+        raise InputError(f"page {number}: damaged page (pdfium cannot load it)") from None
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 def _pdfium_reason(code: int | None, password: str | None) -> str:
@@ -387,14 +393,8 @@ class _PopplerSource(PdfSource):
                     self.pdfium = pdfium.PdfDocument(self.path)
                 except pdfium.PdfiumError as err:
                     raise InputError(f"pdfium cannot read the text layer ({_one_line(err)})") from None
-            try:
-                page = self.pdfium.get_page(number - 1)
-            except pdfium.PdfiumError:
-                raise InputError(f"page {number}: damaged page (pdfium cannot load it)") from None
-            try:
+            with _loaded(self.pdfium, number) as page:
                 yield page
-            finally:
-                page.close()
 
     def close(self) -> None:
         if self.pdfium is not None:
