@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +22,7 @@ from docvision.document import BBox, Document, Page, TextLayerUse, Word
 from docvision.errors import WeightsError, naming
 from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_image, transform, turn_image
 from docvision.io import PageSource, open_document
-from docvision.io.sources import PdfSource, Source, display_name
+from docvision.io.sources import PdfSource, Source, source_name
 from docvision.layout import arrange
 from docvision.models.weights import weights_dir
 from docvision.orientation import (
@@ -40,7 +39,7 @@ from docvision.orientation import (
 )
 from docvision.recognition.crops import crop_quad, part_neighbours, word_crops
 from docvision.recognition.lexicon import Lexicon
-from docvision.recognition.recognizer import Reading, Recognizer
+from docvision.recognition.recognizer import Reading, Recognizer, confidence as crop_confidence
 from docvision.recognition.split import sub_quad
 from docvision.textlayer.read import read_pdf_page
 from docvision.zoo import UNTRAINED
@@ -181,17 +180,19 @@ class OCRPipeline:
                 view = self._deskew(view)
         with clock("recognize"):
             quads, crops, readings = self._read(view)
+            flipped = False
             if self.config.orientation and not settled:
                 sample = flip_sample([d.polygon for d in view.detections])
-                up = [min((r.confidence for r in readings[i]), default=0.0) for i in sample]
+                up = [crop_confidence(readings[i]) for i in sample]
                 if up and np.mean(up) >= SURELY_UPRIGHT:
-                    flipped, confidence = False, 1.0
+                    confidence = 1.0
                 else:
                     flipped, confidence = upside_down(up, self._confidences([_flipped(crops[i]) for i in sample]))
-                if flipped:
-                    with clock("detect"):
-                        view = self._turned(view, 2)
-                    quads, crops, readings = self._read(view)
+        if flipped:  # detected and read again, half-way round
+            with clock("detect"):
+                view = self._turned(view, 2)
+            with clock("recognize"):
+                quads, crops, readings = self._read(view)
 
         start = time.perf_counter()
         words = []
@@ -311,13 +312,7 @@ class OCRPipeline:
         """OCR a whole input; ``options`` as :meth:`open` and ``text_layer`` as :meth:`iter_pages`.
         ``on_page`` is called with the document after each page is added (a progress bar); interrupted
         (``KeyboardInterrupt``), the document it saw is marked partial with the pages done."""
-        if isinstance(source, PageSource):
-            name = source.name
-        elif isinstance(source, (str, os.PathLike)):
-            name = display_name(source)
-        else:  # the names the JSON schema documents
-            name = "<bytes>" if isinstance(source, (bytes, bytearray)) else "<array>" if isinstance(source, np.ndarray) else "<image>"
-        document = self.document(name, [])
+        document = self.document(source.name if isinstance(source, PageSource) else source_name(source), [])
         try:
             for page in self.iter_pages(source, **options):
                 document.pages.append(page)

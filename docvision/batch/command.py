@@ -162,7 +162,7 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
                             "meaningless; pass --weights DIR or train them (see README)", ", ".join(untrained))
         if isinstance(event, Opened) and manifest is not None:
             manifest.append({**records[id(job)], "event": "start"})  # in flight from here on
-        if isinstance(event, PageDone):
+        if isinstance(event, PageDone) and log.isEnabledFor(logging.DEBUG):
             page = event.page
             log.debug("%s: page %d: %d words, %s", display_name(job.source), page.index + 1,
                       sum(1 for _ in page.words()), ", ".join(f"{k} {v:.2f} s" for k, v in page.timings.items()))

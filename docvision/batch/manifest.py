@@ -14,16 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from docvision.io.outputs import sha256_file
+
 NAME = "docvision-manifest.jsonl"
-
-
-def content_hash(path: str | os.PathLike) -> str:
-    """sha256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def options_key(settings: dict[str, Any]) -> str:
@@ -67,7 +60,7 @@ class Manifest:
         record = self.last.get(name, {})
         if record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns and record.get("sha256"):
             return record["sha256"]
-        return content_hash(name)
+        return sha256_file(name)
 
     def is_done(self, name: str, sha256: str, options: str, output: str, folder: Path) -> bool:
         record = self.last.get(name)

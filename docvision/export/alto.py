@@ -15,7 +15,7 @@ import numpy as np
 
 from docvision import __version__
 from docvision.document import BBox, Document, Line, Point, Word
-from docvision.export.frames import moved, moved_box, text_angle, to_upright
+from docvision.export.frames import moved_box, text_angle, to_upright
 from docvision.geometry import invert
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -56,12 +56,13 @@ def _points(polygon: list[Point]) -> str:
 def _spaces(line: Line, upright: np.ndarray) -> list[dict[str, str]]:
     """The SP attributes of the gaps between ``line``'s words, measured on the page turned
     ``upright`` (a frame change) and placed back on the page."""
-    words = [moved(word, upright) for word in line.words]
+    boxes = [moved_box(word.bbox, upright) for word in line.words]
     _, top, _, bottom = moved_box(line.bbox, upright)
+    back = invert(upright)
     spaces = []
-    for before, word in zip(words, words[1:]):
-        left, right = before.bbox[2], max(before.bbox[2], word.bbox[0])
-        x0, y0, _, _ = moved_box((left, top, right, bottom), invert(upright))
+    for before, box in zip(boxes, boxes[1:]):
+        left, right = before[2], max(before[2], box[0])
+        x0, y0, _, _ = moved_box((left, top, right, bottom), back)
         spaces.append({"HPOS": _num(x0), "VPOS": _num(y0), "WIDTH": _num(right - left)})
     return spaces
 

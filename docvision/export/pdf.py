@@ -31,7 +31,7 @@ from docvision.document import Document, Page, Point, Word
 from docvision.errors import InputError, naming
 from docvision.export.frames import input_size, moved, to_input, to_upright
 from docvision.geometry import compose, invert
-from docvision.io.sources import display_name, open_document
+from docvision.io.sources import open_document, source_name
 
 Matrix = tuple[float, float, float, float, float, float]
 """A PDF affine map ``[a b c d e f]``: ``(x, y) -> (a x + c y + e, b x + d y + f)``."""
@@ -149,10 +149,10 @@ def _after(m: Matrix, first: np.ndarray) -> Matrix:
     return float(a), float(b), float(c), float(d), float(e), float(f)
 
 
-def _from_upright(page: Page, to_user: Matrix) -> Matrix:
-    """The map from pixels of ``page`` turned upright to PDF user space, given ``to_user`` from
-    pixels of the page as input (:func:`pixel_matrix`)."""
-    return _after(to_user, compose(to_input(page), invert(to_upright(page))))
+def _from_upright(page: Page, upright: np.ndarray, to_user: Matrix) -> Matrix:
+    """The map from pixels of ``page`` turned upright (``upright``: :func:`to_upright`) to PDF user
+    space, given ``to_user`` from pixels of the page as input (:func:`pixel_matrix`)."""
+    return _after(to_user, compose(to_input(page), invert(upright)))
 
 
 def upright_box(word: Word) -> tuple[float, float, float, float]:
@@ -204,8 +204,9 @@ def text_layer(page: Page, to_user: Matrix, font: pikepdf.Name, codes: dict[str,
     page's own text layer (``source`` ``pdf``) are there already. ``to_user``: from pixels of the
     page as input; words are set upright on the page turned upright."""
     ops: list[tuple[list, str]] = [([], "BT"), ([3], "Tr"), ([font, 1], "Tf")]
-    upright, to_user = to_upright(page), _from_upright(page, to_user)
-    for line in (line for block in page.blocks for line in block.lines):
+    upright = to_upright(page)
+    to_user = _from_upright(page, upright, to_user)
+    for line in page.lines():
         words = [moved(word, upright) for word in line.words]
         for word, following in zip(words, [*words[1:], None]):
             matrix = word_matrix(word, to_user, following) if word.text and word.source == "ocr" else None
@@ -285,7 +286,7 @@ def to_pdf(
     is_pdf = _is_pdf(source)
     data = source if is_pdf else _image_pdf(source, jpeg_quality)
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
-    name = "<bytes>" if isinstance(source, bytes) else display_name(source)
+    name = source_name(source)
     try:
         pdf = pikepdf.open(stream, password=password or "")
     except pikepdf.PasswordError:

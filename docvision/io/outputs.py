@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -47,3 +48,12 @@ def remove_temporaries(paths: Iterable[str | Path]) -> int:
                 (folder / entry).unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 of the file's bytes, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

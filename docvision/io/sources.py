@@ -513,7 +513,7 @@ def open_document(
     reason for a missing, unreadable, empty or encrypted input, naming it (the path, ``<bytes>``,
     ``<image>`` or ``<array>``); so do the pages that fail when they are read.
     """
-    with naming(_source_name(source)):
+    with naming(source_name(source)):
         if renderer not in RENDERERS:
             raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}")
         if not dpi > 0:
@@ -560,7 +560,7 @@ def open_document(
         return _PopplerSource(path, str(path), password=password, owned=False, **options)
 
 
-def _source_name(source: Source) -> str:
+def source_name(source: Source) -> str:
     """How errors name ``source``: its path, or the kind of object it is."""
     if isinstance(source, np.ndarray):
         return "<array>"

@@ -7,7 +7,6 @@ the sha256 of the tensors file, the training data and the measured metrics.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from docvision.errors import WeightsError
+from docvision.io.outputs import sha256_file
 
 PACKAGE_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 WEIGHTS_ENV = "DOCVISION_WEIGHTS"
@@ -56,12 +56,6 @@ def weights_dir(path: str | Path | None = None) -> Path:
     return Path(env) if env else PACKAGE_WEIGHTS
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def save_weights(model: torch.nn.Module, directory: str | Path, name: str, manifest: Manifest) -> Path:

@@ -41,7 +41,8 @@ class Reading:
     box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 
 
-def _confidence(words: list[Reading]) -> float:
+def confidence(words: list[Reading]) -> float:
+    """A crop's confidence: its least certain word's (0 when nothing was read)."""
     return min((w.confidence for w in words), default=0.0)
 
 
@@ -75,7 +76,7 @@ class Recognizer:
         results = []
         for words in self.read(crops):
             text = " ".join(w.text for w in words)
-            results.append((text, _confidence(words)))
+            results.append((text, confidence(words)))
         return results
 
     def read(self, crops: Sequence[np.ndarray]) -> list[list[Reading]]:
@@ -86,9 +87,9 @@ class Recognizer:
         turned = [np.rot90(crops[i], k) for i in tall for k in (1, 3)]
         results = self._read_upright([*crops, *turned])
         for n, i in enumerate(tall):
-            best = max(results[len(crops) + 2 * n : len(crops) + 2 * n + 2], key=_confidence)
-            if _confidence(best) > _confidence(results[i]) and len("".join(w.text for w in best)) > 1:
-                results[i] = [Reading(" ".join(w.text for w in best), _confidence(best))]
+            best = max(results[len(crops) + 2 * n : len(crops) + 2 * n + 2], key=confidence)
+            if confidence(best) > confidence(results[i]) and len("".join(w.text for w in best)) > 1:
+                results[i] = [Reading(" ".join(w.text for w in best), confidence(best))]
         return results[: len(crops)]
 
     def _read_upright(self, crops: Sequence[np.ndarray]) -> list[list[Reading]]:

@@ -146,7 +146,7 @@ def test_batch_progress_on_a_terminal_and_quiet(ocr, tmp_path, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     code, _, err = ocr(source, "-o", tmp_path / "out")
     text = "".join(err)
-    assert code == 1 and "files" in text and "/4 [" in text and "pages/s" in text
+    assert code == 1 and "files" in text and "/4 [" in text and "pages/s, 1 failed" in text  # the bar's postfix
     code, _, err = ocr(source, "-o", tmp_path / "out", "-q")
     assert code == 1 and len(err) == 1 and "broken.pdf: error:" in err[0]  # errors only
 
