@@ -1,6 +1,6 @@
 """Time of the recognize stage on the ground-truth word crops of a labeled page folder.
 
-    python docs/rec_speed.py data/synth-examples [--threads 2] [--repeats 7]
+    python docs/rec_speed.py data/synth-examples [--threads 2] [--repeats 7] [--rec-runtime int8|onnx|torch]
 
 Prints the crop count, the median (min-max) time of ``recognizer.recognize`` over all crops after a
 warm-up, and the word accuracy. It uses only APIs older checkouts have too, so the same script times
@@ -16,6 +16,7 @@ import time
 import torch
 
 import docvision
+from docvision.config import PipelineConfig
 from docvision.datasets.formats import open_labeled
 from docvision.recognition.crops import crop_polygon
 
@@ -25,9 +26,11 @@ def main() -> None:
     parser.add_argument("pages", help="labeled page folder (pages/ + gt/), FUNSD, ...")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--rec-runtime", help="the pipeline's rec_runtime (default: its default)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ocr = docvision.load(device="cpu")
+    config = PipelineConfig(rec_runtime=args.rec_runtime) if args.rec_runtime else None
+    ocr = docvision.load(device="cpu", config=config)
     crops, truth = [], []
     dataset = open_labeled(args.pages)
     for i in range(len(dataset)):
@@ -43,7 +46,7 @@ def main() -> None:
         ocr.recognizer.recognize(crops)
         times.append(time.perf_counter() - start)
     accuracy = sum(text == t for (text, _), t in zip(read, truth)) / len(truth)
-    print(f"{docvision.__file__}: {len(crops)} crops, {statistics.median(times) * 1000:.0f} ms "
+    print(f"{docvision.__file__} {ocr.models['recognizer']}: {len(crops)} crops, {statistics.median(times) * 1000:.0f} ms "
           f"({min(times) * 1000:.0f}-{max(times) * 1000:.0f}), word accuracy {accuracy:.3f}")
 
 

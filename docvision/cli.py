@@ -68,8 +68,9 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
                    help="word boxes in the pixels of the page turned upright (default: of the page as input)")
     p.add_argument("--det-runtime", choices=["auto", "torch", "int8"],
                    help="auto (default): the int8 detector on CPUs when the weights have one; torch: fp32 always")
-    p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx"],
-                   help="auto (default): the recognizer in ONNX Runtime on CPUs, torch on GPUs")
+    p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx", "int8"],
+                   help="auto (default): on CPUs the int8 recognizer when the weights have one, else fp32 in ONNX "
+                   "Runtime; torch on GPUs")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings or summary")
     batch = p.add_argument_group("batches (see README: Folders and batches)")
     batch.add_argument("--from-list", type=Path, metavar="FILE", help="more inputs, one per line (- reads stdin)")

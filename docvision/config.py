@@ -93,8 +93,9 @@ class PipelineConfig:
     """``auto``: the int8 detector (``detector.int8.onnx``) on CPUs where the weights folder has one
     for its detector, else torch; ``torch``: always the fp32 torch model; ``int8``: the int8 one or an error."""
     rec_runtime: str = "auto"
-    """``auto``: the recognizer runs in ONNX Runtime on CPUs (exported when loaded; torch if that
-    fails), in torch on GPUs; ``torch`` or ``onnx``: always that one."""
+    """``auto``: on CPUs the int8 recognizer (``recognizer.int8.onnx``) where the weights folder has one
+    for its recognizer, else the fp32 one in ONNX Runtime (exported when loaded; torch if that fails);
+    torch on GPUs. ``torch``, ``onnx`` (fp32) or ``int8``: always that one (``int8``: or an error)."""
     rec_batch_size: int = 64
     lexicon: tuple[str, ...] = ("en",)
     """wordfreq languages whose frequent words guide doubtful readings; empty: greedy decoding only."""

@@ -45,7 +45,7 @@ from docvision.textlayer.read import read_pdf_page
 from docvision.zoo import UNTRAINED
 
 RUNTIMES = ("auto", "torch", "int8")
-REC_RUNTIMES = ("auto", "torch", "onnx")
+REC_RUNTIMES = ("auto", "torch", "onnx", "int8")
 log = logging.getLogger("docvision")
 
 
@@ -322,7 +322,7 @@ class OCRPipeline:
             document.partial = True
             raise
         finally:
-            document.models = dict(self.models)  # as loaded, if a page needed them (the int8 detector may be refused)
+            document.models = dict(self.models)  # as loaded, if a page needed them (an int8 model may be refused)
         return document
 
     def document(self, name: str, pages: list[Page]) -> Document:

@@ -23,7 +23,7 @@ from docvision.errors import WeightsError
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
-from docvision.models.int8 import INT8_FILE, Int8Detector
+from docvision.models.int8 import Int8Detector, int8_file
 from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file
 from docvision.recognition.lexicon import Lexicon
@@ -127,33 +127,38 @@ class Weights:
     manifests: dict[str, Manifest] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     int8: Int8Detector | None = None
+    """The int8 detector, read by :func:`open_weights` when ``det_runtime`` names it (an error now, not later)."""
 
 
 def open_weights(directory: Path, config: PipelineConfig, device: torch.device) -> Weights:
     """Check ``directory``'s manifests for the pipeline ``config`` on ``device``. Without weights in the
-    package the models stay untrained; a folder given explicitly must hold both models."""
+    package the models stay untrained; a folder given explicitly must hold both models. An int8 model
+    asked for by name (``det_runtime`` / ``rec_runtime`` ``int8``) is checked now: an error, not a warning later."""
     weights = Weights(directory)
     explicit = directory != PACKAGE_WEIGHTS
+    runtimes = {"detector": config.det_runtime, "recognizer": config.rec_runtime}
     for name in ARCHITECTURES:
         if has_weights(directory, name):
             weights.manifests[name] = read(directory, name)
             weights.models[name] = weights.manifests[name].name
-        elif explicit:
+            if _wants_int8(directory, name, runtimes[name], device):
+                weights.models[name] += "+int8"
+        elif explicit or runtimes[name] == "int8":
             raise WeightsError(f"{directory / (name + '.safetensors')}: weights file missing")
-        elif name == "detector" and config.det_runtime == "int8":
-            raise WeightsError(f"{directory / 'detector.safetensors'}: weights file missing (det_runtime int8)")
         else:
             weights.models[name] = UNTRAINED
-    if "detector" in weights.manifests and _wants_int8(directory, config.det_runtime, device):
-        weights.models["detector"] += "+int8"
-    if config.det_runtime == "int8":  # asked for by name, it is checked now (an error rather than a warning)
+    if config.det_runtime == "int8":
         weights.int8 = int8_detector(directory, "int8", device, weights.manifests["detector"])
+    if config.rec_runtime == "int8":
+        problem = _int8_file_problem(directory, "recognizer", device, weights.manifests["recognizer"])
+        if problem:
+            raise WeightsError(f"{directory / int8_file('recognizer')}: {problem}")
     return weights
 
 
 def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexicon: Lexicon | None) -> tuple[Detector, Recognizer]:
     """The detector and recognizer of ``weights`` (checked by :func:`open_weights`) with ``config``'s settings;
-    ``weights.models`` is corrected if the int8 detector is refused. Torch models run with their BatchNorms
+    ``weights.models`` is corrected if an int8 model is refused. Torch models run with their BatchNorms
     folded into the convolutions (same outputs, less time)."""
     manifest = weights.manifests.get("detector")
     mean, std = normalization(manifest)
@@ -171,15 +176,19 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
 
     manifest = weights.manifests.get("recognizer")
     if manifest is not None:
-        crnn = load_model(weights.directory, "recognizer", manifest)[0]
+        crnn = fold_batch_norms(load_model(weights.directory, "recognizer", manifest)[0])
+        rec_model = int8_recognizer(weights.directory, crnn, config.rec_runtime, device, manifest)
+        if rec_model is None:
+            weights.models["recognizer"] = manifest.name
+            rec_model = recognizer_model(crnn, config.rec_runtime, device)
     else:
-        crnn = build(weights.directory, "recognizer", None)
+        rec_model = recognizer_model(fold_batch_norms(build(weights.directory, "recognizer", None)), config.rec_runtime, device)
     detector = Detector(
         det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=post, device=device,
         mean=mean, std=std,
     )
     recognizer = Recognizer(
-        recognizer_model(fold_batch_norms(crnn), config.rec_runtime, device),
+        rec_model,
         vocabulary(manifest),
         batch_size=config.rec_batch_size,
         device=device,
@@ -189,42 +198,64 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
     return detector, recognizer
 
 
-def _wants_int8(directory: Path, runtime: str, device: torch.device) -> bool:
-    """Whether :func:`int8_detector` is asked for the int8 detector (it may still refuse it)."""
-    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and (directory / INT8_FILE).is_file())
+def _wants_int8(directory: Path, name: str, runtime: str, device: torch.device) -> bool:
+    """Whether ``runtime`` asks for the int8 model ``name`` of ``directory`` (it may still be refused)."""
+    path = directory / int8_file(name)
+    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and path.is_file())
 
 
-def int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
-    """The int8 detector of ``directory`` when ``runtime`` wants it, its sha256 is the manifest's
-    (when recorded) and it belongs to the detector weights; None: run the torch model. ``int8``
-    turns every obstacle into an error."""
-    path = directory / INT8_FILE
-    if not _wants_int8(directory, runtime, device):
-        return None
+def _int8_file_problem(directory: Path, name: str, device: torch.device, manifest: Manifest) -> str:
+    """Why the int8 file of ``name`` cannot be used, as far as the file tells (empty: it can be tried)."""
+    path = directory / int8_file(name)
     if device.type != "cpu":
-        problem = "the int8 detector runs on CPUs only"
-    elif not path.is_file():
-        problem = "file missing (docvision quantize writes it)"
-    elif manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
-        problem = "sha256 does not match detector.json (corrupt or replaced file; run docvision quantize again)"
-    else:
+        return f"the int8 {name} runs on CPUs only"
+    if not path.is_file():
+        return "file missing (docvision quantize writes it)"
+    if manifest.int8_sha256 and sha256_file(path) != manifest.int8_sha256:
+        return f"sha256 does not match {name}.json (corrupt or replaced file; run docvision quantize again)"
+    return ""
+
+
+def _int8_model(
+    directory: Path, name: str, runtime: str, device: torch.device, manifest: Manifest,
+    make: Callable[[Path], torch.nn.Module],
+) -> torch.nn.Module | None:
+    """The int8 model ``name`` of ``directory`` (built by ``make`` from its file) when ``runtime`` wants
+    it, its file checks out (:func:`_int8_file_problem`) and it was quantized from these weights; None:
+    run the fp32 model (with a warning when the file was refused). ``int8`` turns every refusal into an error."""
+    if not _wants_int8(directory, name, runtime, device):
+        return None
+    path = directory / int8_file(name)
+    problem = _int8_file_problem(directory, name, device, manifest)
+    if not problem:
         try:
-            model = Int8Detector(path)
+            model = make(path)
         except Exception as err:  # onnxruntime missing or the file unreadable
             problem = f"unusable ({str(err).splitlines()[0] if str(err) else type(err).__name__})"
         else:
             if model.source_sha256 == manifest.sha256:
                 return model
-            problem = "quantized from other detector weights (run docvision quantize again)"
+            problem = f"quantized from other {name} weights (run docvision quantize again)"
     if runtime == "int8":
         raise WeightsError(f"{path}: {problem}")
-    log.warning("%s: %s; using the fp32 detector", path, problem)
+    log.warning("%s: %s; using the fp32 %s", path, problem, name)
     return None
 
 
+def int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
+    """The int8 detector of ``directory`` when ``runtime`` wants it and it belongs to these weights (:func:`_int8_model`)."""
+    return _int8_model(directory, "detector", runtime, device, manifest, Int8Detector)
+
+
+def int8_recognizer(directory: Path, crnn: CRNN, runtime: str, device: torch.device, manifest: Manifest) -> OnnxCRNN | None:
+    """The int8 recognizer of ``directory`` (in ONNX Runtime beside ``crnn``, whose config and classes it
+    reports) when ``runtime`` wants it and it belongs to these weights (:func:`_int8_model`)."""
+    return _int8_model(directory, "recognizer", runtime, device, manifest, lambda path: OnnxCRNN(crnn, graph=path))
+
+
 def recognizer_model(crnn: torch.nn.Module, runtime: str, device: torch.device) -> torch.nn.Module:
-    """``crnn`` in ONNX Runtime where ``runtime`` asks for it (``auto``: on CPUs)."""
-    if runtime == "torch" or (runtime == "auto" and device.type != "cpu"):
+    """``crnn`` in fp32, in ONNX Runtime where ``runtime`` asks for it (``auto``: on CPUs)."""
+    if runtime == "torch" or (runtime in ("auto", "int8") and device.type != "cpu"):
         return crnn
     try:
         return OnnxCRNN(crnn)

@@ -18,15 +18,17 @@ from PIL import Image, ImageDraw, ImageFont
 
 import docvision
 from docvision.config import PipelineConfig
+from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
 from docvision.evaluation.metrics import page_text_errors
-from docvision.geometry import turn_image
+from docvision.geometry import bbox_polygon, turn_image
 from docvision.io import PageSource
-from docvision.models.int8 import INT8_FILE, SOURCE_KEY, Int8Detector
+from docvision.models.int8 import SOURCE_KEY, Int8Detector, int8_file
+from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.pipeline import OCRPipeline
 from docvision.recognition.recognizer import Recognizer
-from docvision.training.quantize import quantize_detector
+from docvision.training.quantize import quantize_models
 from tests.recognition.test_split import VOCAB, GapCRNN
 
 STAGES = {"detect", "recognize", "layout"}
@@ -67,17 +69,19 @@ def test_load_accepts_a_config_file(tmp_path, small_weights):
 
 @pytest.fixture(scope="module")
 def int8_weights(small_weights, tmp_path_factory):
-    """``small_weights`` with its int8 detector, and a copy whose int8 file is of other weights."""
+    """``small_weights`` with its int8 models, and a copy whose int8 files are of other weights."""
     directory = tmp_path_factory.mktemp("int8") / "weights"
     shutil.copytree(small_weights, directory)
     page = np.full((200, 300, 3), 255, np.uint8)
     page[50:70, 40:200] = 0
-    quantize_detector(directory, iter([page]), PipelineConfig(det_max_side=256))
+    quantize_models(directory, [LabeledPage("p", page, [LabeledWord("word", bbox_polygon((40, 50, 200, 70)))])],
+                    config=PipelineConfig(det_max_side=256))
     stale = directory.parent / "stale"
     shutil.copytree(small_weights, stale)
-    graph = onnx.load(str(directory / INT8_FILE))
-    onnx.helper.set_model_props(graph, {SOURCE_KEY: "0" * 64})
-    onnx.save(graph, str(stale / INT8_FILE))
+    for name in ("detector", "recognizer"):
+        graph = onnx.load(str(directory / int8_file(name)))
+        onnx.helper.set_model_props(graph, {SOURCE_KEY: "0" * 64})
+        onnx.save(graph, str(stale / int8_file(name)))
     return directory, stale
 
 
@@ -91,16 +95,48 @@ def test_cpu_runs_the_int8_detector_of_the_weights_folder(int8_weights, page_ima
     assert docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="int8")).models["detector"].endswith("+int8")
 
 
+def test_cpu_runs_the_int8_recognizer_of_the_weights_folder(int8_weights, page_image):
+    directory, _ = int8_weights
+    ocr = docvision.load(directory, device="cpu")
+    assert isinstance(ocr.recognizer.model, OnnxCRNN) and ocr.recognizer.model.source_sha256
+    assert ocr.models["recognizer"] == "test-crnn+int8"
+    crops = [np.array(page_image(120, 32, [(10, 8, 100, 24)]))] * 2
+    assert len(ocr.recognizer.recognize(crops)) == 2
+    fp32 = docvision.load(directory, device="cpu", config=PipelineConfig(rec_runtime="onnx"))
+    assert not fp32.recognizer.model.source_sha256 and fp32.models["recognizer"] == "test-crnn"
+    asked = docvision.load(directory, device="cpu", config=PipelineConfig(rec_runtime="int8"))
+    assert asked.recognizer.model.source_sha256 and asked.models["recognizer"] == "test-crnn+int8"
+
+
+def test_int8_recognizer_of_other_weights_or_damaged_is_not_used(int8_weights, small_weights, tmp_path, caplog):
+    directory, stale = int8_weights
+    with caplog.at_level(logging.WARNING, logger="docvision"):
+        ocr = docvision.load(stale, device="cpu")
+        assert not ocr.recognizer.model.source_sha256 and ocr.models["recognizer"] == "test-crnn"
+    assert "quantized from other recognizer weights" in caplog.text
+    with pytest.raises(docvision.WeightsError, match="quantized from other recognizer weights"):
+        docvision.load(stale, device="cpu", config=PipelineConfig(rec_runtime="int8")).recognizer
+    damaged = tmp_path / "damaged"
+    shutil.copytree(directory, damaged)
+    data = bytearray((damaged / int8_file("recognizer")).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (damaged / int8_file("recognizer")).write_bytes(bytes(data))
+    with pytest.raises(docvision.WeightsError, match="sha256 does not match recognizer.json"):
+        docvision.load(damaged, device="cpu", config=PipelineConfig(rec_runtime="int8"))  # at load, not later
+    with pytest.raises(docvision.WeightsError, match="recognizer.int8.onnx: file missing"):
+        docvision.load(small_weights, device="cpu", config=PipelineConfig(rec_runtime="int8"))
+
+
 def test_int8_detector_with_another_checksum_is_not_used(int8_weights, tmp_path, caplog):
     """detector.json records the int8 file's sha256: a damaged or replaced file (here one byte of a
     weight) is not run, though ONNX Runtime would load it."""
     directory, _ = int8_weights
     damaged = tmp_path / "damaged"
     shutil.copytree(directory, damaged)
-    data = bytearray((damaged / INT8_FILE).read_bytes())
+    data = bytearray((damaged / int8_file("detector")).read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (damaged / INT8_FILE).write_bytes(bytes(data))
-    Int8Detector(damaged / INT8_FILE, threads=1)  # still a loadable model
+    (damaged / int8_file("detector")).write_bytes(bytes(data))
+    Int8Detector(damaged / int8_file("detector"), threads=1)  # still a loadable model
     with caplog.at_level(logging.WARNING, logger="docvision"):
         ocr = docvision.load(damaged, device="cpu")
     assert not isinstance(ocr.detector.model, Int8Detector) and ocr.models["detector"] == "test-dbnet"

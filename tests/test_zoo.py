@@ -15,7 +15,7 @@ from docvision.detection.detector import MEAN, STD
 from docvision.errors import WeightsError
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
-from docvision.training.quantize import quantize_detector
+from docvision.training.quantize import quantize_models
 
 
 def _copy(source, folder, swap_detector_manifest=False):
@@ -38,7 +38,7 @@ def test_load_model_builds_and_loads_each_architecture(small_weights):
 def test_quantize_checks_the_architecture_as_the_pipeline(tmp_path, small_weights):
     folder = _copy(small_weights, tmp_path / "swapped", swap_detector_manifest=True)
     with pytest.raises(WeightsError, match="architecture 'crnn', expected 'dbnet'"):
-        quantize_detector(folder, iter([]))
+        quantize_models(folder, [])
 
 
 def test_invalid_config_names_the_manifest(tmp_path, small_weights):

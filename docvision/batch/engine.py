@@ -140,7 +140,7 @@ class Result:
         return [n for n in self.selected if n not in seen and n not in self.failed_pages]
 
     def finish(self, models: dict[str, str]) -> None:
-        """The models' names as they were loaded (lazily: the int8 detector may have been refused)."""
+        """The models' names as they were loaded (lazily: an int8 model may have been refused)."""
         if self.document is not None:
             self.document.models = dict(models)
 

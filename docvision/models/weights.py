@@ -34,7 +34,7 @@ class Manifest:
     """Identifier reported in results, e.g. ``dbnet_resnet50-synth-v1``."""
     sha256: str = ""
     int8_sha256: str = ""
-    """Detector: sha256 of ``detector.int8.onnx`` (``docvision quantize``); empty when there is none."""
+    """sha256 of the int8 model ``<name>.int8.onnx`` (``docvision quantize``); empty when there is none."""
     vocabulary: list[str] | None = None
     mean: list[float] | None = None
     """Detector: the RGB (0-255) mean and ``std`` its inputs were standardized with in training;

@@ -34,9 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.set_defaults(func=run_train, extra="train")
 
-    q = subparsers.add_parser("quantize", help="write the fast int8 CPU detector of a weights folder", description=(
-        "Export the detector of a weights folder to ONNX and quantize it to int8 (ONNX Runtime, static, calibrated "
-        "on pages): WEIGHTS/detector.int8.onnx, which the pipeline runs on CPUs instead of the fp32 model."))
+    q = subparsers.add_parser("quantize", help="write the fast int8 CPU models of a weights folder", description=(
+        "Export the detector and recognizer of a weights folder to ONNX and quantize them to int8 (ONNX Runtime; "
+        "calibrated on pages and their words): WEIGHTS/detector.int8.onnx and recognizer.int8.onnx, which the "
+        "pipeline runs on CPUs instead of the fp32 models."))
+    q.add_argument("--model", choices=["both", "detector", "recognizer"], default="both",
+                   help="which model to quantize (default both)")
     q.add_argument("--weights", type=Path, help="weights folder (default: the package's)")
     q.add_argument("--data", type=Path, help="calibrate on these pages (a page folder, FUNSD, LMDB...) instead of synthetic ones")
     q.add_argument("--pages", type=int, default=16, help="calibration pages (default 16)")

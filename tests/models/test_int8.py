@@ -1,4 +1,4 @@
-"""The int8 detector: ONNX export, static quantization, and ONNX Runtime inference."""
+"""The int8 models: ONNX export, static (and dynamic) quantization, and ONNX Runtime inference."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import onnx
 import pytest
 import torch
 
+from docvision.config import RecognizerConfig
+from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
-from docvision.models.int8 import FP32_HEAD, Int8Detector, export_onnx, quantize
+from docvision.models.int8 import CRNN_DYNAMIC, FP32_HEAD, Int8Detector, export_onnx, quantize
+from docvision.models.onnx_crnn import OnnxCRNN, export_crnn
 from tests.conftest import SMALL_DETECTOR
 
 
@@ -61,3 +64,30 @@ def test_quantized_detector_is_int8_close_to_fp32_and_names_its_source(model, ex
         want = model(torch.from_numpy(x)).numpy()
     got = int8(torch.from_numpy(x)).numpy()
     assert np.abs(got - want).mean() < 0.02 and np.abs(got - want).max() < 0.2
+
+
+def test_crnn_quantized_with_a_dynamic_bilstm_reads_like_fp32(tmp_path):
+    """The recognizer's recipe: convolutions static int8, BiLSTM and classifier dynamic int8."""
+    torch.manual_seed(0)
+    crnn = fold_batch_norms(CRNN(12, RecognizerConfig(channels=(8, 16, 16, 32), lstm_hidden=16))).eval()
+    fp32 = tmp_path / "crnn.onnx"
+    fp32.write_bytes(export_crnn(crnn))
+    rng = np.random.default_rng(0)
+    crops = [rng.random((1, 1, 32, w), np.float32) for w in (32, 64, 96, 64)]
+    out = tmp_path / "crnn.int8.onnx"
+    quantize(fp32, out, crops, "abc123", fp32_modules=(), dynamic_modules=CRNN_DYNAMIC)
+    graph = onnx.load(str(out)).graph
+    quantized = {i for n in graph.node if n.op_type == "DequantizeLinear" for i in n.output}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    assert convs and all(n.input[1] in quantized for n in convs)
+    assert {n.op_type for n in graph.node} >= {"DynamicQuantizeLSTM", "MatMulInteger"}
+    assert "LSTM" not in {n.op_type for n in graph.node}
+
+    int8 = OnnxCRNN(crnn, threads=1, graph=out)
+    assert int8.source_sha256 == "abc123"
+    x = torch.from_numpy(rng.random((3, 1, 32, 80), np.float32))
+    with torch.inference_mode():
+        want = crnn(x).softmax(-1)
+    got = int8(x).softmax(-1)
+    assert got.shape == want.shape == (3, 20, 12)
+    assert (got - want).abs().max() < 0.05

@@ -32,5 +32,5 @@ def test_rec_runtime_picks_the_model(runtime, kind):
 
 
 def test_unknown_rec_runtime_is_refused():
-    with pytest.raises(ValueError, match="rec_runtime must be one of auto, torch, onnx"):
+    with pytest.raises(ValueError, match="rec_runtime must be one of auto, torch, onnx, int8"):
         load(config=PipelineConfig(rec_runtime="tensorrt"))

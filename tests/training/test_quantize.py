@@ -1,18 +1,31 @@
-"""``docvision quantize``: the int8 detector of a weights folder."""
+"""``docvision quantize``: the int8 detector and recognizer of a weights folder."""
 
 from __future__ import annotations
 
 import shutil
 
 import numpy as np
+import onnx
 import pytest
 
 from docvision.cli import main
 from docvision.config import PipelineConfig
+from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.errors import WeightsError
-from docvision.models.int8 import INT8_FILE, Int8Detector
+from docvision.geometry import bbox_polygon
+from docvision.models.int8 import Int8Detector, int8_file
+from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.models.weights import read_manifest, sha256_file
-from docvision.training.quantize import calibration_arrays, quantize_detector
+from docvision.training.quantize import calibration_arrays, crop_arrays, quantize_models
+from docvision import zoo
+
+BOXES = ((20, 20, 120, 40), (150, 20, 260, 40), (20, 80, 200, 100))
+
+
+def labeled_page(page_image, width: int = 320, height: int = 240) -> LabeledPage:
+    """A generated page whose black word-like boxes are labeled words."""
+    words = [LabeledWord(f"w{i}", bbox_polygon(box)) for i, box in enumerate(BOXES)]
+    return LabeledPage("p", np.array(page_image(width, height, BOXES)), words)
 
 
 def test_calibration_arrays_are_detector_inputs_of_page_content(page_image):
@@ -23,25 +36,51 @@ def test_calibration_arrays_are_detector_inputs_of_page_content(page_image):
     assert array.shape == (1, 3, 96, 160) and array.dtype == np.float32
 
 
-def test_quantize_detector_writes_an_int8_file_of_these_weights(small_weights, tmp_path, page_image):
+def test_calibration_arrays_use_the_letter_size_scale(page_image):
+    """A page of large letters is detected (and so calibrated) smaller than its det_max_side scale."""
+    boxes = [(20 + 40 * i, 20 + 60 * j, 32 + 40 * i, 60 + 60 * j) for i in range(7) for j in range(4)]  # 40 px "letters"
+    page = np.array(page_image(300, 260, boxes))
+    (fit,) = calibration_arrays([page], PipelineConfig(det_max_side=300, det_max_upscale=1.0, det_max_letter=0))
+    (letters,) = calibration_arrays([page], PipelineConfig(det_max_side=300, det_max_upscale=1.0, det_max_letter=20))
+    assert letters.shape[2] < fit.shape[2] and letters.shape[3] < fit.shape[3]
+
+
+def test_crop_arrays_are_recognizer_inputs_of_the_labeled_words(page_image):
+    page = labeled_page(page_image)
+    page.words.append(LabeledWord("x", bbox_polygon((20, 140, 60, 160)), ignore=True))
+    arrays = crop_arrays([page, page], 32)
+    assert len(arrays) == 6  # ignored words left out
+    assert all(a.shape[:3] == (1, 1, 32) and a.shape[3] % 8 == 0 for a in arrays)
+    assert len(crop_arrays([page] * 10, 32, count=5)) == 5  # every 6th of 30
+
+
+def test_quantize_models_writes_int8_files_of_these_weights(small_weights, tmp_path, page_image):
     directory = tmp_path / "weights"
     shutil.copytree(small_weights, directory)
-    out = quantize_detector(directory, iter([np.array(page_image(320, 240))] * 2), PipelineConfig(det_max_side=256))
-    assert out == directory / INT8_FILE
-    assert Int8Detector(out, threads=1).source_sha256 == read_manifest(directory, "detector").sha256
-    assert read_manifest(directory, "detector").int8_sha256 == sha256_file(out)
-    assert sorted(p.name for p in directory.iterdir()) == sorted([*(p.name for p in small_weights.iterdir()), INT8_FILE])
+    outs = quantize_models(directory, [labeled_page(page_image)] * 2, config=PipelineConfig(det_max_side=256))
+    assert outs == [directory / int8_file("detector"), directory / int8_file("recognizer")]
+    assert Int8Detector(outs[0], threads=1).source_sha256 == read_manifest(directory, "detector").sha256
+    crnn, manifest = zoo.load_model(directory, "recognizer")
+    assert OnnxCRNN(crnn, threads=1, graph=outs[1]).source_sha256 == manifest.sha256
+    for name, out in zip(("detector", "recognizer"), outs):
+        assert read_manifest(directory, name).int8_sha256 == sha256_file(out)
+    graph = onnx.load(str(outs[1])).graph
+    ops = {n.op_type for n in graph.node}
+    assert "DynamicQuantizeLSTM" in ops and "QuantizeLinear" in ops  # BiLSTM dynamic, convolutions static
+    assert sorted(p.name for p in directory.iterdir()) == sorted([*(p.name for p in small_weights.iterdir()), *(o.name for o in outs)])
 
 
-def test_quantize_detector_needs_detector_weights(tmp_path):
+def test_quantize_models_needs_the_weights(tmp_path):
     with pytest.raises(WeightsError, match="detector.safetensors"):
-        quantize_detector(tmp_path, iter([]))
+        quantize_models(tmp_path, [])
 
 
 def test_quantize_command_on_synthetic_pages(small_weights, tmp_path, capsys):
     directory = tmp_path / "weights"
     shutil.copytree(small_weights, directory)
+    assert main(["quantize", "--weights", str(directory), "--pages", "1", "--threads", "1", "--model", "recognizer"]) == 0
+    assert (directory / int8_file("recognizer")).is_file() and not (directory / int8_file("detector")).exists()
     assert main(["quantize", "--weights", str(directory), "--pages", "1", "--threads", "1"]) == 0
-    assert (directory / INT8_FILE).is_file()
+    assert (directory / int8_file("detector")).is_file()
     assert main(["quantize", "--weights", str(tmp_path / "none")]) == 2
     assert "weights file missing" in capsys.readouterr().err

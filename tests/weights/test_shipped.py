@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 import docvision
 from docvision.config import PipelineConfig
 from docvision.evaluation.metrics import page_text_errors
-from docvision.models.int8 import INT8_FILE, Int8Detector
+from docvision.models.int8 import Int8Detector, int8_file
 from docvision.models.weights import PACKAGE_WEIGHTS, read_manifest, sha256_file
 
 SHIPPED = ["detector", "recognizer"]
@@ -39,16 +39,19 @@ def test_manifest_matches_the_file(name):
     assert manifest.training_data and "funsd" not in manifest.training_data.lower()  # research-only licence
 
 
-def test_int8_detector_belongs_to_the_shipped_detector():
-    """A new detector shipped without ``docvision quantize`` fails here (CPUs would fall back to fp32)."""
-    int8 = Int8Detector(PACKAGE_WEIGHTS / INT8_FILE)
-    assert int8.source_sha256 == read_manifest(PACKAGE_WEIGHTS, "detector").sha256
-    assert read_manifest(PACKAGE_WEIGHTS, "detector").int8_sha256 == sha256_file(PACKAGE_WEIGHTS / INT8_FILE)
-    assert docvision.load(device="cpu").models["detector"].endswith("+int8")
-
-
-def test_shipped_recognizer_reads_printed_words():
+def test_int8_models_belong_to_the_shipped_models():
+    """A new model shipped without ``docvision quantize`` fails here (CPUs would fall back to fp32)."""
     ocr = docvision.load(device="cpu")
+    assert Int8Detector(PACKAGE_WEIGHTS / int8_file("detector")).source_sha256 == read_manifest(PACKAGE_WEIGHTS, "detector").sha256
+    assert ocr.recognizer.model.source_sha256 == read_manifest(PACKAGE_WEIGHTS, "recognizer").sha256
+    for name in SHIPPED:
+        assert read_manifest(PACKAGE_WEIGHTS, name).int8_sha256 == sha256_file(PACKAGE_WEIGHTS / int8_file(name))
+        assert ocr.models[name].endswith("+int8")
+
+
+@pytest.mark.parametrize("runtime", ["int8", "onnx"])
+def test_shipped_recognizer_reads_printed_words(runtime):
+    ocr = docvision.load(device="cpu", config=PipelineConfig(rec_runtime=runtime))
     assert ocr.trained
     results = ocr.recognizer.recognize([rendered(w) for w in WORDS])
     read = [text for text, _ in results]
@@ -56,9 +59,10 @@ def test_shipped_recognizer_reads_printed_words():
     assert correct >= 8, list(zip(WORDS, read))  # clean print: at most 2 of 10 words wrong
 
 
-def test_shipped_recognizer_splits_a_box_holding_several_words():
+@pytest.mark.parametrize("runtime", ["int8", "onnx"])
+def test_shipped_recognizer_splits_a_box_holding_several_words(runtime):
     """One crop of three printed words reads as three words, left to right, boxes apart."""
-    ocr = docvision.load(device="cpu")
+    ocr = docvision.load(device="cpu", config=PipelineConfig(rec_runtime=runtime))
     (words,) = ocr.recognizer.read([rendered("J. S. Wigand")])
     assert [w.text for w in words] == ["J.", "S.", "Wigand"]
     edges = [(w.box[0], w.box[2]) for w in words]
@@ -68,7 +72,7 @@ def test_shipped_recognizer_splits_a_box_holding_several_words():
 @pytest.mark.parametrize("runtime", ["int8", "torch"])
 def test_shipped_models_read_the_sample_pdf(runtime):
     """The bundled two-column letter (scan-like, 200 dpi) read end to end in reading order,
-    with the int8 detector (the CPU default) and the fp32 one.
+    with the int8 models (the CPU default) and the fp32 ones.
 
     Measured page CER of the shipped models: 0.014 with either detector runtime (5 of 363
     characters: "consignment.", "mmupport@northwind.oxample", "of1" for "of 1"; recognizer v3:
@@ -77,7 +81,7 @@ def test_shipped_models_read_the_sample_pdf(runtime):
     leaves room for small numeric differences between torch builds and thread counts, and
     still fails for any real break: untrained models score 16.4 here (hundreds of garbage
     words), a wrong reading order (columns interleaved) 0.56."""
-    ocr = docvision.load(device="cpu", config=PipelineConfig(det_runtime=runtime))
+    ocr = docvision.load(device="cpu", config=PipelineConfig(det_runtime=runtime, rec_runtime=runtime))
     page = ocr(SAMPLES / "letter.pdf").pages[0]
     errors = page_text_errors(page.text, (SAMPLES / "letter.txt").read_text())
     assert errors.cer < SAMPLE_CER, page.text
