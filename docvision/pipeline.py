@@ -60,6 +60,9 @@ class _View:
     scale: float
     detections: list[Detection]
     turns: int = 0
+    sample: tuple[list[float], list[float]] | None = None
+    """Confidences of its :func:`~docvision.orientation.flip_sample` as it is and half-way round,
+    once :meth:`OCRPipeline._sample_confidences` has read them (so they are read once per view)."""
 
 
 class _Clock:
@@ -85,6 +88,12 @@ def _best(up: list[float], down: list[float]) -> float:
 def _flipped(crop: np.ndarray) -> np.ndarray:
     """A word crop turned half-way round."""
     return np.ascontiguousarray(crop[::-1, ::-1])
+
+
+def _quads(detections: list[Detection]) -> list[np.ndarray]:
+    """The quads the words of ``detections`` are cut along: neighbours parted
+    (:func:`~docvision.recognition.crops.part_neighbours`)."""
+    return part_neighbours([crop_quad(d.polygon) for d in detections])
 
 
 def _bbox(polygon: np.ndarray, width: float = np.inf, height: float = np.inf) -> BBox:
@@ -183,11 +192,12 @@ class OCRPipeline:
             flipped = False
             if self.config.orientation and not settled:
                 sample = flip_sample([d.polygon for d in view.detections])
-                up = [crop_confidence(readings[i]) for i in sample]
+                up, down = view.sample or ([crop_confidence(readings[i]) for i in sample], None)
                 if up and np.mean(up) >= SURELY_UPRIGHT:
                     confidence = 1.0
                 else:
-                    flipped, confidence = upside_down(up, self._confidences([_flipped(crops[i]) for i in sample]))
+                    down = self._confidences([_flipped(crops[i]) for i in sample]) if down is None else down
+                    flipped, confidence = upside_down(up, down)
         if flipped:  # detected and read again, half-way round
             with clock("detect"):
                 view = self._turned(view, 2)
@@ -219,9 +229,8 @@ class OCRPipeline:
         )
 
     def _read(self, view: _View) -> tuple[list[np.ndarray], list[np.ndarray], list[list[Reading]]]:
-        """The crop quads of ``view``'s words (neighbours parted: :func:`~docvision.recognition.crops.part_neighbours`),
-        their crops and the recognizer's readings."""
-        quads = part_neighbours([crop_quad(d.polygon) for d in view.detections])
+        """The crop quads of ``view``'s words (:func:`_quads`), their crops and the recognizer's readings."""
+        quads = _quads(view.detections)
         crops = word_crops(view.image, quads)
         return quads, crops, self.recognizer.read(crops)
 
@@ -266,11 +275,14 @@ class OCRPipeline:
 
     def _sample_confidences(self, view: _View) -> tuple[list[float], list[float]]:
         """Recognizer confidences of the :func:`~docvision.orientation.flip_sample` of ``view``'s words
-        as they are and turned half-way round."""
-        polygons = [d.polygon for d in view.detections]
-        crops = word_crops(view.image, [polygons[i] for i in flip_sample(polygons)], polygons)
-        confidences = self._confidences(crops + [_flipped(c) for c in crops])
-        return confidences[: len(crops)], confidences[len(crops) :]
+        as they are and turned half-way round, cut as :meth:`_read` cuts them; kept in ``view.sample``."""
+        if view.sample is None:
+            quads = _quads(view.detections)
+            sample = flip_sample([d.polygon for d in view.detections])
+            crops = word_crops(view.image, [quads[i] for i in sample], quads)
+            confidences = self._confidences(crops + [_flipped(c) for c in crops])
+            view.sample = confidences[: len(crops)], confidences[len(crops) :]
+        return view.sample
 
     def _confidences(self, crops: list[np.ndarray]) -> list[float]:
         return [confidence for _, confidence in self.recognizer.recognize(crops)] if crops else []

@@ -24,6 +24,7 @@ from docvision.evaluation.metrics import page_text_errors
 from docvision.geometry import turn_image
 from docvision.io import PageSource
 from docvision.models.int8 import INT8_FILE, SOURCE_KEY, Int8Detector
+from docvision.orientation import flip_sample
 from docvision.pipeline import OCRPipeline
 from docvision.recognition.recognizer import Recognizer
 from docvision.training.quantize import quantize_detector
@@ -242,6 +243,25 @@ def test_a_box_read_as_two_words_gives_two_words(ink_pipeline):
     assert (x0, y0, x1, y1) == pytest.approx((50, 40, 110, 60), abs=3)  # each on its ink (to a CTC step)
     assert (u0, v0, u1, v1) == pytest.approx((150, 45, 250, 60), abs=3)
     assert all(len(w.polygon) == 4 and w.confidence == pytest.approx(0.9) for w in words)
+
+
+def test_the_orientation_sample_is_read_once_and_cut_as_its_words_are(ink_pipeline, monkeypatch):
+    """Bars closer than their boxes' growth: words that overlap their neighbours and look turned a quarter.
+    With the turned page never taken (margin -1), the page's sample read while testing the quarter turn
+    is what the upside-down test uses: nothing is read again, and it was cut as the words are read."""
+    image = np.full((200, 300, 3), 255, np.uint8)
+    for row, col in np.ndindex(3, 26):
+        image[10 + 65 * row : 60 + 65 * row, 12 + 10 * col : 18 + 10 * col] = 0
+    monkeypatch.setattr("docvision.pipeline.QUARTER_MARGIN", -1.0)
+    seen = []
+    read = ink_pipeline.recognizer.read
+    monkeypatch.setattr(ink_pipeline.recognizer, "read", lambda crops: seen.append(list(crops)) or read(crops))
+    polygons = [d.polygon for d in ink_pipeline.detect(image)]
+    page = ink_pipeline.ocr_image(image)
+    assert page.orientation == 0 and len(list(page.words())) == len(polygons) == 78
+    sample = flip_sample(polygons)
+    assert [len(crops) for crops in seen] == [2 * len(sample), 2 * len(sample), len(polygons)]  # turned, as it is, words
+    assert all(np.array_equal(seen[1][k], seen[2][i]) for k, i in enumerate(sample))
 
 
 # --------------------------------------------------------------------------- pages as they come (shipped models)
