@@ -11,12 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import onnx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import docvision
+import docvision.pipeline
 from docvision.config import PipelineConfig
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
@@ -262,6 +264,23 @@ def test_the_orientation_sample_is_read_once_and_cut_as_its_words_are(ink_pipeli
     sample = flip_sample(polygons)
     assert [len(crops) for crops in seen] == [2 * len(sample), 2 * len(sample), len(polygons)]  # turned, as it is, words
     assert all(np.array_equal(seen[1][k], seen[2][i]) for k, i in enumerate(sample))
+
+
+def test_a_page_is_resized_once_and_given_boxes_skip_the_letter_size(ink_pipeline, page_image, monkeypatch):
+    """The letter size, the detector and the quarter-turn test read one page resized (and greyed) once;
+    boxes given (as evaluation gives them) are not measured again."""
+    image = np.array(page_image(300, 200))
+    resized, measured = [], []
+    resize, letter_height = cv2.resize, docvision.pipeline.letter_height
+    monkeypatch.setattr(cv2, "resize", lambda src, *a, **k: resized.append(src.shape[:2]) or resize(src, *a, **k))
+    monkeypatch.setattr("docvision.pipeline.letter_height", lambda *a: measured.append(a) or letter_height(*a))
+    page = ink_pipeline.ocr_image(image)
+    assert resized.count(image.shape[:2]) == 1 and len(measured) == 1
+    resized.clear(), measured.clear()
+    detections = ink_pipeline.detect(image)
+    assert resized.count(image.shape[:2]) == 1 and len(measured) == 1
+    measured.clear()
+    assert ink_pipeline.ocr_image(image, detections=detections) == page and measured == []
 
 
 # --------------------------------------------------------------------------- pages as they come (shipped models)
