@@ -262,7 +262,7 @@ def test_the_orientation_sample_is_read_once_and_cut_as_its_words_are(ink_pipeli
     page = ink_pipeline.ocr_image(image)
     assert page.orientation == 0 and len(list(page.words())) == len(polygons) == 78
     sample = flip_sample(polygons)
-    assert [len(crops) for crops in seen] == [2 * len(sample), 2 * len(sample), len(polygons)]  # turned, as it is, words
+    assert [len(crops) for crops in seen] == [2 * len(sample), 2 * len(sample), len(polygons)]  # turned, as is, words
     assert all(np.array_equal(seen[1][k], seen[2][i]) for k, i in enumerate(sample))
 
 

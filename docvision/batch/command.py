@@ -45,7 +45,8 @@ class Output:
 
 
 def emit(document: Document, job: Job, out: Path | None, output: Output) -> str | None:
-    """Write ``document``, read from ``job``, to ``out`` (atomically) or stdout; why it could not be written, or None."""
+    """Write ``document``, read from ``job``, to ``out`` (atomically) or stdout; why it could not be
+    written, or None."""
     if output.fmt == "pdf":  # the input's own pages with the text on them
         from docvision.export.pdf import to_pdf
 

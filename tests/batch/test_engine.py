@@ -39,7 +39,7 @@ def test_the_pipeline_opens_the_input_with_its_config_and_again_at_the_pages_lef
     ink_pipeline.config = replace(ink_pipeline.config, max_pixels=20_000)  # pages of 300 x 200 pt: under 72 dpi
     opened = []
     real = ink_pipeline.open
-    monkeypatch.setattr(ink_pipeline, "open", lambda source, **options: opened.append(options) or real(source, **options))
+    monkeypatch.setattr(ink_pipeline, "open", lambda source, **kw: opened.append(kw) or real(source, **kw))
     events = []
     read_document(ink_pipeline, Job(str(tmp_path / "three.pdf")), {"dpi": 72}, events.append)
     assert opened == [{"pages": None, "dpi": 72}, {"pages": [3], "dpi": 72}]
