@@ -226,7 +226,8 @@ def _settings(args: argparse.Namespace, fmt: str, config: PipelineConfig, open_o
 
 
 def _runner(args: argparse.Namespace, config: PipelineConfig, open_options: dict, workers: bool):
-    """The models loaded here, or worker processes that load them (``--jobs``, ``--page-timeout``)."""
+    """The models loaded here, or worker processes that load them (``--jobs``, ``--page-timeout``);
+    ``open_options`` as :func:`docvision.batch.read_document` takes them."""
     from docvision.pipeline import load
 
     if workers:
@@ -267,10 +268,11 @@ def run_ocr(args: argparse.Namespace) -> int:
             return 2
     open_options = {**config.open_options(args.dpi), "password": password}
     workers = args.jobs > 1 or args.page_timeout is not None
+    reading = {"dpi": args.dpi, "password": password}  # the rest of open_options is the pipeline's config
     return run_batch(
         [(job, out) for (job, _, _), out in zip(found, outputs)], fmt=fmt, folder=folder, force=args.force,
         settings=_settings(args, fmt, config, open_options) if folder is not None else {},
-        precheck=None if workers else open_options, start=lambda: _runner(args, config, open_options, workers),
+        precheck=None if workers else open_options, start=lambda: _runner(args, config, reading, workers),
         password=password, jpeg_quality=args.jpeg_quality, quiet=args.quiet,
     )
 

@@ -49,6 +49,39 @@ def transform(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
+def moved_boxes(boxes: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The axis-aligned boxes ``(N, 4)`` around ``boxes`` ``(N, 4)`` (two opposite corners each, such as
+    ``x0, y0, x1, y1``) moved by ``matrix``: all four corners moved (exact for quarter turns)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    xs, ys = boxes[:, [0, 2, 0, 2]], boxes[:, [1, 3, 3, 1]]
+    px = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2]
+    py = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
+    return np.stack([px.min(1), py.min(1), px.max(1), py.max(1)], axis=1)
+
+
+def moved_box(box: Sequence[float], matrix: np.ndarray) -> tuple[float, float, float, float]:
+    """One box of :func:`moved_boxes`."""
+    x0, y0, x1, y1 = moved_boxes(np.asarray(box), matrix)[0].tolist()
+    return x0, y0, x1, y1
+
+
+def pdf_frame(box: Sequence[float], rotation: int, size: tuple[int, int]) -> np.ndarray:
+    """The frame change from PDF user space (points, y up) to the pixels of a page as renderers draw
+    it (``/Rotate`` applied, origin top-left): ``box`` is the page box drawn (``x0, y0, x1, y1`` in
+    points: the CropBox, or the MediaBox), ``rotation`` the page's ``/Rotate`` in degrees clockwise,
+    ``size`` the rendered ``(width, height)``. Its :func:`invert` maps pixels back to user space."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    turned = rotation % 180 == 90
+    sx = size[0] / ((y1 - y0) if turned else (x1 - x0))
+    sy = size[1] / ((x1 - x0) if turned else (y1 - y0))
+    return {
+        0: np.array([[sx, 0, -sx * x0], [0, -sy, sy * y1]]),
+        90: np.array([[0, sx, -sx * y0], [sy, 0, -sy * x0]]),
+        180: np.array([[-sx, 0, sx * x1], [0, sy, -sy * y0]]),
+        270: np.array([[0, -sx, sx * y1], [-sy, 0, sy * x1]]),
+    }[rotation % 360]
+
+
 def quarter_turns(size: tuple[int, int], turns: int) -> np.ndarray:
     """The frame change from an image of ``size`` ``(width, height)`` to ``np.rot90(image, turns)``
     (``turns`` quarter turns counter-clockwise; negative: clockwise)."""

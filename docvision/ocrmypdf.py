@@ -34,9 +34,9 @@ from pydantic import BaseModel, Field
 from docvision import __version__
 from docvision.document import BBox, Document, Line, Page
 from docvision.export import export
-from docvision.export.frames import moved, moved_box, text_angle, to_upright
+from docvision.export.frames import moved, text_angle, to_upright
 from docvision.export.pdf import POINTS_PER_INCH, add_text_layer, letters_end
-from docvision.geometry import invert
+from docvision.geometry import invert, moved_box
 
 if TYPE_CHECKING:
     from ocrmypdf._options import OcrOptions

@@ -48,8 +48,6 @@ synthetic pages upside down 0.20-0.44."""
 FLIP_MARGIN = 0.05
 """Mean confidence the turned reading must gain to turn a page upside down (149 upright FUNSD forms:
 the reading as they are was at least 0.11 ahead)."""
-COVERAGE_SIDE = 1024
-"""Longest side of the page image :func:`text_coverage` is measured on (a share: resolution matters little)."""
 DESKEW_RANGE = (2.0, 20.0)
 """Skew angles (degrees either way) the pipeline straightens the page for: synthetic pages turned 5
 degrees lost 0.05-0.12 end-to-end F1 each unstraightened; FUNSD scans (all under 2) are left alone."""

@@ -15,7 +15,7 @@ import torch
 
 from docvision import zoo
 from docvision.config import TEXT_LAYER_MODES, PipelineConfig, PostprocessConfig, load_yaml
-from docvision.detection.detector import Detector, ink_mask, rescale
+from docvision.detection.detector import Detector, ScaledPage, ink_mask, scaled_page
 from docvision.detection.postprocess import Detection
 from docvision.detection.textsize import detection_scale, letter_height
 from docvision.document import BBox, Document, Page, TextLayerUse, Word
@@ -26,7 +26,6 @@ from docvision.io.sources import PdfSource, Source, source_name
 from docvision.layout import arrange
 from docvision.models.weights import weights_dir
 from docvision.orientation import (
-    COVERAGE_SIDE,
     DESKEW_RANGE,
     QUARTER_MARGIN,
     SURELY_UPRIGHT,
@@ -52,14 +51,17 @@ log = logging.getLogger("docvision")
 @dataclass
 class _View:
     """The page as the pipeline reads it: the input image turned ``turns`` quarter turns counter-
-    clockwise and maybe deskewed, the frame change ``to_view`` from the input to it, its words
-    found at detector ``scale``."""
+    clockwise and maybe deskewed, the frame change ``to_view`` from the input to it, the image as
+    its letters and ink are measured (``small``: :meth:`OCRPipeline._small`) and its words."""
 
     image: np.ndarray
     to_view: np.ndarray
-    scale: float
+    small: ScaledPage
     detections: list[Detection]
     turns: int = 0
+    sample: tuple[list[float], list[float]] | None = None
+    """Confidences of its :func:`~docvision.orientation.flip_sample` as it is and half-way round,
+    once :meth:`OCRPipeline._sample_confidences` has read them (so they are read once per view)."""
 
 
 class _Clock:
@@ -85,6 +87,12 @@ def _best(up: list[float], down: list[float]) -> float:
 def _flipped(crop: np.ndarray) -> np.ndarray:
     """A word crop turned half-way round."""
     return np.ascontiguousarray(crop[::-1, ::-1])
+
+
+def _quads(detections: list[Detection]) -> list[np.ndarray]:
+    """The quads the words of ``detections`` are cut along: neighbours parted
+    (:func:`~docvision.recognition.crops.part_neighbours`)."""
+    return part_neighbours([crop_quad(d.polygon) for d in detections])
 
 
 def _bbox(polygon: np.ndarray, width: float = np.inf, height: float = np.inf) -> BBox:
@@ -149,30 +157,46 @@ class OCRPipeline:
         """Open and check an input with this pipeline's DPI, pixel cap, render timeout and PDF renderer."""
         return open_document(source, pages=pages, password=password, **self.config.open_options(dpi))
 
-    def detection_scale(self, image: np.ndarray) -> float:
+    def detection_scale(self, image: np.ndarray, small: ScaledPage | None = None) -> float:
         """The scale ``image`` is detected at: the detector's default (``det_max_side``), smaller when
-        its letters measure more than ``det_max_letter`` there (see :mod:`docvision.detection.textsize`)."""
+        its letters measure more than ``det_max_letter`` there (see :mod:`docvision.detection.textsize`),
+        measured on ``small``: ``image`` at the default scale, never enlarged (made when not given)."""
         scale = self.detector.input_scale(image)
         if not self.config.det_max_letter:
             return scale
-        return detection_scale(scale, letter_height(image, scale), self.config.det_max_letter)
+        small = self._small(image) if small is None else small
+        return detection_scale(scale, letter_height(small.grey, scale / small.scale), self.config.det_max_letter)
 
     def detect(self, image: np.ndarray, postprocess: PostprocessConfig | None = None) -> list[Detection]:
         """Word boxes of ``image`` at :meth:`detection_scale`, as they are: the first pass of
         :meth:`ocr_image`. ``postprocess`` as :meth:`Detector.detect`."""
-        return self.detector.detect(image, scale=self.detection_scale(image), postprocess=postprocess)
+        return self._detect(image, self._small(image), postprocess)
+
+    def _small(self, image: np.ndarray) -> ScaledPage:
+        """``image`` at the detector's default scale, never enlarged: resized once for the letter size,
+        the ink the boxes hold (:func:`~docvision.orientation.text_coverage`) and, mostly, detection."""
+        return scaled_page(image, min(self.detector.input_scale(image), 1.0))
+
+    def _detect(
+        self, image: np.ndarray, small: ScaledPage, postprocess: PostprocessConfig | None = None
+    ) -> list[Detection]:
+        """:meth:`detect` of ``image``, on ``small`` (its :meth:`_small`) when detected at that scale."""
+        scale = self.detection_scale(image, small)
+        if scale == small.scale:
+            return self.detector.detect_page(small, postprocess)
+        return self.detector.detect(image, scale=scale, postprocess=postprocess)
 
     def ocr_image(
         self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections: list[Detection] | None = None
     ) -> Page:
         """OCR one RGB page image (``H x W x 3`` uint8). ``detections``: its boxes from :meth:`detect`
-        (skips that pass; the page is still detected again if it turns out turned or skewed)."""
+        (skips that pass and the letter size; the page is still detected again if it turns out turned or skewed)."""
         height, width = image.shape[:2]
         timings = {"detect": 0.0, "recognize": 0.0}
         clock = _Clock(timings)
         with clock("detect"):
-            scale = self.detection_scale(image)
-            view = _View(image, IDENTITY, scale, detections if detections is not None else self.detector.detect(image, scale=scale))
+            small = self._small(image)
+            view = _View(image, IDENTITY, small, self._detect(image, small) if detections is None else detections)
             confidence, settled = None, False
             if self.config.orientation:
                 view, confidence, settled = self._quarter_turn(view)
@@ -183,11 +207,12 @@ class OCRPipeline:
             flipped = False
             if self.config.orientation and not settled:
                 sample = flip_sample([d.polygon for d in view.detections])
-                up = [crop_confidence(readings[i]) for i in sample]
+                up, down = view.sample or ([crop_confidence(readings[i]) for i in sample], None)
                 if up and np.mean(up) >= SURELY_UPRIGHT:
                     confidence = 1.0
                 else:
-                    flipped, confidence = upside_down(up, self._confidences([_flipped(crops[i]) for i in sample]))
+                    down = self._confidences([_flipped(crops[i]) for i in sample]) if down is None else down
+                    flipped, confidence = upside_down(up, down)
         if flipped:  # detected and read again, half-way round
             with clock("detect"):
                 view = self._turned(view, 2)
@@ -219,23 +244,21 @@ class OCRPipeline:
         )
 
     def _read(self, view: _View) -> tuple[list[np.ndarray], list[np.ndarray], list[list[Reading]]]:
-        """The crop quads of ``view``'s words (neighbours parted: :func:`~docvision.recognition.crops.part_neighbours`),
-        their crops and the recognizer's readings."""
-        quads = part_neighbours([crop_quad(d.polygon) for d in view.detections])
+        """The crop quads of ``view``'s words (:func:`_quads`), their crops and the recognizer's readings."""
+        quads = _quads(view.detections)
         crops = word_crops(view.image, quads)
         return quads, crops, self.recognizer.read(crops)
 
-    def _view(self, image: np.ndarray, to_view: np.ndarray, turns: int, scale: float | None = None) -> _View:
-        """The view ``image`` (``to_view`` from the input), detected at ``scale`` (default: its own)."""
-        scale = self.detection_scale(image) if scale is None else scale
-        return _View(image, to_view, scale, self.detector.detect(image, scale=scale), turns)
+    def _view(self, image: np.ndarray, to_view: np.ndarray, turns: int) -> _View:
+        """The view ``image`` (``to_view`` from the input), detected."""
+        small = self._small(image)
+        return _View(image, to_view, small, self._detect(image, small), turns)
 
     def _turned(self, view: _View, turns: int) -> _View:
-        """``view`` turned ``turns`` quarter turns counter-clockwise, detected again (a quarter
-        turn measures its letters again: :func:`~docvision.detection.textsize.letter_height` reads
-        upright text)."""
+        """``view`` turned ``turns`` quarter turns counter-clockwise, measured and detected again
+        (:func:`~docvision.detection.textsize.letter_height` reads upright text)."""
         to_view = compose(quarter_turns((view.image.shape[1], view.image.shape[0]), turns), view.to_view)
-        return self._view(turn_image(view.image, turns), to_view, view.turns + turns, None if turns % 2 else view.scale)
+        return self._view(turn_image(view.image, turns), to_view, view.turns + turns)
 
     def _quarter_turn(self, view: _View) -> tuple[_View, float | None, bool]:
         """``view``, or the page turned a quarter (and half-way round when upside down) when ``view``
@@ -245,8 +268,7 @@ class OCRPipeline:
         the share of the sample that agrees (:func:`~docvision.orientation.upside_down`) times the
         chosen page's share of the two pages' confidence; and whether it is (``False``: test ``view``
         for upside down once read)."""
-        work = min(1.0, COVERAGE_SIDE / max(view.image.shape[:2]))
-        ink = ink_mask(rescale(view.image, work))
+        ink, work = ink_mask(view.small.grey), view.small.scale
         polygons = [d.polygon for d in view.detections]
         here = Looks(text_coverage(ink, [p * work for p in polygons]), long_share(polygons))
         if not here.turned:
@@ -266,11 +288,14 @@ class OCRPipeline:
 
     def _sample_confidences(self, view: _View) -> tuple[list[float], list[float]]:
         """Recognizer confidences of the :func:`~docvision.orientation.flip_sample` of ``view``'s words
-        as they are and turned half-way round."""
-        polygons = [d.polygon for d in view.detections]
-        crops = word_crops(view.image, [polygons[i] for i in flip_sample(polygons)], polygons)
-        confidences = self._confidences(crops + [_flipped(c) for c in crops])
-        return confidences[: len(crops)], confidences[len(crops) :]
+        as they are and turned half-way round, cut as :meth:`_read` cuts them; kept in ``view.sample``."""
+        if view.sample is None:
+            quads = _quads(view.detections)
+            sample = flip_sample([d.polygon for d in view.detections])
+            crops = word_crops(view.image, [quads[i] for i in sample], quads)
+            confidences = self._confidences(crops + [_flipped(c) for c in crops])
+            view.sample = confidences[: len(crops)], confidences[len(crops) :]
+        return view.sample
 
     def _confidences(self, crops: list[np.ndarray]) -> list[float]:
         return [confidence for _, confidence in self.recognizer.recognize(crops)] if crops else []

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from docvision.geometry import (
-    IDENTITY, bbox_polygon, compose, invert, order_quad, quarter_turns, rotate_image, rotation, transform, turn_image,
+    IDENTITY, bbox_polygon, compose, invert, moved_box, moved_boxes, order_quad, pdf_frame, quarter_turns, rotate_image,
+    rotation, transform, turn_image,
 )
 
 
@@ -81,3 +82,25 @@ def test_order_quad_axis_aligned():
 
 def test_bbox_polygon_is_clockwise_from_top_left():
     np.testing.assert_array_equal(bbox_polygon((1, 2, 5, 9)), [[1, 2], [5, 2], [5, 9], [1, 9]])
+
+
+def test_pdf_frame_maps_the_page_box_corners_and_back():
+    box = (10.0, 20.0, 110.0, 220.0)  # 100 x 200 pt
+    for rotation, size, top_left in [(0, (100, 200), (10, 220)), (90, (200, 100), (10, 20)),
+                                     (180, (100, 200), (110, 20)), (270, (200, 100), (110, 220))]:
+        matrix = pdf_frame(box, rotation, size)
+        assert transform([top_left], matrix)[0] == pytest.approx([0, 0])
+        assert moved_boxes(np.array([box]), matrix)[0] == pytest.approx([0, 0, *size])
+        assert transform(transform([[3, 4]], matrix), invert(matrix))[0] == pytest.approx([3, 4])
+
+
+def test_moved_boxes_hold_all_four_corners():
+    boxes = np.array([[0.0, 0.0, 10.0, 4.0], [20.0, 10.0, 30.0, 20.0]])
+    matrix, _ = rotation((40, 30), 30.0)
+    for box, moved in zip(boxes, moved_boxes(boxes, matrix)):
+        corners = transform(bbox_polygon(box), matrix)
+        assert moved == pytest.approx([*corners.min(axis=0), *corners.max(axis=0)])
+        assert moved_box(box, matrix) == pytest.approx(tuple(moved))
+    turn = quarter_turns((40, 30), 1)
+    assert moved_box((20, 10, 30, 20), turn) == pytest.approx((10, 10, 20, 20))  # (x, y) -> (y, 40 - x)
+    assert moved_boxes(np.zeros((0, 4)), turn).shape == (0, 4)

@@ -11,12 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import onnx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import docvision
+import docvision.pipeline
 from docvision.config import PipelineConfig
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
@@ -26,6 +28,7 @@ from docvision.geometry import bbox_polygon, turn_image
 from docvision.io import PageSource
 from docvision.models.int8 import SOURCE_KEY, Int8Detector, int8_file
 from docvision.models.onnx_crnn import OnnxCRNN
+from docvision.orientation import flip_sample
 from docvision.pipeline import OCRPipeline
 from docvision.recognition.recognizer import Recognizer
 from docvision.training.quantize import quantize_models
@@ -278,6 +281,42 @@ def test_a_box_read_as_two_words_gives_two_words(ink_pipeline):
     assert (x0, y0, x1, y1) == pytest.approx((50, 40, 110, 60), abs=3)  # each on its ink (to a CTC step)
     assert (u0, v0, u1, v1) == pytest.approx((150, 45, 250, 60), abs=3)
     assert all(len(w.polygon) == 4 and w.confidence == pytest.approx(0.9) for w in words)
+
+
+def test_the_orientation_sample_is_read_once_and_cut_as_its_words_are(ink_pipeline, monkeypatch):
+    """Bars closer than their boxes' growth: words that overlap their neighbours and look turned a quarter.
+    With the turned page never taken (margin -1), the page's sample read while testing the quarter turn
+    is what the upside-down test uses: nothing is read again, and it was cut as the words are read."""
+    image = np.full((200, 300, 3), 255, np.uint8)
+    for row, col in np.ndindex(3, 26):
+        image[10 + 65 * row : 60 + 65 * row, 12 + 10 * col : 18 + 10 * col] = 0
+    monkeypatch.setattr("docvision.pipeline.QUARTER_MARGIN", -1.0)
+    seen = []
+    read = ink_pipeline.recognizer.read
+    monkeypatch.setattr(ink_pipeline.recognizer, "read", lambda crops: seen.append(list(crops)) or read(crops))
+    polygons = [d.polygon for d in ink_pipeline.detect(image)]
+    page = ink_pipeline.ocr_image(image)
+    assert page.orientation == 0 and len(list(page.words())) == len(polygons) == 78
+    sample = flip_sample(polygons)
+    assert [len(crops) for crops in seen] == [2 * len(sample), 2 * len(sample), len(polygons)]  # turned, as is, words
+    assert all(np.array_equal(seen[1][k], seen[2][i]) for k, i in enumerate(sample))
+
+
+def test_a_page_is_resized_once_and_given_boxes_skip_the_letter_size(ink_pipeline, page_image, monkeypatch):
+    """The letter size, the detector and the quarter-turn test read one page resized (and greyed) once;
+    boxes given (as evaluation gives them) are not measured again."""
+    image = np.array(page_image(300, 200))
+    resized, measured = [], []
+    resize, letter_height = cv2.resize, docvision.pipeline.letter_height
+    monkeypatch.setattr(cv2, "resize", lambda src, *a, **k: resized.append(src.shape[:2]) or resize(src, *a, **k))
+    monkeypatch.setattr("docvision.pipeline.letter_height", lambda *a: measured.append(a) or letter_height(*a))
+    page = ink_pipeline.ocr_image(image)
+    assert resized.count(image.shape[:2]) == 1 and len(measured) == 1
+    resized.clear(), measured.clear()
+    detections = ink_pipeline.detect(image)
+    assert resized.count(image.shape[:2]) == 1 and len(measured) == 1
+    measured.clear()
+    assert ink_pipeline.ocr_image(image, detections=detections) == page and measured == []
 
 
 # --------------------------------------------------------------------------- pages as they come (shipped models)

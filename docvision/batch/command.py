@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,15 +34,26 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
-def emit(document: Document, fmt: str, out: Path | None, options: dict[str, Any]) -> str | None:
-    """Write ``document`` to ``out`` (atomically) or stdout; why it could not be written, or None."""
-    if fmt == "pdf":  # the input's own pages with the text on them
+@dataclass(frozen=True)
+class Output:
+    """How results are written: in format ``fmt``; a searchable PDF (``pdf``) opens its input with
+    ``password`` and re-encodes images at ``jpeg_quality`` (None: kept as they are)."""
+
+    fmt: str
+    password: str | None = None
+    jpeg_quality: int | None = None
+
+
+def emit(document: Document, job: Job, out: Path | None, output: Output) -> str | None:
+    """Write ``document``, read from ``job``, to ``out`` (atomically) or stdout; why it could not be
+    written, or None."""
+    if output.fmt == "pdf":  # the input's own pages with the text on them
         from docvision.export.pdf import to_pdf
 
-        data: str | bytes = to_pdf(document, options["data"] or options["name"], password=options["password"],
-                                   jpeg_quality=options["jpeg_quality"])
+        data: str | bytes = to_pdf(document, job.source if job.data is None else job.data, password=output.password,
+                                   jpeg_quality=output.jpeg_quality)
     else:
-        data = export(document, fmt)
+        data = export(document, output.fmt)
     try:
         if out is None:
             stream = sys.stdout.buffer if isinstance(data, bytes) else sys.stdout
@@ -105,8 +117,7 @@ def run(items: list[tuple[Job, Path | None]], *, fmt: str, folder: Path | None, 
             todo.append(job)
         remove_temporaries(out for out in outputs.values() if out is not None)
         if todo:
-            _read(start(), todo, outputs, manifest, records, progress, failed,
-                  {"password": password, "jpeg_quality": jpeg_quality, "fmt": fmt})
+            _read(start(), todo, outputs, manifest, records, progress, failed, Output(fmt, password, jpeg_quality))
     finally:
         progress.close()
         if manifest is not None:
@@ -138,8 +149,8 @@ def _problem(job: Job, precheck: dict[str, Any] | None) -> tuple[str, str] | Non
 def _record(job: Job, output: str, settings: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
     """The fields of the input's manifest lines; no hash for an input that cannot be read (it fails)."""
     try:
-        sha256 = manifest.sha256(job.source)
-        stat = Path(job.source).stat()
+        stat = os.stat(job.source)
+        sha256 = manifest.sha256(job.source, stat)
         size, mtime = stat.st_size, stat.st_mtime_ns
     except OSError:
         sha256 = size = mtime = None
@@ -149,7 +160,7 @@ def _record(job: Job, output: str, settings: dict[str, Any], manifest: Manifest)
 
 def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], manifest: Manifest | None,
           records: dict[int, dict[str, Any]], progress: Progress, failed: Callable[..., None],
-          options: dict[str, Any]) -> None:
+          output: Output) -> None:
     warned = False
 
     def on_event(job: Job, event: Event) -> None:
@@ -169,9 +180,7 @@ def _read(runner: Runner, todo: list[Job], outputs: dict[int, Path | None], mani
         progress.event(job, event)
 
     def write(result: Result) -> str | None:
-        job, out = result.job, outputs[id(result.job)]
-        return emit(result.document, options["fmt"], out,
-                    {"name": job.source, "data": job.data, **{k: options[k] for k in ("password", "jpeg_quality")}})
+        return emit(result.document, result.job, outputs[id(result.job)], output)
 
     try:
         for result in runner.run(todo, on_event):

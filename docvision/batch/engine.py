@@ -5,13 +5,13 @@ so one bad page costs that page, not the document."""
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from docvision.document import Document, Page
 from docvision.errors import DocvisionError, InputError
-from docvision.io.sources import display_name, open_document
+from docvision.io.sources import display_name
 
 
 @dataclass(frozen=True)
@@ -19,14 +19,14 @@ class Job:
     """One input: a path (or a name for ``data``, e.g. ``<stdin>``) and its own page ranges."""
 
     source: str
-    pages: str | None = None
-    """1-based page ranges such as ``"1-3,7"``; None: every page."""
+    pages: str | tuple[int, ...] | None = None
+    """1-based page ranges such as ``"1-3,7"``, or page numbers (those left of a resumed input); None: every page."""
     data: bytes | None = None
     """The input's bytes when it is not read from ``source``."""
 
-    def resumed(self, pages: list[int]) -> Job:
+    def resumed(self, pages: Sequence[int]) -> Job:
         """The same input limited to ``pages`` (what is left after a failed page)."""
-        return Job(self.source, ",".join(map(str, pages)), self.data)
+        return Job(self.source, tuple(pages), self.data)
 
 
 @dataclass(frozen=True)
@@ -82,16 +82,18 @@ def trace(err: BaseException) -> str:
 
 
 def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callable[[Event], None]) -> None:
-    """OCR ``job`` with pipeline ``ocr``, telling ``emit`` what happens as it happens. After a page
-    fails the input is opened again at the next page (a renderer's iterator ends at its first error)."""
-    pages, opened = job.pages, False
+    """OCR ``job`` with pipeline ``ocr``, opened by its :meth:`~docvision.pipeline.OCRPipeline.open`
+    with ``open_options`` (``dpi``, ``password``), telling ``emit`` what happens as it happens. After a
+    page fails the input is opened again at the next page (a renderer's iterator ends at its first error)."""
+    pages: str | Sequence[int] | None = job.pages
+    opened = False
     while True:
         try:
-            source = open_document(job.source if job.data is None else job.data, **{**open_options, "pages": pages})
+            source = ocr.open(job.source if job.data is None else job.data, pages=pages, **open_options)
         except Exception as err:
             if not opened:
                 emit(Failed(reason(err), trace(err)))
-            for number in map(int, pages.split(",")) if opened else ():  # the input broke since it was opened
+            for number in pages if opened else ():  # the input broke since it was opened: the pages left failed
                 emit(PageFailed(number, page_reason(number, err), trace(err)))
             return
         with source:
@@ -110,7 +112,7 @@ def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callab
                 rest = todo[done + 1:]
         if not rest:
             return
-        pages = ",".join(map(str, rest))
+        pages = rest
 
 
 @dataclass
@@ -160,7 +162,8 @@ class Result:
 
 
 class InlineRunner:
-    """Inputs read one after another by a pipeline of this process (no time limits)."""
+    """Inputs read one after another by a pipeline of this process (no time limits); ``open_options``
+    as :func:`read_document` takes them."""
 
     def __init__(self, ocr: Any, open_options: dict[str, Any]):
         self.ocr, self.open_options = ocr, open_options

@@ -53,10 +53,9 @@ class Manifest:
         if "input" in record:
             self.last[record["input"]] = record
 
-    def sha256(self, name: str) -> str:
+    def sha256(self, name: str, stat: os.stat_result) -> str:
         """The content hash of input ``name``, reused from its last record while its size and
-        modification time are those recorded (as git's index does)."""
-        stat = os.stat(name)
+        modification time (``stat``, its :func:`os.stat`) are those recorded (as git's index does)."""
         record = self.last.get(name, {})
         if record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns and record.get("sha256"):
             return record["sha256"]

@@ -85,8 +85,8 @@ class _Worker:
 class WorkerPool:
     """``workers`` processes, each with the pipeline that ``load()`` returns (a picklable callable such
     as ``functools.partial(docvision.load, device="cpu", threads=1)``); ``open_options`` as
-    :func:`docvision.io.open_document` takes them; ``page_timeout`` seconds per page and for opening an
-    input, None: no limit."""
+    :func:`~docvision.batch.engine.read_document` takes them (``dpi``, ``password``; the rest is the
+    pipeline's config); ``page_timeout`` seconds per page and for opening an input, None: no limit."""
 
     def __init__(self, workers: int, *, load: Callable[[], Any], open_options: dict[str, Any] | None = None,
                  page_timeout: float | None = None, log_level: int = logging.WARNING):

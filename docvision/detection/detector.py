@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 import torch
@@ -39,6 +41,22 @@ def rescale(image: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC)
 
 
+@dataclass(frozen=True)
+class ScaledPage:
+    """An RGB page resized once by ``scale`` (:func:`rescale`) and its grey: the detector's input
+    at that scale, and what the measures before detection (letter size, ink) read."""
+
+    image: np.ndarray
+    grey: np.ndarray
+    scale: float
+
+
+def scaled_page(image: np.ndarray, scale: float) -> ScaledPage:
+    """The RGB page ``image`` resized by ``scale``, and its grey."""
+    scaled = rescale(image, scale)
+    return ScaledPage(scaled, cv2.cvtColor(scaled, cv2.COLOR_RGB2GRAY), scale)
+
+
 def scale_to_fit(image: np.ndarray, max_side: int, max_upscale: float = 1.0) -> tuple[np.ndarray, float]:
     """``image`` at :func:`fit_scale`, and that scale."""
     scale = fit_scale(*image.shape[:2], max_side, max_upscale)
@@ -55,15 +73,15 @@ def pad_and_normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarra
 
 
 def ink_mask(image: np.ndarray) -> np.ndarray:
-    """Pixels of an RGB page that differ from the paper (its median grey) by more than ``INK_CONTRAST``."""
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    """Pixels of a page (RGB or grey) that differ from the paper (its median grey) by more than ``INK_CONTRAST``."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
     paper = int(np.searchsorted(counts, gray.size / 2))
     return cv2.absdiff(gray, paper) > INK_CONTRAST
 
 
 def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int, int] | None:
-    """The part of an RGB page the detector needs to see: ``(x0, y0, x1, y1)`` around every
+    """The part of a page (RGB or grey) the detector needs to see: ``(x0, y0, x1, y1)`` around every
     :func:`ink_mask` pixel, grown by ``margin``, its top-left corner on the detector's 32-pixel
     grid (so the network sees the text as on the whole page). ``None`` for a blank page."""
     ink = ink_mask(image)
@@ -76,12 +94,13 @@ def content_box(image: np.ndarray, margin: int = STRIDE) -> tuple[int, int, int,
 
 
 def detector_input(
-    scaled: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD
+    scaled: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD, grey: np.ndarray | None = None
 ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
     """The network input ``(3, H, W)`` of a page already at its detection scale: its :func:`content_box`
-    (also returned), padded and standardized; ``None`` for a blank page. The detector and the int8
-    calibration prepare pages with this; training crops use :func:`rescale` and :func:`normalize` as it does."""
-    box = content_box(scaled)
+    (also returned; from its ``grey`` when given), padded and standardized; ``None`` for a blank page. The
+    detector and the int8 calibration prepare pages with this; training crops use :func:`rescale` and
+    :func:`normalize` as it does."""
+    box = content_box(scaled if grey is None else grey)
     if box is None:
         return None
     x0, y0, x1, y1 = box
@@ -114,28 +133,35 @@ class Detector:
 
     def probability_map(self, image: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, float]:
         """Text probability of the page scaled by ``scale`` (default :meth:`input_scale`) as
-        ``(h, w)`` float32, and the scale. The network runs on the page's :func:`content_box`
-        only (zero elsewhere; not at all on a blank page)."""
-        scale = self.input_scale(image) if scale is None else scale
-        scaled = rescale(image, scale)
-        prob = np.zeros(scaled.shape[:2], np.float32)
-        prepared = detector_input(scaled, self.mean, self.std)
+        ``(h, w)`` float32 (:meth:`page_probability`), and the scale."""
+        page = scaled_page(image, self.input_scale(image) if scale is None else scale)
+        return self.page_probability(page), page.scale
+
+    def page_probability(self, page: ScaledPage) -> np.ndarray:
+        """Text probability of ``page`` at its scale as ``(h, w)`` float32. The network runs on the
+        page's :func:`content_box` only (zero elsewhere; not at all on a blank page)."""
+        prob = np.zeros(page.image.shape[:2], np.float32)
+        prepared = detector_input(page.image, self.mean, self.std, page.grey)
         if prepared is None:
-            return prob, scale
+            return prob
         array, (x0, y0, x1, y1) = prepared
         x = torch.from_numpy(array)[None]
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             prob[y0:y1, x0:x1] = self.model(x)[0, 0, : y1 - y0, : x1 - x0].float().cpu().numpy()
-        return prob, scale
+        return prob
 
     def detect(
         self, image: np.ndarray, *, scale: float | None = None, postprocess: PostprocessConfig | None = None
     ) -> list[Detection]:
         """Word boxes of an RGB page, in page pixels, found at ``scale`` (default :meth:`input_scale`)
         with ``postprocess`` (default: the detector's; settings change only as a whole config, per call)."""
-        prob, scale = self.probability_map(image, scale)
-        detections = detect_boxes(prob, postprocess or self.postprocess)
+        return self.detect_page(scaled_page(image, self.input_scale(image) if scale is None else scale), postprocess)
+
+    def detect_page(self, page: ScaledPage, postprocess: PostprocessConfig | None = None) -> list[Detection]:
+        """Word boxes of a page already at its detection scale, in pixels of the page before scaling;
+        ``postprocess`` as :meth:`detect`."""
+        detections = detect_boxes(self.page_probability(page), postprocess or self.postprocess)
         for det in detections:
-            det.polygon = det.polygon / scale
+            det.polygon = det.polygon / page.scale
         return detections

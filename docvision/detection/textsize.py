@@ -32,15 +32,15 @@ MIN_FILL = 0.1
 
 
 def letter_height(image: np.ndarray, scale: float = 1.0) -> float | None:
-    """Median height in pixels of the letters of an RGB page scaled by ``scale``, or ``None``.
+    """Median height in pixels of the letters of a page (RGB or grey) scaled by ``scale``, or ``None``.
 
     The median height of the letter-like blobs of ink (Otsu threshold, 8-connected; at least 3 px,
     not elongated, not hollow, under a fifth of the page), measured on the page at ``min(scale, 1)``
-    (cheap on large pages) and scaled to ``scale``. Upright text: on a page turned a quarter it
-    measures letter widths or whole words.
+    (cheap on large pages; a page already scaled down is given with the scale left to go) and scaled
+    to ``scale``. Upright text: on a page turned a quarter it measures letter widths or whole words.
     """
     work = min(scale, 1.0)
-    gray = rescale(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), work)
+    gray = rescale(image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), work)
     _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     if np.count_nonzero(ink) > MAX_INK * ink.size:
         return None

@@ -15,8 +15,8 @@ import numpy as np
 
 from docvision import __version__
 from docvision.document import BBox, Document, Line, Point, Word
-from docvision.export.frames import moved_box, text_angle, to_upright
-from docvision.geometry import invert
+from docvision.export.frames import text_angle, to_upright
+from docvision.geometry import invert, moved_box
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_LOCATION = f"{NAMESPACE} http://www.loc.gov/alto/v4/alto-4-4.xsd"

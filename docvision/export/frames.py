@@ -12,8 +12,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from docvision.document import BBox, Page, Word
-from docvision.geometry import IDENTITY, invert, quarter_turns, transform
+from docvision.document import Page, Word
+from docvision.geometry import IDENTITY, invert, moved_box, quarter_turns, transform
 
 
 def upright_turns(orientation: int) -> int:
@@ -45,14 +45,6 @@ def to_input(page: Page) -> np.ndarray:
     if not page.upright:
         return IDENTITY.copy()
     return invert(quarter_turns(input_size(page), upright_turns(page.orientation)))
-
-
-def moved_box(box: BBox, matrix: np.ndarray) -> BBox:
-    """The axis-aligned box around ``box`` moved by ``matrix`` (exact for quarter turns)."""
-    x0, y0, x1, y1 = box
-    points = transform(np.array([[x0, y0], [x1, y1]]), matrix)
-    (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
-    return float(left), float(top), float(right), float(bottom)
 
 
 def moved(word: Word, matrix: np.ndarray) -> Word:

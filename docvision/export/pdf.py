@@ -30,7 +30,7 @@ from PIL import Image
 from docvision.document import Document, Page, Point, Word
 from docvision.errors import InputError, naming
 from docvision.export.frames import input_size, moved, to_input, to_upright
-from docvision.geometry import compose, invert
+from docvision.geometry import compose, invert, pdf_frame
 from docvision.io.sources import open_document, source_name
 
 Matrix = tuple[float, float, float, float, float, float]
@@ -123,18 +123,10 @@ def rendered_box(pdf_page: pikepdf.Page, page: Page) -> tuple[float, float, floa
 
 def pixel_matrix(box: tuple[float, float, float, float], rotation: int, width: int, height: int) -> Matrix:
     """The map from pixels of the rendered page (origin top-left, as displayed, i.e. after
-    ``/Rotate``) to PDF user space (points, origin bottom-left of the unrotated page)."""
-    x0, y0, x1, y1 = box
-    rotation %= 360
-    shown_w, shown_h = (y1 - y0, x1 - x0) if rotation % 180 == 90 else (x1 - x0, y1 - y0)
-    sx, sy = shown_w / width, shown_h / height
-    # displayed point (X, Y) = (sx u, sy v), measured from the displayed top-left corner
-    return {
-        0: (sx, 0.0, 0.0, -sy, x0, y1),
-        90: (0.0, sx, sy, 0.0, x0, y0),
-        180: (-sx, 0.0, 0.0, sy, x1, y0),
-        270: (0.0, -sx, -sy, 0.0, x1, y1),
-    }[rotation]
+    ``/Rotate``) to PDF user space (points, origin bottom-left of the unrotated page): the
+    inverse of :func:`~docvision.geometry.pdf_frame`."""
+    (a, c, e), (b, d, f) = invert(pdf_frame(box, rotation, (width, height)))
+    return float(a), float(b), float(c), float(d), float(e), float(f)
 
 
 def _apply(m: Matrix, point: Point) -> tuple[float, float]:

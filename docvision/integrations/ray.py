@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from docvision.batch import InlineRunner, Job, Result, WorkerPool
-from docvision.config import PipelineConfig, load_yaml
+from docvision.config import PipelineConfig
 from docvision.document import Document
 from docvision.export.json import dumps, page_to_dict, to_dict
 from docvision.io.sources import display_name
@@ -47,9 +47,7 @@ class OCRPages:
                  password: str | None = None, page_timeout: float | None = None):
         from docvision.pipeline import load
 
-        if not isinstance(config, PipelineConfig):
-            config = load_yaml(PipelineConfig, config) if config is not None else PipelineConfig()
-        open_options = {**config.open_options(dpi), "password": password}
+        open_options = {"dpi": dpi, "password": password}  # the rest is the pipeline's config
         loader = partial(load, weights, device=device, config=config, threads=threads)
         self.runner = (WorkerPool(1, load=loader, open_options=open_options, page_timeout=page_timeout)
                        if page_timeout is not None else InlineRunner(loader(), open_options))

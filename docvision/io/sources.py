@@ -170,11 +170,11 @@ class PdfSource(PageSource):
         dpi = self._render_dpi(number, width, height)
         return dpi, (_pixels(width, dpi), _pixels(height, dpi))
 
-    def render_region(self, number: int, box: tuple[int, int, int, int]) -> np.ndarray:
-        """Pixels ``box`` (``x0, y0, x1, y1``, within :meth:`frame`'s size) of page ``number`` as
-        :meth:`frame` renders it. Here: the page rendered whole, then cropped."""
-        x0, y0, x1, y1 = box
-        return np.ascontiguousarray(self._page(number, quiet=True).image[y0:y1, x0:x1])
+    def render_regions(self, number: int, boxes: Sequence[tuple[int, int, int, int]]) -> list[np.ndarray]:
+        """Pixels ``boxes`` (each ``x0, y0, x1, y1``, within :meth:`frame`'s size) of page ``number``
+        as :meth:`frame` renders it. Here: the page rendered whole once, then cropped."""
+        image = self._page(number, quiet=True).image
+        return [np.ascontiguousarray(image[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes]
 
     @abstractmethod
     def pdfium_page(self, number: int) -> AbstractContextManager[pdfium.PdfPage]:
@@ -256,10 +256,10 @@ class _PdfiumSource(PdfSource):
         with _pdfium(), _loaded(self.document, number) as page:
             yield page
 
-    def render_region(self, number: int, box: tuple[int, int, int, int]) -> np.ndarray:
-        """Only ``box`` is drawn: the page at its full size, shifted onto a bitmap of the box."""
+    def render_regions(self, number: int, boxes: Sequence[tuple[int, int, int, int]]) -> list[np.ndarray]:
+        """Only ``boxes`` are drawn, one by one: the page at its full size, shifted onto a bitmap of each box."""
         dpi, size = self._frame(number)
-        return self._render(number, dpi, size, box)
+        return [self._render(number, dpi, size, box) for box in boxes]
 
     def _render(self, number: int, dpi: int, size: tuple[int, int], box: tuple[int, int, int, int] | None = None) -> np.ndarray:
         x0, y0, x1, y1 = box or (0, 0, *size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cv2
@@ -14,7 +15,7 @@ from docvision.models.crnn import STEP
 MAX_WIDTH = 1024
 """Widest crop fed to the recognizer, in pixels at the recognizer's height."""
 SMALL_WORDS = 9.0
-"""Pages whose words are on the median shorter than this (px) are cut from the page enlarged twice
+"""Pages whose words are on the median shorter than this (px) have them cut enlarged twice
 (cubic): FUNSD forms at half size (50 dpi, 7 px words) read 45% of their ground-truth words so
 instead of 37% (82% at full size, where enlarging loses half a point)."""
 
@@ -55,9 +56,18 @@ def part_neighbours(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
     return list(out)
 
 
-def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """The region of ``polygon`` (see :func:`crop_quad`) warped upright to an axis-aligned image."""
+def crop_polygon(image: np.ndarray, polygon: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """The region of ``polygon`` (see :func:`crop_quad`) warped upright to an axis-aligned image,
+    ``scale`` times its size on the page: cut from the part of the page around it enlarged by
+    ``scale`` (cubic), the same pixels as from the whole page enlarged so."""
     quad = crop_quad(polygon)
+    if scale != 1.0:  # 3 px around: the reach of the cubic kernel (2) and of the warp's linear one
+        height, width = image.shape[:2]
+        (left, top), (right, bottom) = quad.min(axis=0).tolist(), quad.max(axis=0).tolist()
+        x0, y0 = min(max(math.floor(left) - 3, 0), width - 1), min(max(math.floor(top) - 3, 0), height - 1)
+        x1, y1 = max(min(math.ceil(right) + 3, width), x0 + 1), max(min(math.ceil(bottom) + 3, height), y0 + 1)
+        image = cv2.resize(image[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        quad = (quad - np.float32([x0, y0])) * np.float32(scale)
     tl, tr, br, bl = quad
     width = max(1, round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
     height = max(1, round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
@@ -70,13 +80,11 @@ def crop_polygon(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
 
 
 def word_crops(image: np.ndarray, polygons: Sequence[np.ndarray], page: Sequence[np.ndarray] | None = None) -> list[np.ndarray]:
-    """:func:`crop_polygon` of each of ``polygons``, cut from ``image`` enlarged twice when the words
-    of the page (``page``, default ``polygons``) are on the median under :data:`SMALL_WORDS` px tall."""
+    """:func:`crop_polygon` of each of ``polygons``, enlarged twice when the words of the page
+    (``page``, default ``polygons``) are on the median under :data:`SMALL_WORDS` px tall."""
     quads = [crop_quad(p) for p in (polygons if page is None else page)]
-    if not quads or np.median([np.linalg.norm(q[3] - q[0]) for q in quads]) >= SMALL_WORDS:
-        return [crop_polygon(image, p) for p in polygons]
-    enlarged = cv2.resize(image, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-    return [crop_polygon(enlarged, np.asarray(p, np.float32) * 2.0) for p in polygons]
+    small = bool(quads) and np.median([np.linalg.norm(q[3] - q[0]) for q in quads]) < SMALL_WORDS
+    return [crop_polygon(image, p, 2.0 if small else 1.0) for p in polygons]
 
 
 def to_recognizer_input(crop: np.ndarray, height: int, multiple: int = 1) -> np.ndarray:

@@ -21,6 +21,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from docvision.document import BBox
+from docvision.geometry import moved_box, moved_boxes, pdf_frame
 
 RGBA = tuple[int, int, int, int]
 INVISIBLE_MODES = frozenset({3, 7})
@@ -82,36 +83,11 @@ class PageLayer:
     """Characters PDFium found, whitespace included (0: the page has no text layer)."""
 
 
-def page_matrix(bbox: tuple[float, float, float, float], rotation: int, size: tuple[int, int]) -> np.ndarray:
-    """The 2 x 3 affine map from PDF user space (points, y up) to the pixels of the rendered page:
-    ``bbox`` is the page box PDFium draws (CropBox within the MediaBox), ``rotation`` the page's
-    ``/Rotate`` in degrees clockwise, ``size`` the rendered ``(width, height)`` in pixels."""
-    x0, y0, x1, y1 = bbox
-    turned = rotation % 180 == 90
-    sx = size[0] / ((y1 - y0) if turned else (x1 - x0))
-    sy = size[1] / ((x1 - x0) if turned else (y1 - y0))
-    return {
-        0: np.array([[sx, 0, -sx * x0], [0, -sy, sy * y1]]),
-        90: np.array([[0, sx, -sx * y0], [sy, 0, -sy * x0]]),
-        180: np.array([[-sx, 0, sx * x1], [0, sy, -sy * y0]]),
-        270: np.array([[0, -sx, sx * y1], [-sy, 0, sy * x1]]),
-    }[rotation % 360]
-
-
-def to_pixels(matrix: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Axis-aligned pixel boxes ``(N, 4)`` of the user-space boxes ``(N, 4)`` ``(left, bottom, right, top)``."""
-    xs, ys = boxes[:, [0, 2, 0, 2]], boxes[:, [1, 3, 3, 1]]
-    px = matrix[0, 0] * xs + matrix[0, 1] * ys + matrix[0, 2]
-    py = matrix[1, 0] * xs + matrix[1, 1] * ys + matrix[1, 2]
-    return np.stack([px.min(1), py.min(1), px.max(1), py.max(1)], axis=1)
-
-
 def _box_of(obj, matrix: np.ndarray) -> BBox | None:
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
         return None
-    x0, y0, x1, y1 = to_pixels(matrix, np.array([[left.value, bottom.value, right.value, top.value]]))[0]
-    return float(x0), float(y0), float(x1), float(y1)
+    return moved_box((left.value, bottom.value, right.value, top.value), matrix)
 
 
 def _color(getter, obj) -> RGBA:
@@ -210,7 +186,7 @@ def _page_text(textpage, count: int) -> str:
 def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
     """The words of ``page``'s text layer and its images and filled shapes, in the pixels of the
     page rendered at ``size`` (``(width, height)``)."""
-    matrix = page_matrix(page.get_bbox(), page.get_rotation(), size)
+    matrix = pdf_frame(page.get_bbox(), page.get_rotation(), size)
     texts, paints = _objects(page, matrix)
     textpage = pdfium_c.FPDFText_LoadPage(page.raw)
     unmapped = pdfium_c.FPDFText_HasUnicodeMapError
@@ -232,7 +208,7 @@ def read_page(page: pdfium.PdfPage, size: tuple[int, int]) -> PageLayer:
         lost = [sum(unmapped(textpage, i) for i in range(a, b)) if unmapped(textpage, a) else 0 for a, b in spans]
     finally:
         pdfium_c.FPDFText_ClosePage(textpage)
-    boxes = to_pixels(matrix, np.array([box for box, _, _ in found], np.float64).reshape(-1, 4)).tolist()
+    boxes = moved_boxes(np.array([box for box, _, _ in found], np.float64), matrix).tolist()
     words = [
         LayerWord(text[a:b].replace(HYPHEN, "-"), tuple(box), size_pt, info.mode if info else 0,
                   info.color if info else (0, 0, 0, 255), info.order if info else -1, n)

@@ -55,15 +55,16 @@ def read_pdf_page(
         timings["layout"] = time.perf_counter() - start
         return page
     read = []
-    for region in plan.use.regions:
-        x0, y0, x1, y1 = pixel_box(region, width, height)
-        if (x1 - x0, y1 - y0) == (width, height):
-            image = document.render_region(number, (x0, y0, x1, y1))
+    boxes = [pixel_box(region, width, height) for region in plan.use.regions]
+    for (x0, y0, x1, y1), pixels in zip(boxes, document.render_regions(number, boxes)):
+        whole = (x1 - x0, y1 - y0) == (width, height)
+        if whole:
+            image = pixels
         else:  # on a blank page of the page's size: the detector sees the page's scale, and runs on the region only
             image = np.full((height, width, 3), 255, np.uint8)
-            image[y0:y1, x0:x1] = document.render_region(number, (x0, y0, x1, y1))
+            image[y0:y1, x0:x1] = pixels
         part = ocr_image(image, index=number - 1, dpi=dpi)
-        if not words and len(plan.use.regions) == 1 and (x1 - x0, y1 - y0) == (width, height):  # as OCR gave it
+        if whole and not words and len(boxes) == 1:  # as OCR gave it
             part.timings["text_layer"] = timings["text_layer"]
             part.text_layer = plan.use
             return part

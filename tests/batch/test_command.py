@@ -3,15 +3,21 @@ resumable, worker processes, progress and the summary."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
+from pypdf import PdfReader
+
 import docvision.pipeline
-from docvision.batch.manifest import NAME
+from docvision.batch.command import _record
+from docvision.batch.engine import Job
+from docvision.batch.manifest import NAME, Manifest
 from tests.conftest import page_image, pdf_bytes
-from tests.test_cli import FAST, cli, is_summary, ocr  # noqa: F401 (fixtures)
+from tests.test_cli import FAST, bad_inputs, cli, is_summary, ocr  # noqa: F401 (fixtures)
 
 
 def manifest(out: Path) -> list[dict]:
@@ -106,6 +112,29 @@ def test_ctrl_c_writes_the_pages_done_and_the_next_run_finishes(ocr, tmp_path, m
     code, _, err = ocr(source, "-o", out)
     assert code == 0 and is_summary(err[0], 3, 0, 0, 4)
     assert "partial" not in json.loads((out / "a.json").read_text())
+
+
+def test_searchable_pdfs_of_stdin_and_of_a_locked_input(ocr, make_pdf, page_image, tmp_path, monkeypatch):
+    """The searchable PDF is made from the input's bytes, or its file opened with the password."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(pdf_bytes(3))))
+    code, _, err = ocr("-", "--format", "pdf", "-o", tmp_path / "stdin.pdf")
+    assert code == 0 and err == [] and len(PdfReader(tmp_path / "stdin.pdf").pages) == 3
+    bad_inputs(tmp_path / "bad", make_pdf, page_image)
+    code, _, err = ocr(tmp_path / "bad" / "locked.pdf", "--password", "pw", "-o", tmp_path / "locked.pdf")
+    assert code == 0 and err == [] and len(PdfReader(tmp_path / "locked.pdf", password="pw").pages) == 2
+
+
+def test_an_input_is_looked_up_once_for_its_manifest_lines(tmp_path, monkeypatch):
+    source, data = tmp_path / "a.pdf", pdf_bytes(1)
+    source.write_bytes(data)
+    manifest = Manifest(tmp_path)
+    looked = []
+    stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: looked.append(str(path)) or stat(path, *a, **k))
+    record = _record(Job(str(source)), "a.json", {}, manifest)
+    assert looked == [str(source)]
+    assert record["size"] == len(data) and record["sha256"] == hashlib.sha256(data).hexdigest()
+    manifest.close()
 
 
 def test_stdin_and_lists_with_page_ranges(ocr, tmp_path, monkeypatch):

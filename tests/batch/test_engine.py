@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from pypdf import PdfReader, PdfWriter
 
@@ -31,6 +32,19 @@ def test_a_failed_page_is_told_and_the_next_pages_are_read(ink_pipeline, tmp_pat
     assert isinstance(events[2], PageFailed) and events[2].number == 2 and events[2].reason.startswith(POSTER)
     assert isinstance(events[3], PageDone) and events[3].page.index == 2
     assert len(events) == 4
+
+
+def test_the_pipeline_opens_the_input_with_its_config_and_again_at_the_pages_left(ink_pipeline, tmp_path, monkeypatch):
+    with_poster_page(tmp_path / "three.pdf")
+    ink_pipeline.config = replace(ink_pipeline.config, max_pixels=20_000)  # pages of 300 x 200 pt: under 72 dpi
+    opened = []
+    real = ink_pipeline.open
+    monkeypatch.setattr(ink_pipeline, "open", lambda source, **kw: opened.append(kw) or real(source, **kw))
+    events = []
+    read_document(ink_pipeline, Job(str(tmp_path / "three.pdf")), {"dpi": 72}, events.append)
+    assert opened == [{"pages": None, "dpi": 72}, {"pages": [3], "dpi": 72}]
+    assert [e.page.dpi for e in events if isinstance(e, PageDone)] == [41, 41]
+    assert Job("a.pdf", "1-3").resumed([2, 3]) == Job("a.pdf", (2, 3))
 
 
 def test_results_keep_the_pages_read_marked_partial(ink_pipeline, tmp_path, monkeypatch):

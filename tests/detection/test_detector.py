@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
 
 from docvision.config import PostprocessConfig
-from docvision.detection.detector import MEAN, STD, Detector, content_box, pad_and_normalize, scale_to_fit
+from docvision.detection.detector import MEAN, STD, Detector, content_box, pad_and_normalize, scale_to_fit, scaled_page
 from docvision.detection.postprocess import detect_boxes
 
 BOXES = [(30, 60, 119, 89), (300, 60, 449, 119), (60, 240, 539, 269)]  # inclusive pixel boxes, multiples of 3
@@ -55,6 +56,18 @@ def test_content_box_finds_light_ink_on_dark_paper_and_nothing_on_a_blank_page()
     assert content_box(image) is None
     image[50:60, 40:70] = 230
     assert content_box(image, margin=0) == (32, 32, 70, 60)
+    assert content_box(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), margin=0) == (32, 32, 70, 60)  # its grey: the same
+
+
+def test_a_page_scaled_once_is_detected_as_the_page(ink_model, page):
+    detector = Detector(ink_model, max_side=200)
+    small = scaled_page(page, 0.5)
+    assert small.image.shape == (200, 300, 3) and small.grey.shape == (200, 300) and small.scale == 0.5
+    np.testing.assert_array_equal(detector.page_probability(small), detector.probability_map(page, 0.5)[0])
+    expected = detector.detect(page, scale=0.5)
+    assert len(expected) == 3
+    for det, want in zip(detector.detect_page(small), expected):
+        np.testing.assert_array_equal(det.polygon, want.polygon)  # in pixels of the page as given
 
 
 def test_probability_map_cuts_the_padding(ink_model, page):

@@ -33,6 +33,8 @@ def test_letter_height_is_measured_at_the_scale_given():
     page = printed(60)
     assert letter_height(page, 0.5) == pytest.approx(letter_height(page) / 2, rel=0.1)
     assert letter_height(page, 2.0) == pytest.approx(letter_height(page) * 2)
+    grey = cv2.cvtColor(page, cv2.COLOR_RGB2GRAY)
+    assert letter_height(grey, 0.5) == letter_height(page, 0.5) and letter_height(grey) == letter_height(page)
 
 
 def test_letters_that_touch_measure_their_height():

@@ -103,8 +103,13 @@ def test_frame_and_regions_are_what_the_page_renders(make_pdf, renderer):
         dpi, (width, height) = document.frame(2)
         page = list(document)[1]
         assert (dpi, width, height) == (100, 417, 278) and page.image.shape == (278, 417, 3)
-        region = document.render_region(2, (30, 170, 140, 215))
+        rendered = []
+        render = document._render
+        document._render = lambda *args: rendered.append(args) or render(*args)
+        region, whole = document.render_regions(2, [(30, 170, 140, 215), (0, 0, width, height)])
         assert np.array_equal(region, page.image[170:215, 30:140]) and (region < 128).any()
+        assert np.array_equal(whole, page.image)
+        assert len(rendered) == (1 if renderer == "poppler" else 2)  # poppler: the page once; pdfium: each box
         with document.pdfium_page(2) as pdf_page:
             assert pdf_page.get_size() == (300, 200)
 

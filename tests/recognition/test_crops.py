@@ -111,3 +111,20 @@ def test_word_crops_of_small_words_come_from_the_page_enlarged():
     (crop,) = word_crops(image, [tiny])
     assert crop.shape[:2] == (14, 80) and crop[2:-2, 2:-2].max() < 60  # twice the size, all ink
     assert word_crops(image, [tiny], page=[small, small])[0].shape[:2] == (7, 40)  # the page's words decide
+
+
+def test_an_enlarged_crop_has_the_pixels_of_the_page_enlarged_but_only_its_part_is(monkeypatch):
+    page = np.random.default_rng(0).integers(0, 256, (80, 120, 3), np.uint8)
+    enlarged = cv2.resize(page, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+    polygons = [
+        np.array([[30.3, 20.6], [71.8, 24.1], [71.1, 31.7], [29.6, 28.2]], np.float32),  # tilted, inside
+        np.array([[-2.5, 70.2], [40.4, 70.2], [40.4, 82.0], [-2.5, 82.0]], np.float32),  # over the corner
+        np.array([[100.2, 1.7], [119.9, 1.7], [119.9, 9.1], [100.2, 9.1]], np.float32),  # at the edges
+    ]
+    resized = []
+    resize = cv2.resize
+    monkeypatch.setattr(cv2, "resize", lambda image, *a, **k: resized.append(image.shape[:2]) or resize(image, *a, **k))
+    for polygon in polygons:
+        crop, expected = crop_polygon(page, polygon, 2.0), crop_polygon(enlarged, polygon * 2)
+        assert crop.shape == expected.shape and np.abs(crop.astype(int) - expected).max() <= 1
+    assert len(resized) == 3 and all(h * w < 0.1 * page.shape[0] * page.shape[1] for h, w in resized)

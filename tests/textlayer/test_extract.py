@@ -15,7 +15,7 @@ from PIL import Image
 from reportlab.lib.utils import ImageReader
 
 from docvision.io import open_document
-from docvision.textlayer.extract import page_matrix, read_page, to_pixels
+from docvision.textlayer.extract import read_page
 from tests.textlayer import pdfs
 
 DPI = 200
@@ -90,17 +90,6 @@ def test_boxes_follow_the_page_rotation_and_crop_box(rotate):
 def test_poppler_renderer_reads_the_layer_through_pdfium_too():
     share, has_ink = _ink_inside(pdfs.born_digital(), renderer="poppler")
     assert share > 0.99 and all(has_ink)
-
-
-def test_page_matrix_maps_the_page_box_corners():
-    box = (10.0, 20.0, 110.0, 220.0)  # 100 x 200 pt
-    for rotation, size, top_left in [(0, (100, 200), (10, 220)), (90, (200, 100), (10, 20)),
-                                     (180, (100, 200), (110, 20)), (270, (200, 100), (110, 220))]:
-        matrix = page_matrix(box, rotation, size)
-        x, y = matrix @ np.array([*top_left, 1.0])
-        assert (round(x, 6), round(y, 6)) == (0, 0)
-        pixels = to_pixels(matrix, np.array([box]))[0]
-        assert np.allclose(pixels, [0, 0, *size])
 
 
 def test_images_shapes_and_text_objects_in_drawing_order(tmp_path):

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 import docvision
 from docvision.config import PipelineConfig
+from docvision.io import open_document
+from docvision.io.sources import _PopplerSource
 from tests.textlayer import pdfs
 
 LAYER = pdfs.words_of(pdfs.TEXT)
@@ -115,3 +118,23 @@ def test_a_region_is_read_at_the_page_scale_in_page_coordinates(ink_pipeline):
     ocr = [w for w in page.words() if w.source == "ocr"]
     assert ocr and all(x0 <= w.bbox[0] and w.bbox[2] <= x1 and y0 <= w.bbox[1] and w.bbox[3] <= y1 for w in ocr)
     assert [w.text for w in page.words() if w.source == "pdf"] == LAYER
+
+
+def test_regions_of_a_page_come_from_one_poppler_render(ink_pipeline, monkeypatch):
+    """Two scans pasted on a born-digital page: two regions OCRed, from one render of the page."""
+    c, out = pdfs.new_page()
+    pdfs.write(c, pdfs.TEXT)
+    for y in (420, 120):
+        c.drawImage(ImageReader(pdfs.scan_image(pdfs.SCAN)), 72, y, 6 * 72, 1.6 * 72)
+    c.save()
+    rendered = []
+    render = _PopplerSource._render
+    monkeypatch.setattr(_PopplerSource, "_render", lambda self, *args: rendered.append(args) or render(self, *args))
+    ink_pipeline.detector.max_side = 1024
+    with open_document(out.getvalue(), dpi=100, renderer="poppler") as document:
+        (page,) = ink_pipeline.iter_pages(document)
+    assert page.text_layer.path == "mixed" and len(page.text_layer.regions) == 2 and len(rendered) == 1
+    assert [w.text for w in page.words() if w.source == "pdf"] == LAYER
+    ocr = [w for w in page.words() if w.source == "ocr"]
+    for x0, y0, x1, y1 in (region.bbox for region in page.text_layer.regions):  # words in each, in page pixels
+        assert any(x0 <= w.bbox[0] and w.bbox[2] <= x1 and y0 <= w.bbox[1] and w.bbox[3] <= y1 for w in ocr)
