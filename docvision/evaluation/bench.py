@@ -362,8 +362,9 @@ def peak_rss_bytes() -> int:
 def memory_run(pipeline: Any, pdf: Path, *, dpi: int, checkpoint: int = 10, progress: bool = False) -> dict[str, Any]:
     """Stream a long PDF through ``pipeline.iter_pages``, sampling memory after every page.
 
-    Reports RSS after ``checkpoint`` pages and after the last one (streaming keeps them about
-    equal), the highest sampled RSS, the process peak and, on CUDA, the peak allocated memory.
+    Reports RSS after ``checkpoint`` pages, after each quarter of the pages and after the last one
+    (streaming keeps them about equal), the highest sampled RSS, the process peak, pages/s and, on
+    CUDA, the peak allocated memory.
     """
     cuda = pipeline.detector.device.type == "cuda"
     if cuda:
@@ -385,6 +386,8 @@ def memory_run(pipeline: Any, pdf: Path, *, dpi: int, checkpoint: int = 10, prog
         "rss_mib_after_checkpoint": samples[min(checkpoint, len(samples)) - 1] * mib if samples else 0.0,
         "checkpoint": min(checkpoint, len(samples)),
         "rss_mib_after_last": samples[-1] * mib if samples else 0.0,
+        "rss_mib_by_quarter": [samples[max(0, len(samples) * q // 4 - 1)] * mib for q in (1, 2, 3, 4)] if samples else [],
+        "pages_per_s": len(samples) / seconds if seconds > 0 else 0.0,
         "rss_mib_max_sampled": max(samples, default=0) * mib,
         "process_peak_rss_mib": peak_rss_bytes() * mib,
     }

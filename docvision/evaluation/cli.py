@@ -301,9 +301,11 @@ def format_bench(report: dict[str, Any]) -> str:
             ["RSS before the first page (MiB)", f"{mem['rss_mib_before']:.0f}"],
             [f"RSS after {mem['checkpoint']} pages (MiB)", f"{mem['rss_mib_after_checkpoint']:.0f}"],
             ["RSS after the last page (MiB)", f"{mem['rss_mib_after_last']:.0f}"],
+            ["RSS after each quarter of the pages (MiB)", " / ".join(f"{v:.0f}" for v in mem["rss_mib_by_quarter"])],
             ["highest sampled RSS (MiB)", f"{mem['rss_mib_max_sampled']:.0f}"],
             ["process peak RSS (MiB)", f"{mem['process_peak_rss_mib']:.0f}"],
             ["seconds", f"{mem['seconds']:.1f}"],
+            ["pages/s", f"{mem['pages_per_s']:.2f}"],
         ]
         if "cuda_max_allocated_mib" in mem:
             rows.append(["CUDA max allocated (MiB)", f"{mem['cuda_max_allocated_mib']:.0f}"])

@@ -49,9 +49,12 @@ def test_bench_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFix
     memory = report["memory"]
     assert memory["pages"] == 11 and memory["checkpoint"] == 10
     assert 0 < memory["rss_mib_after_checkpoint"] <= memory["process_peak_rss_mib"]
+    assert len(memory["rss_mib_by_quarter"]) == 4 and memory["rss_mib_by_quarter"][-1] == memory["rss_mib_after_last"]
+    assert memory["pages_per_s"] == pytest.approx(11 / memory["seconds"])
 
     out = capsys.readouterr().out
     assert "pages/s" in out and "detect ms/page" in out and "RSS after 10 pages" in out
+    assert "RSS after each quarter of the pages" in out
 
 
 def test_bench_user_input_and_errors(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:
