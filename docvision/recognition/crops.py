@@ -20,6 +20,10 @@ SMALL_WORDS = 9.0
 instead of 37% (82% at full size, where enlarging loses half a point)."""
 
 
+SHORT_MARGIN = 0.08
+"""Height fractions a short word's box is widened by on each side (:func:`widen_short`)."""
+
+
 def crop_quad(polygon: np.ndarray) -> np.ndarray:
     """The quad :func:`crop_polygon` cuts for ``polygon``: its four points ordered clockwise from
     top-left, or for other polygons their minimum-area rectangle."""
@@ -27,6 +31,25 @@ def crop_quad(polygon: np.ndarray) -> np.ndarray:
     if len(points) != 4:
         points = cv2.boxPoints(cv2.minAreaRect(points))
     return order_quad(points)
+
+
+def widen_short(quad: np.ndarray, margin: float = SHORT_MARGIN) -> np.ndarray:
+    """An ordered quad (tl, tr, br, bl) widened by ``margin`` times its height on each side when it is
+    short: fully when it is at most as wide as tall, tapering to nothing at 3 times as wide.
+
+    DBNet grows its shrunk text kernel back by area / perimeter, which leaves short words less room
+    than long ones: on generated 200-dpi pages 0.04 of the word height beside the ink for 1-2 letter
+    words (a tenth of them cut into the ink) against 0.12 for 6+ letters, and the recognizer loses
+    their edge letters ("it" -> "t", "In" -> "n"). Widening by 0.08: word errors on 4 generated
+    letter pages 52 -> 39 (e2e F1 0.972 -> 0.979), FUNSD unchanged (30 pages: 0.694)."""
+    tl, tr, br, bl = np.asarray(quad, np.float32)
+    width = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    height = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    share = float(np.clip((3.0 - width / max(height, 1e-6)) / 2.0, 0.0, 1.0))
+    if share == 0.0 or width == 0.0:
+        return np.array([tl, tr, br, bl], np.float32)
+    step = margin * share * height * (tr - tl + br - bl) / (2 * width)
+    return np.array([tl - step, tr + step, br + step, bl - step], np.float32)
 
 
 def part_neighbours(quads: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from docvision.recognition.crops import MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, to_recognizer_input, word_crops
+from docvision.recognition.crops import (
+    MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, to_recognizer_input, widen_short, word_crops,
+)
 
 
 def patch(w=120, h=30) -> np.ndarray:
@@ -128,3 +130,14 @@ def test_an_enlarged_crop_has_the_pixels_of_the_page_enlarged_but_only_its_part_
         crop, expected = crop_polygon(page, polygon, 2.0), crop_polygon(enlarged, polygon * 2)
         assert crop.shape == expected.shape and np.abs(crop.astype(int) - expected).max() <= 1
     assert len(resized) == 3 and all(h * w < 0.1 * page.shape[0] * page.shape[1] for h, w in resized)
+
+
+def test_short_boxes_are_widened_along_their_baseline():
+    square = np.float32([[10, 10], [30, 10], [30, 30], [10, 30]])  # as wide as tall: fully widened
+    np.testing.assert_allclose(widen_short(square, 0.1), [[8, 10], [32, 10], [32, 30], [8, 30]], atol=1e-5)
+    two = np.float32([[0, 0], [40, 0], [40, 20], [0, 20]])  # twice as wide as tall: half of it
+    np.testing.assert_allclose(widen_short(two, 0.1)[:, 0], [-1, 41, 41, -1], atol=1e-5)
+    long = np.float32([[0, 0], [60, 0], [60, 20], [0, 20]])  # three times: as it was
+    np.testing.assert_array_equal(widen_short(long, 0.1), long)
+    turned = np.float32([[0, 0], [0, -20], [20, -20], [20, 0]])  # a square read bottom to top
+    np.testing.assert_allclose(widen_short(turned, 0.1), [[0, 2], [0, -22], [20, -22], [20, 2]], atol=1e-5)
