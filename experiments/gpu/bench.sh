@@ -79,8 +79,8 @@ ocr() {  # ocr JOBS: docvision ocr over the inputs, its wall time in ocr.jsonl
 for batch in 1 8; do
   extra=()
   [ "$batch" = 8 ] && extra=(--long-pdf "$LONG_PDF")
-  run "bench letter pages, det_batch_pages $batch" bench "letter-b$batch" "$batch" --pages "$LETTER_PAGES" --dpi "$DPI" \
-    "${extra[@]}"
+  run "bench letter pages, det_batch_pages $batch" \
+    bench "letter-b$batch" "$batch" --pages "$LETTER_PAGES" --dpi "$DPI" "${extra[@]}"
 done
 if [ -d "$BUNDLE/funsd/pages" ]; then
   for batch in 1 8; do

@@ -56,18 +56,20 @@ def collect(out: Path, runs: Path) -> None:
         run["pages_per_s"] = run["pages"] / run["seconds"] if run["seconds"] > 0 else None
         ocr.append(run)
     (out / "results.json").write_text(json.dumps({"bench": benches, "ocr": ocr}, indent=1))
-    rows = [f"{'run':<34} {'pages':>5} {'pages/s':>8}"]
+
+    def row(run: str, pages: int, rate: float | None) -> str:
+        return f"{run:<40} {pages:>5} {'-' if rate is None else f'{rate:.2f}':>8}"
+
+    rows = [f"{'run':<40} {'pages':>5} {'pages/s':>8}"]
     for name, report in benches.items():
         engine = report["engines"][0]
-        rows.append(f"bench {name:<28} {engine['pages']:>5} {engine['pages_per_s']['median']:>8.2f}")
+        rows.append(row(f"bench {name}", engine["pages"], engine["pages_per_s"]["median"]))
         if "memory" in report:
             memory = report["memory"]
-            rows.append(f"  iter_pages {memory['pages']} pages{'':<13} {memory['pages']:>5} "
-                        f"{memory['pages'] / memory['seconds']:>8.2f}")
+            rows.append(row("  --long-pdf through iter_pages", memory["pages"], memory["pages_per_s"]))
     for run in ocr:
-        rate = f"{run['pages_per_s']:>8.2f}" if run["pages_per_s"] else "       -"
-        rows.append(f"ocr --jobs {run['jobs']:<2} (exit {run['exit']}, {run['seconds']:.0f} s wall){'':<6} "
-                    f"{run['pages']:>5} {rate}")
+        rows.append(row(f"ocr --jobs {run['jobs']} (exit {run['exit']}, {run['seconds']:.0f} s wall)", run["pages"],
+                        run["pages_per_s"]))
     with (out / "summary.txt").open("a") as summary:
         summary.write("\n".join(["", "== pages/s (bench: median over repeats; ocr: pages over the command's wall time)",
                                  *rows, ""]))
