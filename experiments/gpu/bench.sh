@@ -26,6 +26,7 @@ else
   DPI=200 LETTER_PAGES=8 FUNSD_PAGES=8 REPEATS=3 LONG_PDF=48 INPUTS=40 JOBS="1 4" LIMIT=150 THREADS=()
 fi
 RUNS=$(mktemp -d /tmp/docvision-bench.XXXXXX)
+trap 'rm -rf "$RUNS"' EXIT
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 fail() { echo "bench.sh: $*" | tee -a "$OUT/summary.txt"; exit 2; }
@@ -34,7 +35,8 @@ fail() { echo "bench.sh: $*" | tee -a "$OUT/summary.txt"; exit 2; }
 if ! "$PYTHON" -c "import pypdfium2" 2>/dev/null; then
   [ -f "$BUNDLE/site.tar.xz" ] || fail "$PYTHON lacks docvision's packages and $BUNDLE/site.tar.xz is missing:" \
     "run make gpu-bench-bundle here and carry $BUNDLE"
-  tar -xJf "$BUNDLE/site.tar.xz" -C "$RUNS"
+  "$PYTHON" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter='data')" \
+    "$BUNDLE/site.tar.xz" "$RUNS"  # Python's lzma: the machine may have no xz
   export PYTHONPATH="$RUNS/site${PYTHONPATH:+:$PYTHONPATH}"
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1

@@ -17,7 +17,8 @@ first ``--funsd-pages`` pages of the FUNSD page folder in ``../shared/datasets/f
 sibling folder never travels). It then says how much the device call would carry in all: the files
 of the checkout that git does not ignore travel too, and the call is refused over 64 MiB.
 
-Run ``make gpu-bundle`` or ``make gpu-bench-bundle`` (they call this with the project's virtualenv).
+Run ``make gpu-bundle`` or ``make gpu-bench-bundle`` (they call this with the project's virtualenv);
+``--check`` (with ``--bench`` for ``.gpu-bench/``) only says whether a call carrying the bundle fits.
 """
 
 from __future__ import annotations
@@ -151,7 +152,11 @@ def main() -> None:
     parser.add_argument("--bench", action="store_true", help="build .gpu-bench/ for experiments/gpu/bench.sh")
     parser.add_argument("--funsd-pages", type=int, default=8, help="FUNSD pages in .gpu-bench/ (default 8)")
     parser.add_argument("--funsd", type=Path, default=FUNSD, help=f"the FUNSD page folder (default {FUNSD})")
+    parser.add_argument("--check", action="store_true", help="only say whether a call carrying the bundle fits")
     args = parser.parse_args()
+    bundle = BENCH_BUNDLE if args.bench else BUNDLE
+    if args.check:
+        sys.exit(0 if travels(bundle) else 1)
     if not args.bench:
         train()
     elif not bench(args.funsd_pages, args.funsd):
