@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docvision-installed
 
-.PHONY: setup demo test poppler ghostscript fonts gpu-bundle clean
+.PHONY: setup demo test poppler ghostscript fonts gpu-bundle gpu-bench-bundle clean
 
 # Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
 FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
@@ -51,6 +51,10 @@ test: setup
 # What experiments/gpu/train.sh needs on a bare GPU machine (wheels, trimmed wordfreq, fonts): .gpu/
 gpu-bundle: $(STAMP)
 	$(BIN)/python experiments/gpu/bundle.py
+
+# What experiments/gpu/bench.sh needs there (wheels packed, FUNSD pages): .gpu-bench/; says if the call fits
+gpu-bench-bundle: $(STAMP)
+	$(BIN)/python experiments/gpu/bundle.py --bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -15,6 +15,8 @@ TEXT_LAYER_MODES = ("auto", "ocr", "only")
 SHRINK_RATIO = 0.4
 """How far the detector's training targets shrink each word (DBNet's ``r``); post-processing grows
 kernels back by the same ratio: the trainer records it in the detector's manifest, the pipeline reads it there."""
+CUDA_BATCH_PAGES = 8
+"""Pages detected in one forward on a GPU by default (``det_batch_pages`` 0)."""
 RENDERERS = ("pdfium", "poppler")
 """PDF renderers: ``pdfium`` in process (6-10x faster here; a password never leaves the process),
 ``poppler``: pdftoppm in a child process (needs poppler-utils)."""
@@ -89,6 +91,10 @@ class PipelineConfig:
     """Straighten pages whose words slant 2-20 degrees before reading them."""
     upright_boxes: bool = False
     """Give word boxes in the pixels of the page turned upright instead of the page as it was input."""
+    det_batch_pages: int = 0
+    """Pages whose first detection pass runs in one forward, read ahead by a thread while the models work
+    (:meth:`~docvision.pipeline.OCRPipeline.iter_pages`); 0: :data:`CUDA_BATCH_PAGES` on a GPU, 1 on CPUs
+    (one page in memory; a batch does not pay there)."""
     det_runtime: str = "auto"
     """``auto``: the int8 detector (``detector.int8.onnx``) on CPUs where the weights folder has one
     for its detector, else torch; ``torch``: always the fp32 torch model; ``int8``: the int8 one or an error."""
@@ -117,6 +123,8 @@ class PipelineConfig:
         for name in ("dpi", "det_max_side", "rec_batch_size", "max_pixels", "det_max_upscale", "pdf_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.det_batch_pages < 0:
+            raise ValueError(f"det_batch_pages must be 0 (automatic) or more, got {self.det_batch_pages!r}")
         if self.renderer not in RENDERERS:
             raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {self.renderer!r}")
         if self.text_layer not in TEXT_LAYER_MODES:
@@ -195,6 +203,7 @@ def load_yaml(cls: type[T], path: str | Path) -> T:
 
 __all__ = [
     "BackboneConfig",
+    "CUDA_BATCH_PAGES",
     "DetectorConfig",
     "LayoutConfig",
     "PipelineConfig",

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from docvision import zoo
-from docvision.config import TEXT_LAYER_MODES, PipelineConfig, PostprocessConfig, load_yaml
+from docvision.config import CUDA_BATCH_PAGES, TEXT_LAYER_MODES, PipelineConfig, PostprocessConfig, load_yaml
 from docvision.detection.detector import Detector, ScaledPage, ink_mask, scaled_page
 from docvision.detection.postprocess import Detection
 from docvision.detection.textsize import detection_scale, letter_height
@@ -22,7 +23,8 @@ from docvision.document import BBox, Document, Page, TextLayerUse, Word
 from docvision.errors import WeightsError, naming
 from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_image, transform, turn_image
 from docvision.io import PageSource, open_document
-from docvision.io.sources import PdfSource, Source, source_name
+from docvision.io.ahead import read_ahead
+from docvision.io.sources import PageImage, PdfSource, Source, source_name
 from docvision.layout import arrange
 from docvision.models.weights import weights_dir
 from docvision.orientation import (
@@ -40,7 +42,7 @@ from docvision.recognition.crops import crop_quad, part_neighbours, widen_short,
 from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Reading, Recognizer, confidence as crop_confidence
 from docvision.recognition.split import sub_quad
-from docvision.textlayer.read import read_pdf_page
+from docvision.textlayer.read import plan_pdf_page, read_planned, whole_page
 from docvision.zoo import UNTRAINED
 
 RUNTIMES = ("auto", "torch", "int8")
@@ -117,8 +119,11 @@ class OCRPipeline:
         models: dict[str, str],
         loader: Callable[[], tuple[Detector, Recognizer]] | None = None,
         lexicon: Lexicon | None = None,
+        device: torch.device | None = None,
     ):
         self._detector, self._recognizer, self._loader = detector, recognizer, loader
+        self.device = device or (detector.device if detector is not None else torch.device("cpu"))
+        """Where the models run (known before they are loaded)."""
         self._loading = threading.Lock()
         self.config = config
         self.models = models
@@ -145,6 +150,12 @@ class OCRPipeline:
     def loaded(self) -> bool:
         """Whether the models have been read (they are on the first page that needs OCR)."""
         return self._detector is not None and self._recognizer is not None
+
+    @property
+    def batch_pages(self) -> int:
+        """Pages whose first detection pass runs in one forward: ``det_batch_pages``, or by default
+        :data:`~docvision.config.CUDA_BATCH_PAGES` on a GPU and 1 on CPUs."""
+        return self.config.det_batch_pages or (CUDA_BATCH_PAGES if self.device.type == "cuda" else 1)
 
     @property
     def trained(self) -> bool:
@@ -181,22 +192,40 @@ class OCRPipeline:
         self, image: np.ndarray, small: ScaledPage, postprocess: PostprocessConfig | None = None
     ) -> list[Detection]:
         """:meth:`detect` of ``image``, on ``small`` (its :meth:`_small`) when detected at that scale."""
+        return self.detector.detect_page(self._detection_page(image, small), postprocess)
+
+    def _detection_page(self, image: np.ndarray, small: ScaledPage) -> ScaledPage:
+        """``image`` at its :meth:`detection_scale`: ``small`` (its :meth:`_small`) when that is its scale."""
         scale = self.detection_scale(image, small)
-        if scale == small.scale:
-            return self.detector.detect_page(small, postprocess)
-        return self.detector.detect(image, scale=scale, postprocess=postprocess)
+        return small if scale == small.scale else scaled_page(image, scale)
+
+    def _detect_group(self, images: Sequence[np.ndarray]) -> list[tuple[ScaledPage, list[Detection]]]:
+        """:meth:`_small` and :meth:`_detect` of each image, detected in one forward (:meth:`Detector.detect_pages`)."""
+        smalls = [self._small(image) for image in images]
+        pages = [self._detection_page(image, small) for image, small in zip(images, smalls)]
+        return list(zip(smalls, self.detector.detect_pages(pages)))
 
     def ocr_image(
         self, image: np.ndarray, *, index: int = 0, dpi: float | None = None, detections: list[Detection] | None = None
     ) -> Page:
         """OCR one RGB page image (``H x W x 3`` uint8). ``detections``: its boxes from :meth:`detect`
         (skips that pass and the letter size; the page is still detected again if it turns out turned or skewed)."""
+        start = time.perf_counter()
+        small = self._small(image)
+        detections = self._detect(image, small) if detections is None else detections
+        return self._ocr(image, small, detections, index, dpi, time.perf_counter() - start)
+
+    def _ocr(
+        self, image: np.ndarray, small: ScaledPage, detections: list[Detection], index: int, dpi: float | None,
+        detect_seconds: float,
+    ) -> Page:
+        """:meth:`ocr_image` of ``image`` (``small``: its :meth:`_small`) from its first detection pass,
+        which took ``detect_seconds``."""
         height, width = image.shape[:2]
-        timings = {"detect": 0.0, "recognize": 0.0}
+        timings = {"detect": detect_seconds, "recognize": 0.0}
         clock = _Clock(timings)
         with clock("detect"):
-            small = self._small(image)
-            view = _View(image, IDENTITY, small, self._detect(image, small) if detections is None else detections)
+            view = _View(image, IDENTITY, small, detections)
             confidence, settled = None, False
             if self.config.orientation:
                 view, confidence, settled = self._quarter_turn(view)
@@ -311,7 +340,9 @@ class OCRPipeline:
         return self._view(image, compose(matrix, view.to_view), view.turns)
 
     def iter_pages(self, source: Source | PageSource, *, text_layer: str | None = None, **options) -> Iterator[Page]:
-        """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time.
+        """OCR results page by page; ``options`` as :meth:`open`. One page in memory at a time on CPUs;
+        with :attr:`batch_pages` > 1 (GPUs) a thread reads that many pages ahead, and the pages OCRed
+        whole are detected that many in one forward (:meth:`ocr_pages`).
         ``text_layer`` (default: the config's) as :attr:`PipelineConfig.text_layer`."""
         mode = self.config.text_layer if text_layer is None else text_layer
         if mode not in TEXT_LAYER_MODES:
@@ -319,17 +350,82 @@ class OCRPipeline:
         document = source if isinstance(source, PageSource) else self.open(source, **options)
         with document:
             if mode == "ocr" or not isinstance(document, PdfSource):
-                for page in document:
-                    result = self.ocr_image(page.image, index=page.index, dpi=page.dpi)
+                for result in self.ocr_pages(document):
                     if isinstance(document, PdfSource):
                         result.text_layer = TextLayerUse("ocr", "--text-layer ocr")
                     yield result
             else:
-                knows = self.lexicon.knows if self.lexicon else None
-                for number in document.selected:
-                    with naming(document.name):
-                        page = read_pdf_page(document, number, mode, self.ocr_image, self.config.layout, knows)
-                    yield page
+                yield from self._layer_pages(document, mode)
+
+    def _layer_pages(self, document: PdfSource, mode: str) -> Iterator[Page]:
+        """The pages of ``document`` read through their text layers (:mod:`docvision.textlayer.read`),
+        planned as they are read (ahead, with :attr:`batch_pages` > 1): a page OCRed whole (a scan) in
+        the stream of :meth:`ocr_pages`, the others as planned."""
+        knows = self.lexicon.knows if self.lexicon else None
+        plans = {}
+
+        def pages() -> Iterator[PageImage | Callable[[], Page]]:
+            layout = self.config.layout
+            for number in document.selected:
+                with naming(document.name):
+                    plan = plan_pdf_page(document, number, mode, knows)
+                    image = document.render_regions(number, plan.boxes)[0] if plan.whole else None
+                if image is None:
+                    yield partial(_named, document.name, read_planned, document, plan, self.ocr_image, layout)
+                else:
+                    plans[number - 1] = plan
+                    yield PageImage(number - 1, image, plan.dpi)
+
+        for page in self._stream(pages()):
+            plan = plans.pop(page.index, None)
+            yield page if plan is None else whole_page(plan, page)
+
+    def ocr_pages(self, pages: Iterable[PageImage]) -> Iterator[Page]:
+        """OCR results of ``pages`` in order, as :meth:`ocr_image` gives them. With :attr:`batch_pages`
+        > 1 a thread reads that many pages ahead and their first detection pass runs in one forward; an
+        error reading a page is raised after the results of the pages before it."""
+        return self._stream(pages)
+
+    def _stream(self, items: Iterable[PageImage | Callable[[], Page]]) -> Iterator[Page]:
+        """:meth:`ocr_pages` of a stream whose items are page images or pages read otherwise (a
+        callable: called in its turn)."""
+        size = self.batch_pages
+        if size == 1:
+            for item in items:
+                yield item() if callable(item) else self.ocr_image(item.image, index=item.index, dpi=item.dpi)
+            return
+        ahead = read_ahead(items, size)
+        group: list[PageImage] = []
+        try:
+            while True:
+                try:
+                    item = next(ahead, None)
+                except Exception:
+                    yield from self._ocr_group(group)
+                    raise
+                if isinstance(item, PageImage):
+                    group.append(item)
+                    if len(group) < size:
+                        continue
+                yield from self._ocr_group(group)
+                group = []
+                if item is None:
+                    return
+                if callable(item):
+                    yield item()
+        finally:
+            ahead.close()
+
+    def _ocr_group(self, group: Sequence[PageImage]) -> Iterator[Page]:
+        """:meth:`ocr_image` of each page of ``group``, their first detection pass in one forward (its
+        time shared evenly)."""
+        if not group:
+            return
+        start = time.perf_counter()
+        detected = self._detect_group([page.image for page in group])
+        seconds = (time.perf_counter() - start) / len(group)
+        for page, (small, detections) in zip(group, detected):
+            yield self._ocr(page.image, small, detections, page.index, page.dpi, seconds)
 
     def __call__(
         self, source: Source | PageSource, *, on_page: Callable[[Document], None] | None = None, **options
@@ -353,6 +449,12 @@ class OCRPipeline:
     def document(self, name: str, pages: list[Page]) -> Document:
         """The :class:`Document` of ``pages`` this pipeline read from the input ``name``."""
         return Document(name, dict(self.models), pages)
+
+
+def _named(name: str, read: Callable[..., Page], *args) -> Page:
+    """``read(*args)``, its input errors naming ``name``."""
+    with naming(name):
+        return read(*args)
 
 
 def _device(name: str) -> torch.device:
@@ -397,5 +499,5 @@ def load(
     dev = _device(device)
     folder = zoo.open_weights(weights_dir(weights), config, dev)
     lexicon = Lexicon.from_wordfreq(config.lexicon) if config.lexicon else None
-    return OCRPipeline(None, None, config, folder.models, lambda: zoo.stages(folder, config, dev, lexicon), lexicon)
+    return OCRPipeline(None, None, config, folder.models, partial(zoo.stages, folder, config, dev, lexicon), lexicon, dev)
 

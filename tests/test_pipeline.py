@@ -15,17 +15,19 @@ import cv2
 import numpy as np
 import onnx
 import pytest
+import torch
 from PIL import Image, ImageDraw, ImageFont
 
 import docvision
 import docvision.pipeline
-from docvision.config import PipelineConfig
+from docvision.config import CUDA_BATCH_PAGES, PipelineConfig, PostprocessConfig
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
 from docvision.evaluation.metrics import page_text_errors
 from docvision.geometry import bbox_polygon, turn_image
 from docvision.io import PageSource
+from docvision.io.sources import _PdfiumSource
 from docvision.models.int8 import SOURCE_KEY, Int8Detector, int8_file
 from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.orientation import flip_sample
@@ -238,6 +240,95 @@ def test_iter_pages_accepts_an_opened_source_and_closes_it(ink_pipeline, make_pd
     source.close = lambda: closed.append(True)
     assert [p.index for p in ink_pipeline.iter_pages(source)] == [0, 1]
     assert closed == [True]
+
+
+def batched(pipeline: OCRPipeline, pages: int) -> OCRPipeline:
+    """``pipeline``'s models and settings with ``det_batch_pages`` = ``pages``."""
+    config = replace(pipeline.config, det_batch_pages=pages)
+    return OCRPipeline(pipeline.detector, pipeline.recognizer, config, pipeline.models, lexicon=pipeline.lexicon)
+
+
+def _read_ahead_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "docvision-read-ahead"]
+
+
+def test_batch_pages_by_device_and_config(small_weights):
+    ocr = docvision.load(small_weights, device="cpu")
+    assert ocr.batch_pages == 1 and not ocr.loaded  # known without loading the models
+    on_gpu = OCRPipeline(None, None, PipelineConfig(), {}, device=torch.device("cuda"))
+    assert on_gpu.batch_pages == CUDA_BATCH_PAGES == 8
+    assert OCRPipeline(None, None, PipelineConfig(det_batch_pages=3), {}, device=torch.device("cuda")).batch_pages == 3
+    assert OCRPipeline(None, None, PipelineConfig(det_batch_pages=3), {}).batch_pages == 3
+    with pytest.raises(ValueError, match="det_batch_pages"):
+        PipelineConfig(det_batch_pages=-1)
+
+
+def test_pages_detected_in_batches_read_as_pages_one_by_one(ink_pipeline, make_pdf, monkeypatch):
+    """Five pages, two a forward, rendered ahead by a thread: the document of one page at a time."""
+    path = make_pdf(pages=5)
+    forwards, renders = [], []
+    detect_pages = ink_pipeline.detector.detect_pages
+    monkeypatch.setattr(ink_pipeline.detector, "detect_pages", lambda pages, *a: forwards.append(len(pages)) or
+                        detect_pages(pages, *a))
+    alone = ink_pipeline(path, dpi=36)
+    one_by_one, forwards[:] = list(forwards), []
+    render = _PdfiumSource._render
+    monkeypatch.setattr(_PdfiumSource, "_render", lambda self, *a: renders.append(threading.current_thread().name) or
+                        render(self, *a))
+    pipeline = batched(ink_pipeline, 2)
+    assert pipeline(path, dpi=36) == alone  # Page equality ignores timings
+    assert set(one_by_one) == {1} and sorted(forwards) == [1] * (len(one_by_one) - 4) + [2, 2]  # pages 1+2, 3+4
+    assert renders == ["docvision-read-ahead"] * 5
+    (page, *_) = pipeline(path, dpi=36).pages
+    assert set(page.timings) == STAGES | {"text_layer"} and page.timings["detect"] > 0
+    assert list(pipeline.ocr_pages([])) == [] and not _read_ahead_threads()
+
+
+def test_dbnet_pages_detected_in_batches_read_as_pages_one_by_one(small_weights, make_pdf):
+    """The small random DBNet, on pages whose detector inputs have one size."""
+    config = PipelineConfig(det_max_side=128, postprocess=PostprocessConfig(box_thresh=0.3))
+    ocr = docvision.load(small_weights, device="cpu", config=config)
+    path = make_pdf(pages=4)
+    alone = ocr(path, dpi=36)
+    together = batched(ocr, 3)(path, dpi=36)
+    words = [[(w.text, w.bbox, w.confidence) for w in page.words()] for page in alone.pages]
+    assert any(words) and len(together.pages) == len(words)
+    for page, expected in zip(together.pages, words):  # the same, to float rounding
+        assert [(w.text, w.bbox) for w in page.words()] == [(text, pytest.approx(bbox)) for text, bbox, _ in expected]
+        assert [w.confidence for w in page.words()] == pytest.approx([c for *_, c in expected], abs=1e-5)
+
+
+def test_a_page_that_fails_in_a_batch_fails_after_the_pages_before_it(ink_pipeline, make_pdf, monkeypatch):
+    """Page 3 of 5 cannot be rendered: pages 1 and 2 come first (detected together), then its error; a
+    batch run goes on with pages 4 and 5 as one page at a time does."""
+    from docvision.batch.engine import Job, PageDone, PageFailed, read_document
+
+    path = make_pdf(pages=5)
+    render = _PdfiumSource._render
+
+    def damaged(self, number, *args):
+        if number == 3:
+            raise docvision.InputError("page 3: could not be rendered (damaged page)")
+        return render(self, number, *args)
+
+    monkeypatch.setattr(_PdfiumSource, "_render", damaged)
+    pages = batched(ink_pipeline, 3).iter_pages(path, dpi=36)
+    assert [next(pages).index, next(pages).index] == [0, 1]
+    with pytest.raises(docvision.InputError, match=r"doc\.pdf: page 3: could not be rendered"):
+        next(pages)
+    assert not _read_ahead_threads()
+    for pipeline in (ink_pipeline, batched(ink_pipeline, 2)):
+        events = []
+        read_document(pipeline, Job(str(path)), {"dpi": 36}, events.append)
+        done = [e.page.index for e in events if isinstance(e, PageDone)]
+        assert done == [0, 1, 3, 4] and [e.number for e in events if isinstance(e, PageFailed)] == [3]
+
+
+def test_closing_the_pages_early_stops_the_reading_ahead(ink_pipeline, make_pdf):
+    pages = batched(ink_pipeline, 2).iter_pages(make_pdf(pages=6), dpi=36)
+    assert next(pages).index == 0 and _read_ahead_threads()
+    pages.close()
+    assert not _read_ahead_threads()
 
 
 def test_same_pipeline_from_two_threads(ink_pipeline, page_image):

@@ -1,11 +1,14 @@
 """``docvision bench``: speed per stage, memory on a long PDF, and Tesseract and RapidOCR side by side.
 
-Timing: every input is rasterized with :func:`docvision.io.open_pages` and OCR'd page by page
-with ``pipeline.ocr_image``; ``rasterize`` is the wait for the next page image, ``detect``,
-``recognize`` and ``layout`` come from ``Page.timings``, ``export`` is JSON serialization of
-the one-page document. One page is OCR'd first and not timed (warm-up). Each repeat goes over
-all pages; per stage the mean seconds per page of each repeat are summarized by their median
-and range over repeats, and pages/s by the pages of a repeat over its wall time.
+Timing: every input is rasterized with :func:`docvision.io.open_pages` and OCR'd as the pages come
+by ``pipeline.ocr_pages`` (page by page, or with ``det_batch_pages`` > 1, as on GPUs, several pages a
+detector forward while a thread reads the next: :meth:`~docvision.pipeline.OCRPipeline.iter_pages`);
+``rasterize`` is the time spent getting each page image (the wait for it, when read in this thread),
+``detect``, ``recognize`` and ``layout`` come from ``Page.timings`` (a batch's forward shared evenly by
+its pages; on CUDA each stage ends with its results copied to the CPU, so its time is complete),
+``export`` is JSON serialization of the one-page document. One page is OCR'd first and not timed
+(warm-up). Each repeat goes over all pages; per stage the mean seconds per page of each repeat are
+summarized by their median and range over repeats, and pages/s by the pages of a repeat over its wall time.
 
 Tesseract gets the very same rasterized pages (encoded as PPM on its standard input, TSV on
 its standard output, ``OMP_THREAD_LIMIT`` = the torch thread count); its ``ocr`` stage is the
@@ -27,7 +30,8 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -52,7 +56,7 @@ from docvision.evaluation.metrics import (
 )
 from docvision.evaluation.pages import generate_pages, write_pdf
 from docvision.geometry import bbox_polygon
-from docvision.io import open_pages
+from docvision.io import PageImage, open_pages
 
 DOCVISION_STAGES = ("rasterize", "detect", "recognize", "layout", "export")
 OCR_STAGES = ("rasterize", "ocr")
@@ -72,22 +76,29 @@ class EngineOutput:
 
 Engine = Callable[[np.ndarray, float | None], EngineOutput]
 """OCR of one RGB page image at a DPI."""
+Stream = Callable[[Iterable[tuple[np.ndarray, float | None]]], Iterator[EngineOutput]]
+"""OCR of RGB page images at their DPIs as they come, outputs in order."""
+
+
+def one_by_one(engine: Engine) -> Stream:
+    """The stream of an engine that reads one page per call."""
+    return lambda pages: (engine(image, dpi) for image, dpi in pages)
 
 
 # ----------------------------------------------------------------------------- engines
 
 
-def docvision_engine(pipeline: Any) -> Engine:
-    """Wrap a pipeline: ``ocr_image`` plus JSON export of the page."""
+def docvision_engine(pipeline: Any) -> Stream:
+    """Wrap a pipeline: ``ocr_pages`` plus JSON export of each page."""
 
-    def run(image: np.ndarray, dpi: float | None) -> EngineOutput:
-        page = pipeline.ocr_image(image, dpi=dpi)
-        start = time.perf_counter()
-        pipeline.document("bench", [page]).export("json")
-        timings = {k: page.timings.get(k, 0.0) for k in ("detect", "recognize", "layout")}
-        timings["export"] = time.perf_counter() - start
-        words = [(np.asarray(w.polygon, np.float32), w.text) for w in page.words()]
-        return EngineOutput(words, page.text, timings)
+    def run(pages: Iterable[tuple[np.ndarray, float | None]]) -> Iterator[EngineOutput]:
+        for page in pipeline.ocr_pages(PageImage(i, image, dpi) for i, (image, dpi) in enumerate(pages)):
+            start = time.perf_counter()
+            pipeline.document("bench", [page]).export("json")
+            timings = {k: page.timings.get(k, 0.0) for k in ("detect", "recognize", "layout")}
+            timings["export"] = time.perf_counter() - start
+            words = [(np.asarray(w.polygon, np.float32), w.text) for w in page.words()]
+            yield EngineOutput(words, page.text, timings)
 
     return run
 
@@ -225,6 +236,8 @@ class EngineBench:
     detection: Counts | None = None
     end_to_end: EndToEnd | None = None
     text: TextErrors | None = None
+    cuda_max_allocated_mib: float | None = None
+    """On CUDA: the most GPU memory torch held for tensors over the warm-up and the timed passes."""
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -233,6 +246,8 @@ class EngineBench:
             "pages_per_s": self.pages_per_s.as_dict(),
             "seconds_per_page": {k: v.as_dict() for k, v in self.stages.items()},
         }
+        if self.cuda_max_allocated_mib is not None:
+            data["cuda_max_allocated_mib"] = self.cuda_max_allocated_mib
         if self.detection is not None and self.end_to_end is not None and self.text is not None:
             data["detection"] = self.detection.as_dict()
             data["end_to_end"] = {"exact": self.end_to_end.exact.as_dict(), "nocase": self.end_to_end.nocase.as_dict()}
@@ -300,7 +315,7 @@ def accuracy(outputs: Sequence[tuple[LabeledPage, EngineOutput]]) -> tuple[Count
 
 def bench_engine(
     name: str,
-    engine: Engine,
+    engine: Stream,
     stages: Sequence[str],
     inputs: Sequence[Input],
     *,
@@ -310,19 +325,26 @@ def bench_engine(
 ) -> EngineBench:
     """Warm up on one page, then time ``repeats`` passes over the pages; score the last pass
     (outside the timed loop) where pages have ground truth."""
-    for _, image, page_dpi, _ in _timed_pages(inputs, dpi, 1):
-        engine(image, page_dpi)
+    for _ in engine((image, page_dpi) for _, image, page_dpi, _ in _timed_pages(inputs, dpi, 1)):
+        pass
     rates: list[float] = []
     per_stage: dict[str, list[float]] = {s: [] for s in stages}
     scored: list[tuple[LabeledPage, EngineOutput]] = []
     n = 0
     for _ in range(repeats):
         sums = dict.fromkeys(stages, 0.0)
+        truths: deque[LabeledPage | None] = deque()
+
+        def pages() -> Iterator[tuple[np.ndarray, float | None]]:
+            for truth, image, page_dpi, raster_s in _timed_pages(inputs, dpi, limit):
+                sums["rasterize"] += raster_s
+                truths.append(truth)  # before the page is handed on, so before its output comes
+                yield image, page_dpi
+
         scored, n = [], 0
         start = time.perf_counter()
-        for truth, image, page_dpi, raster_s in _timed_pages(inputs, dpi, limit):
-            out = engine(image, page_dpi)
-            sums["rasterize"] += raster_s
+        for out in engine(pages()):
+            truth = truths.popleft()
             for stage, seconds in out.timings.items():
                 sums[stage] += seconds
             n += 1
@@ -420,7 +442,9 @@ def machine_description(device: str) -> dict[str, Any]:
         "device": device,
     }
     if device == "cuda" and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name(0)
+        gpu = torch.cuda.get_device_properties(0)
+        info.update(gpu=gpu.name, gpu_memory_gib=round(gpu.total_memory / 2**30, 1), cuda=torch.version.cuda,
+                    cudnn=torch.backends.cudnn.version())
     return info
 
 
@@ -451,16 +475,22 @@ def bench(
         given = [Input(Path(p)) for p in inputs] + [Input(Path(p), labeled=True) for p in labeled]
         items = given or generated_inputs(work, pages, dpi)
         limit = pages if given else None
+        cuda = device == "cuda"
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
         engines = [
             bench_engine(
                 "docvision", docvision_engine(pipeline), DOCVISION_STAGES, items, dpi=dpi, limit=limit, repeats=repeats
             )
         ]
+        if cuda:
+            engines[0].cuda_max_allocated_mib = torch.cuda.max_memory_allocated() / 2**20
         rasterized = any(not item.labeled for item in items)
         report: dict[str, Any] = {
             "machine": machine_description(device),
             "dpi": dpi if rasterized else None,  # labeled pages keep their own resolution
             "repeats": repeats,
+            "det_batch_pages": pipeline.batch_pages,
         }
         for name in others:
             other = OTHER_ENGINES[name]
@@ -469,7 +499,9 @@ def bench(
                 raise DocvisionError(other.missing)
             report["machine"][name] = version
             engine = other.engine(torch.get_num_threads())
-            engines.append(bench_engine(version, engine, OCR_STAGES, items, dpi=dpi, limit=limit, repeats=repeats))
+            engines.append(
+                bench_engine(version, one_by_one(engine), OCR_STAGES, items, dpi=dpi, limit=limit, repeats=repeats)
+            )
         report["engines"] = [e.as_dict() for e in engines]
         if long_pdf:
             pdf = write_pdf(

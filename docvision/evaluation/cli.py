@@ -258,7 +258,7 @@ def format_bench(report: dict[str, Any]) -> str:
         f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, torch {m['torch']} ({m['torch_threads']} threads)"
     )
     if "gpu" in m:
-        machine += f", {m['gpu']}"
+        machine += f", {m['gpu']} ({m['gpu_memory_gib']} GiB, CUDA {m['cuda']}, cuDNN {m['cudnn']})"
     resolution = f"{report['dpi']} dpi" if report["dpi"] else "labeled pages at their own resolution"
     stages = ["rasterize", "detect", "recognize", "layout", "export", "ocr"]
     engines = report["engines"]
@@ -274,11 +274,14 @@ def format_bench(report: dict[str, Any]) -> str:
     ]
     parts = [
         f"machine: {machine}; device {m['device']}",
-        f"{resolution}; {report['repeats']} repeats; models {report.get('models', {})}",
+        f"{resolution}; {report['repeats']} repeats; {report['det_batch_pages']} pages a detector forward; "
+        f"models {report.get('models', {})}",
         "",
         format_table(["engine", "pages", "pages/s", *(f"{s} ms/page" for s in used)], speed),
         "median (min-max) over repeats",
     ]
+    parts += [f"{e['engine']}: CUDA max allocated {e['cuda_max_allocated_mib']:.0f} MiB"
+              for e in engines if "cuda_max_allocated_mib" in e]
     scored = [e for e in engines if "detection" in e]
     if scored:
         rows = [

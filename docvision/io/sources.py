@@ -268,6 +268,7 @@ class _PdfiumSource(PdfSource):
             bitmap = pdfium.PdfBitmap.new_native(x1 - x0, y1 - y0, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
             bitmap.fill_rect((255, 255, 255, 255), 0, 0, x1 - x0, y1 - y0)
             status = _render_until(page, bitmap, deadline, (-x0, -y0, *size))
+            bitmap.close()  # its PDFium handle, here under the lock: its buffer (numpy's below) is Python's
         if status == pdfium_c.FPDF_RENDER_TOBECONTINUED:
             raise InputError(f"page {number}: rendering timed out after {self.timeout:g} s")
         if status != pdfium_c.FPDF_RENDER_DONE:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from docvision.config import LayoutConfig
-from docvision.document import Page, Region, Word
+from docvision.document import Page, Region, TextLayerUse, Word
 from docvision.io.sources import PdfSource
 from docvision.layout import arrange
 from docvision.textlayer.extract import LayerWord, read_page
@@ -35,44 +36,74 @@ def pixel_box(region: Region, width: int, height: int) -> tuple[int, int, int, i
     return max(int(x0), 0), max(int(y0), 0), min(math.ceil(x1), width), min(math.ceil(y1), height)
 
 
-def read_pdf_page(
-    document: PdfSource, number: int, mode: str, ocr_image: OcrImage, layout: LayoutConfig,
-    knows: Callable[[str], bool] | None = None,
-) -> Page:
-    """Page ``number`` (1-based) of ``document`` read under text-layer ``mode`` (``auto`` or
-    ``only``); ``ocr_image`` reads what needs OCR (the models load on its first call); ``knows``:
-    a lexicon's test of a word (:func:`~docvision.textlayer.judge.plan_page`)."""
+@dataclass
+class PagePlan:
+    """How page ``number`` of a PDF is read (:func:`plan_pdf_page`): rendered at ``dpi`` to ``size``
+    pixels, the layer's ``words`` kept and the pixel ``boxes`` of the regions ``use`` says to OCR."""
+
+    number: int
+    dpi: int
+    size: tuple[int, int]
+    use: TextLayerUse
+    words: list[Word]
+    boxes: list[tuple[int, int, int, int]]
+    timings: dict[str, float]
+
+    @property
+    def whole(self) -> bool:
+        """Whether the page is one region OCRed whole, with no word of the layer (a scan): its result
+        is the OCR's (:func:`whole_page`)."""
+        return not self.words and self.boxes == [(0, 0, *self.size)]
+
+
+def plan_pdf_page(
+    document: PdfSource, number: int, mode: str, knows: Callable[[str], bool] | None = None
+) -> PagePlan:
+    """The :class:`PagePlan` of page ``number`` (1-based) of ``document`` under text-layer ``mode``
+    (``auto`` or ``only``: no region is OCRed); ``knows``: a lexicon's test of a word
+    (:func:`~docvision.textlayer.judge.plan_page`)."""
     start = time.perf_counter()
     dpi, (width, height) = document.frame(number)
     with document.pdfium_page(number) as pdf_page:
         layer = read_page(pdf_page, (width, height))
     plan = plan_page(layer, mode, dpi, knows)
-    timings = {"text_layer": time.perf_counter() - start}
+    boxes = [] if mode == "only" else [pixel_box(region, width, height) for region in plan.use.regions]
     words = [pdf_word(w) for w in plan.words]
-    if mode == "only" or not plan.use.regions:
+    return PagePlan(number, dpi, (width, height), plan.use, words, boxes, {"text_layer": time.perf_counter() - start})
+
+
+def whole_page(plan: PagePlan, part: Page) -> Page:
+    """``part``, the OCR of the whole page of ``plan`` (:attr:`PagePlan.whole`), as the page's result."""
+    part.timings["text_layer"] = plan.timings["text_layer"]
+    part.text_layer = plan.use
+    return part
+
+
+def read_planned(document: PdfSource, plan: PagePlan, ocr_image: OcrImage, layout: LayoutConfig) -> Page:
+    """The page of ``plan``: its layer's words and the OCR of its regions (only those are rendered)
+    by ``ocr_image`` (the models load on its first call), in reading order."""
+    (width, height), index, timings, words = plan.size, plan.number - 1, dict(plan.timings), plan.words
+    if not plan.boxes:
         start = time.perf_counter()
-        page = Page(number - 1, width, height, dpi, arrange(words, layout), timings, text_layer=plan.use)
+        page = Page(index, width, height, plan.dpi, arrange(words, layout), timings, text_layer=plan.use)
         timings["layout"] = time.perf_counter() - start
         return page
+    if plan.whole:
+        (pixels,) = document.render_regions(plan.number, plan.boxes)
+        return whole_page(plan, ocr_image(pixels, index=index, dpi=plan.dpi))
     read = []
-    boxes = [pixel_box(region, width, height) for region in plan.use.regions]
-    for (x0, y0, x1, y1), pixels in zip(boxes, document.render_regions(number, boxes)):
-        whole = (x1 - x0, y1 - y0) == (width, height)
-        if whole:
+    for (x0, y0, x1, y1), pixels in zip(plan.boxes, document.render_regions(plan.number, plan.boxes)):
+        if (x1 - x0, y1 - y0) == (width, height):
             image = pixels
         else:  # on a blank page of the page's size: the detector sees the page's scale, and runs on the region only
             image = np.full((height, width, 3), 255, np.uint8)
             image[y0:y1, x0:x1] = pixels
-        part = ocr_image(image, index=number - 1, dpi=dpi)
-        if whole and not words and len(boxes) == 1:  # as OCR gave it
-            part.timings["text_layer"] = timings["text_layer"]
-            part.text_layer = plan.use
-            return part
+        part = ocr_image(image, index=index, dpi=plan.dpi)
         for stage, seconds in part.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
         read += list(part.words())
     start = time.perf_counter()
     kept = without_duplicates(read, np.array([w.bbox for w in words], np.float64).reshape(-1, 4))
-    page = Page(number - 1, width, height, dpi, arrange(words + kept, layout), timings, text_layer=plan.use)
+    page = Page(index, width, height, plan.dpi, arrange(words + kept, layout), timings, text_layer=plan.use)
     timings["layout"] = timings.get("layout", 0.0) + time.perf_counter() - start
     return page

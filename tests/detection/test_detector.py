@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from docvision.config import PostprocessConfig
-from docvision.detection.detector import MEAN, STD, Detector, content_box, pad_and_normalize, scale_to_fit, scaled_page
+from docvision.detection.detector import (
+    MEAN, STD, Detector, content_box, pad_and_normalize, scale_to_fit, scaled_page, stack_padded,
+)
 from docvision.detection.postprocess import detect_boxes
 
 BOXES = [(30, 60, 119, 89), (300, 60, 449, 119), (60, 240, 539, 269)]  # inclusive pixel boxes, multiples of 3
@@ -142,3 +144,66 @@ def test_network_sees_only_the_content_box(ink_model, page_image):
         np.testing.assert_allclose(a.polygon, b.polygon)
     assert Detector(Spy(), max_side=1280).detect(np.full((400, 300, 3), 255, np.uint8)) == []
     assert len(seen) == 1
+
+
+def test_stack_padded_pads_each_array_with_the_fill():
+    a, b = np.zeros((3, 2, 4), np.float32), np.ones((3, 3, 2), np.float32)
+    fill = np.array([7, 8, 9], np.float32)
+    batch = stack_padded([a, b], fill)
+    assert batch.shape == (2, 3, 3, 4) and batch.dtype == np.float32
+    assert (batch[0, :, :2] == 0).all() and (batch[0, :, 2] == fill[:, None]).all()
+    assert (batch[1, :, :, :2] == 1).all() and (batch[1, :, :, 2:] == fill[:, None, None]).all()
+    assert stack_padded([a], fill).base is a  # one page: not copied
+
+
+def _same_detections(got, want):
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.polygon, b.polygon, atol=1e-4)
+        assert a.score == pytest.approx(b.score, abs=1e-5)
+
+
+def test_pages_detected_in_one_forward_are_detected_as_alone(ink_model, page_image):
+    """Pages of other sizes and scales, and a blank one, in one forward: each padded with paper to the
+    largest, each page's boxes as when it is detected alone; the blank page is not fed at all."""
+    seen = []
+
+    class Spy(torch.nn.Module):
+        def forward(self, x):
+            seen.append(tuple(x.shape))
+            return ink_model(x)
+
+    detector = Detector(Spy(), max_side=400, postprocess=PostprocessConfig(unclip_ratio=0.1))
+    images = [np.array(page_image(600, 400, BOXES)), np.array(page_image(300, 500, [(40, 300, 250, 330)])),
+              np.full((200, 200, 3), 255, np.uint8), np.array(page_image(200, 120, [(10, 10, 150, 30)]))]
+    pages = [scaled_page(image, detector.input_scale(image)) for image in images]
+    alone = [detector.detect_page(page) for page in pages]
+    seen.clear()
+    together = detector.detect_pages(pages)
+    assert len(seen) == 1 and seen[0][0] == 3  # the blank page is not fed
+    assert [len(found) for found in together] == [3, 1, 0, 1]
+    for got, want in zip(together, alone):
+        _same_detections(got, want)
+    assert detector.detect_pages([]) == []
+
+
+def test_dbnet_pages_of_one_input_size_read_in_one_forward_as_alone(small_detector_config, page_image):
+    """A real network: pages whose padded inputs have one size give, in one forward, the maps and boxes
+    each gives alone (to float rounding). (A page padded further differs near its edges: see
+    :meth:`Detector.page_probabilities`.)"""
+    from docvision.models.dbnet import DBNet
+    from docvision.models.fold import fold_batch_norms
+
+    torch.manual_seed(0)
+    config = PostprocessConfig(box_thresh=0.3)
+    detector = Detector(fold_batch_norms(DBNet(small_detector_config)), max_side=256, postprocess=config)
+    marks = [(20, 20, 120, 40), (150, 20, 260, 40), (20, 80, 200, 100)]  # one content box: one input size
+    images = [np.array(page_image(300, 200, [*marks, (40 + 40 * i, 55, 70 + 40 * i, 65)])) for i in range(3)]
+    pages = [scaled_page(image, detector.input_scale(image)) for image in images]
+    alone = [detector.page_probability(page) for page in pages]
+    for got, want in zip(detector.page_probabilities(pages), alone):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    found = [detector.detect_page(page) for page in pages]
+    assert any(found)
+    for got, want in zip(detector.detect_pages(pages), found):
+        _same_detections(got, want)

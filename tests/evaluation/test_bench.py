@@ -19,6 +19,8 @@ from docvision.evaluation.bench import (
     Summary,
     accuracy,
     bench_engine,
+    docvision_engine,
+    one_by_one,
     parse_tesseract_tsv,
     peak_rss_bytes,
     rapidocr_engine,
@@ -90,7 +92,8 @@ def test_bench_engine_times_and_scores_with_truth(tmp_path: Path) -> None:
         return EngineOutput(words, " ".join(t for _, t in words), timings)
 
     result = bench_engine(
-        "oracle", oracle, DOCVISION_STAGES, [Input(pdf, dict(enumerate(pages)))], dpi=30, limit=None, repeats=2
+        "oracle", one_by_one(oracle), DOCVISION_STAGES, [Input(pdf, dict(enumerate(pages)))], dpi=30, limit=None,
+        repeats=2,
     )
     assert len(calls) == 1 + 2 * 2  # warm-up, then two passes over two pages
     assert calls[0] == (330, 255, 3)
@@ -112,9 +115,29 @@ def test_bench_engine_limit_spans_inputs(tmp_path: Path) -> None:
         seen.append(dpi)
         return EngineOutput([], "", {"ocr": 0.0})
 
-    result = bench_engine("e", engine, ("rasterize", "ocr"), [Input(a), Input(b)], dpi=20, limit=3, repeats=1)
+    items = [Input(a), Input(b)]
+    result = bench_engine("e", one_by_one(engine), ("rasterize", "ocr"), items, dpi=20, limit=3, repeats=1)
     assert result.pages == 3 and len(seen) == 4
     assert result.detection is None
+
+
+def test_docvision_pages_detected_in_batches_are_scored_against_their_own_truth(tmp_path: Path, ink_pipeline) -> None:
+    """Read ahead and detected two a forward, each page's output still meets its own ground truth."""
+    from dataclasses import replace
+
+    from docvision.pipeline import OCRPipeline
+
+    ink_pipeline.detector.max_side = 1024  # words of 60-dpi pages large enough for the ink detector
+    pages = generate_pages(3, dpi=60)
+    pdf = write_pdf(pages, tmp_path / "set.pdf", dpi=60)
+    items = [Input(pdf, dict(enumerate(pages)))]
+    config = replace(ink_pipeline.config, det_batch_pages=2)
+    batched = OCRPipeline(ink_pipeline.detector, ink_pipeline.recognizer, config, ink_pipeline.models)
+    results = [bench_engine("docvision", docvision_engine(p), DOCVISION_STAGES, items, dpi=60, limit=None, repeats=1)
+               for p in (ink_pipeline, batched)]
+    assert [r.pages for r in results] == [3, 3]
+    alone, together = (r.detection.as_dict() for r in results)
+    assert together == alone and alone["tp"] > 0  # a page scored against another page's truth would lose matches
 
 
 def test_memory_probes() -> None:

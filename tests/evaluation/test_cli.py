@@ -38,6 +38,7 @@ def test_bench_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFix
 
     report = json.loads(report_path.read_text())
     assert report["machine"]["cores"] >= 1 and report["machine"]["device"] == "cpu"
+    assert report["det_batch_pages"] == 1 and "cuda_max_allocated_mib" not in report["engines"][0]  # CPU defaults
     engines = report["engines"]
     assert engines[0]["engine"] == "docvision" and engines[0]["pages"] == 1
     assert set(engines[0]["seconds_per_page"]) == {"rasterize", "detect", "recognize", "layout", "export"}
@@ -55,6 +56,22 @@ def test_bench_smoke(tmp_path: Path, model: list[str], capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "pages/s" in out and "detect ms/page" in out and "RSS after 10 pages" in out
     assert "RSS after each quarter of the pages" in out
+
+
+def test_bench_text_tells_a_gpu_user_the_gpu_the_batch_and_its_memory() -> None:
+    from docvision.evaluation.cli import format_bench
+
+    seconds = {"median": 0.01, "min": 0.01, "max": 0.02}
+    report = {
+        "machine": {"cpu": "x86", "cores": 16, "memory_gib": 128.0, "torch": "2.11", "torch_threads": 16,
+                    "device": "cuda", "gpu": "NVIDIA H200", "gpu_memory_gib": 139.8, "cuda": "13.0", "cudnn": 91000},
+        "dpi": 200, "repeats": 3, "det_batch_pages": 8,
+        "engines": [{"engine": "docvision", "pages": 8, "pages_per_s": {"median": 9.5, "min": 9.0, "max": 10.0},
+                     "seconds_per_page": {"detect": seconds}, "cuda_max_allocated_mib": 2048.4}],
+    }
+    text = format_bench(report)
+    assert "NVIDIA H200 (139.8 GiB, CUDA 13.0, cuDNN 91000)" in text and "8 pages a detector forward" in text
+    assert "docvision: CUDA max allocated 2048 MiB" in text and "9.50 (9.00-10.00)" in text
 
 
 def test_bench_user_input_and_errors(tmp_path: Path, model: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -138,3 +138,28 @@ def test_regions_of_a_page_come_from_one_poppler_render(ink_pipeline, monkeypatc
     ocr = [w for w in page.words() if w.source == "ocr"]
     for x0, y0, x1, y1 in (region.bbox for region in page.text_layer.regions):  # words in each, in page pixels
         assert any(x0 <= w.bbox[0] and w.bbox[2] <= x1 and y0 <= w.bbox[1] and w.bbox[3] <= y1 for w in ocr)
+
+
+def test_scans_among_layer_pages_are_detected_in_batches_as_one_by_one(ink_pipeline, monkeypatch):
+    """Read ahead and in batches of 3 (as on a GPU), each page takes its path as one page at a time
+    does: scans OCRed whole share forwards, in order with the pages read through their layers."""
+    from dataclasses import replace
+
+    from docvision.pipeline import OCRPipeline
+
+    ink_pipeline.detector.max_side = 1024
+    data = pdfs.join(pdfs.born_digital(), pdfs.scanned(), pdfs.with_scanned_block(), pdfs.ocr_layer_over_scan(),
+                     pdfs.type3(), pdfs.under_image(), pdfs.white_text(), pdfs.shifted())
+    alone = ink_pipeline(data, dpi=100)
+    config = replace(ink_pipeline.config, det_batch_pages=3)
+    batched = OCRPipeline(ink_pipeline.detector, ink_pipeline.recognizer, config, ink_pipeline.models)
+    forwards = []
+    detect_pages = ink_pipeline.detector.detect_pages
+    monkeypatch.setattr(ink_pipeline.detector, "detect_pages", lambda pages, *a: forwards.append(len(pages)) or
+                        detect_pages(pages, *a))
+    together = batched(data, dpi=100)
+    assert together == alone  # Page equality ignores timings
+    paths = ["used", "ocr", "mixed", "replaced", "replaced", "mixed", "used", "used"]  # no lexicon: page 8 is used
+    assert [p.text_layer.path for p in together.pages] == paths
+    assert 2 in forwards  # pages 4 and 5, whole-page OCR between two pages with regions
+    assert all("text_layer" in p.timings for p in together.pages)
