@@ -2,8 +2,8 @@
 
 The fp32 graph is exported in memory when the weights load (a fraction of a second), so it can never
 be stale against them; the int8 one is ``recognizer.int8.onnx`` of the weights folder (``docvision
-quantize``: static int8 convolutions, dynamic int8 BiLSTM, 2.5x faster than fp32 at equal word
-accuracy). On batches of equal width (no padding, so the BiLSTM needs no packing) fp32 reads a page's
+quantize``: static int8 convolutions, dynamic int8 BiLSTM; on a dense letter page 2.2x faster than
+fp32 at equal word accuracy). On batches of equal width (no padding, so the BiLSTM needs no packing) fp32 reads a page's
 words 1.2-1.4x faster than torch on 2 idle cores, and ~13x faster when other work shares them (its
 threads do not spin; docs/benchmarks.md). onnxruntime is imported on use only.
 """
