@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from docvision.models.crnn import CRNN, STEP
-from docvision.recognition.crops import to_recognizer_input
+from docvision.recognition.crops import text_rows, to_recognizer_input
 from docvision.recognition.decode import ctc_greedy_decode
 from docvision.recognition.lexicon import Lexicon, lexicon_decode
 from docvision.recognition.split import ROW_INK, ink_extent, word_spans
@@ -93,7 +93,9 @@ class Recognizer:
         return results[: len(crops)]
 
     def _read_upright(self, crops: Sequence[np.ndarray]) -> list[list[Reading]]:
-        inputs = [to_recognizer_input(c, self.model.config.height, WIDTH_BUCKET) for c in crops]
+        rows = [text_rows(c) for c in crops]
+        height = self.model.config.height
+        inputs = [to_recognizer_input(c[y0:y1], height, WIDTH_BUCKET) for c, (y0, y1) in zip(crops, rows)]
         by_width: defaultdict[int, list[int]] = defaultdict(list)
         for i, x in enumerate(inputs):
             by_width[x.shape[1]].append(i)
@@ -105,7 +107,7 @@ class Recognizer:
                 with torch.inference_mode():
                     logits = self.model(batch.to(self.device).contiguous(memory_format=torch.channels_last))
                 for i, p in zip(chunk, logits.float().softmax(-1).cpu().numpy()):
-                    results[i] = self._words(p, inputs[i])
+                    results[i] = self._words(p, inputs[i], rows[i], crops[i].shape[0])
         return results
 
     def _decode(self, probs: np.ndarray) -> tuple[str, float]:
@@ -113,7 +115,9 @@ class Recognizer:
             return lexicon_decode(probs, self.vocab, self.lexicon, self.lexicon_margin)
         return ctc_greedy_decode(probs, self.vocab)
 
-    def _words(self, probs: np.ndarray, image: np.ndarray) -> list[Reading]:
+    def _words(self, probs: np.ndarray, image: np.ndarray, rows: tuple[int, int], crop_height: int) -> list[Reading]:
+        """The words read in ``image`` (the recognizer's input of rows ``rows`` of a crop ``crop_height``
+        tall), their boxes as fractions of the crop."""
         spans = word_spans(probs, self.vocab)
         if len(spans) == 1:
             text, confidence = self._decode(probs[spans[0][0] : spans[0][1]])
@@ -128,5 +132,6 @@ class Recognizer:
             chars = s + np.flatnonzero(probs[s:e].argmax(axis=1) != 0)
             lo, hi = ink_extent(columns, s * STEP, min(e * STEP, width), chars[0] * STEP, min(chars[-1] * STEP + STEP, width) - 1)
             top, bottom = ink_extent(image[:, lo:hi].mean(axis=1), 0, height, height // 2, height // 2, ROW_INK)
-            words.append(Reading(text, confidence, (lo / width, top / height, hi / width, bottom / height)))
+            y0, y1 = (rows[0] + (rows[1] - rows[0]) * y / height for y in (top, bottom))
+            words.append(Reading(text, confidence, (lo / width, y0 / crop_height, hi / width, y1 / crop_height)))
         return words

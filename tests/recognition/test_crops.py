@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from docvision.recognition.crops import (
-    MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, to_recognizer_input, widen_short, word_crops,
+    MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, text_rows, to_recognizer_input, widen_short, word_crops,
 )
 
 
@@ -141,3 +141,16 @@ def test_short_boxes_are_widened_along_their_baseline():
     np.testing.assert_array_equal(widen_short(long, 0.1), long)
     turned = np.float32([[0, 0], [0, -20], [20, -20], [20, 0]])  # a square read bottom to top
     np.testing.assert_allclose(widen_short(turned, 0.1), [[0, 2], [0, -22], [20, -22], [20, 2]], atol=1e-5)
+
+
+def test_crops_much_taller_than_their_ink_are_cut_to_the_text_rows():
+    tall = np.full((60, 80), 255, np.uint8)
+    tall[22:42, 10:70] = 0  # 20 ink rows in a 60-row crop (3x): 29 rows kept around their middle
+    assert text_rows(tall) == (18, 46)
+    fitting = np.full((30, 80), 255, np.uint8)
+    fitting[5:25, 10:70] = 0  # 1.5x: read whole
+    assert text_rows(fitting) == (0, 30)
+    assert text_rows(np.full((60, 80, 3), 200, np.uint8)) == (0, 60)  # nothing stands out
+    speck = np.full((60, 80), 255, np.uint8)
+    speck[29:31, 30:32] = 0
+    assert text_rows(speck) == (0, 60)  # under 3 ink rows (and under a tenth of them): whole

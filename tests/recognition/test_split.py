@@ -85,3 +85,12 @@ def test_recognizer_reads_each_word_with_its_extent():
     one = two_words()
     one[:, 88:] = 255
     assert recognizer.read([one]) == [[Reading("a", pytest.approx(1.0))]]
+
+
+def test_boxes_of_a_crop_read_cut_to_its_text_rows_are_fractions_of_the_whole_crop():
+    tall = np.full((96, 160, 3), 255, np.uint8)
+    tall[32:64] = two_words()  # ink rows 36-60 of 96: read from rows 31-65 (recognition.crops.text_rows)
+    (words,) = Recognizer(GapCRNN(), VOCAB).read([tall])
+    assert [w.text for w in words] == ["a", "a"]
+    assert words[0].box == pytest.approx((8 / 160, 36 / 96, 48 / 160, 60 / 96), abs=0.03)
+    assert words[1].box == pytest.approx((88 / 160, 40 / 96, 152 / 160, 56 / 96), abs=0.03)
