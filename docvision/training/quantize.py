@@ -23,7 +23,7 @@ from docvision.models.int8 import CRNN_DYNAMIC, export_onnx, int8_file, quantize
 from docvision.models.onnx_crnn import export_crnn
 from docvision.errors import WeightsError
 from docvision.models.weights import has_weights, sha256_file, weights_dir, write_manifest
-from docvision.recognition.crops import crop_polygon, to_recognizer_input
+from docvision.recognition.crops import crop_polygon, text_rows, to_recognizer_input
 from docvision.recognition.recognizer import WIDTH_BUCKET
 
 log = logging.getLogger("docvision")
@@ -50,14 +50,16 @@ def calibration_arrays(
 
 def crop_arrays(pages: Iterable[LabeledPage], height: int, count: int = CALIBRATION_CROPS) -> list[np.ndarray]:
     """Recognizer inputs ``(1, 1, height, W)`` of about ``count`` labeled words of ``pages`` (every k-th),
-    at the widths the recognizer reads them (:data:`~docvision.recognition.recognizer.WIDTH_BUCKET`)."""
+    as the recognizer reads them (their :func:`~docvision.recognition.crops.text_rows`, at widths rounded
+    to :data:`~docvision.recognition.recognizer.WIDTH_BUCKET`)."""
     crops = [crop_polygon(page.image, w.polygon) for page in pages for w in page.words if not w.ignore and w.text]
     every = max(1, len(crops) // count)
-    return [to_recognizer_input(c, height, WIDTH_BUCKET)[None, None] for c in crops[::every]]
+    return [to_recognizer_input(c[slice(*text_rows(c))], height, WIDTH_BUCKET)[None, None] for c in crops[::every]]
 
 
 def quantize_models(
-    directory: Path, pages: Sequence[LabeledPage], models: Sequence[str] = MODELS, config: PipelineConfig = PipelineConfig()
+    directory: Path, pages: Sequence[LabeledPage], models: Sequence[str] = MODELS,
+    config: PipelineConfig = PipelineConfig(),
 ) -> list[Path]:
     """Write ``directory/<name>.int8.onnx`` for each of ``models`` from the weights there, calibrated on
     ``pages`` (the detector on the pages, the recognizer on their labeled words), and its sha256 into
@@ -98,7 +100,8 @@ def _calibration_pages(args: argparse.Namespace) -> list[LabeledPage]:
     else:
         from docvision.datasets.synth import SynthConfig, SyntheticPages
 
-        count, page = args.pages, SyntheticPages(args.pages, seed=args.seed, config=SynthConfig(dpi=(100, 200))).__getitem__
+        synthetic = SyntheticPages(args.pages, seed=args.seed, config=SynthConfig(dpi=(100, 200)))
+        count, page = args.pages, synthetic.__getitem__
     return [page(i) for i in tqdm(range(count), desc="calibration pages")]
 
 
