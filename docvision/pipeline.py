@@ -38,7 +38,7 @@ from docvision.orientation import (
     text_coverage,
     upside_down,
 )
-from docvision.recognition.crops import crop_quad, part_neighbours, widen_short, word_crops
+from docvision.recognition.crops import crop_quad, fit_to_lines, part_neighbours, widen_short, word_crops
 from docvision.recognition.lexicon import Lexicon
 from docvision.recognition.recognizer import Reading, Recognizer, confidence as crop_confidence
 from docvision.recognition.split import sub_quad
@@ -92,9 +92,10 @@ def _flipped(crop: np.ndarray) -> np.ndarray:
 
 
 def _quads(detections: list[Detection]) -> list[np.ndarray]:
-    """The quads the words of ``detections`` are cut along: short ones widened, then neighbours
-    parted (:func:`~docvision.recognition.crops.widen_short`, :func:`~docvision.recognition.crops.part_neighbours`)."""
-    return part_neighbours([widen_short(crop_quad(d.polygon)) for d in detections])
+    """The quads the words of ``detections`` are cut along: short ones widened and fitted to their
+    line, then neighbours parted (:mod:`docvision.recognition.crops`: ``widen_short``, ``fit_to_lines``,
+    ``part_neighbours``)."""
+    return part_neighbours(fit_to_lines([widen_short(crop_quad(d.polygon)) for d in detections]))
 
 
 def _bbox(polygon: np.ndarray, width: float = np.inf, height: float = np.inf) -> BBox:

@@ -24,6 +24,8 @@ instead of 37% (82% at full size, where enlarging loses half a point)."""
 TALL = 1.6
 """Crops more than this many times as tall as their ink rows are cut down to :data:`TRIMMED` (:func:`text_rows`)."""
 TRIMMED = 1.45
+LINE_FIT = 1.6
+"""Boxes at most this many times as wide as tall take their line's top and bottom (:func:`fit_to_lines`)."""
 SHORT_MARGIN = 0.08
 """Height fractions a short word's box is widened by on each side (:func:`widen_short`)."""
 
@@ -81,6 +83,41 @@ def part_neighbours(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
             out[i, last, axis] = np.minimum(out[i, last, axis], middle)
             out[j, first, axis] = np.maximum(out[j, first, axis], middle)
     return list(out)
+
+
+def fit_to_lines(quads: Sequence[np.ndarray], short: float = LINE_FIT) -> list[np.ndarray]:
+    """Ordered upright quads (tl, tr, br, bl) of a page's words, the short ones (at most ``short`` times
+    as wide as tall; not vertical words, under a third as wide as tall) stretched up and down to the
+    median top and bottom of the words beside them on their line: boxes overlapping them vertically by
+    half the smaller height, 0.5-2x as tall, at most 4 heights away.
+
+    A word of x-height letters boxed alone ("is", "or", "to") fills the recognizer's height as capitals
+    would, and v4 read "IS", "Or", "tO"; its neighbours show the height letters have on that line.
+    Measured (v4 int8): 4 generated letter pages e2e F1 0.979 -> 0.988, page CER 0.005 -> 0.003; 30 FUNSD
+    pages 0.695 -> 0.694 (boxes up to 3:1 instead: letters 0.989, FUNSD 0.688)."""
+    quads = [np.asarray(q, np.float32) for q in quads]
+    if not quads:
+        return []
+    boxes = np.array([[q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()] for q in quads])
+    heights = boxes[:, 3] - boxes[:, 1]
+    fitted = []
+    for i, quad in enumerate(quads):
+        x0, y0, x1, y1 = boxes[i]
+        height, width = y1 - y0, x1 - x0
+        if not height / 3 <= width <= short * height:
+            fitted.append(quad)
+            continue
+        overlap = np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1])
+        gap = np.maximum(boxes[:, 0] - x1, x0 - boxes[:, 2])
+        beside = (overlap >= 0.5 * np.minimum(height, heights)) & (gap < 4 * height)
+        beside &= (heights >= 0.5 * height) & (heights <= 2 * height)
+        beside[i] = False
+        if beside.any():
+            quad = quad.copy()
+            quad[:2, 1] = min(y0, float(np.median(boxes[beside, 1])))
+            quad[2:, 1] = max(y1, float(np.median(boxes[beside, 3])))
+        fitted.append(quad)
+    return fitted
 
 
 def crop_polygon(image: np.ndarray, polygon: np.ndarray, scale: float = 1.0) -> np.ndarray:

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from docvision.recognition.crops import (
-    MAX_WIDTH, crop_polygon, pad_batch, part_neighbours, text_rows, to_recognizer_input, widen_short, word_crops,
+    MAX_WIDTH, crop_polygon, fit_to_lines, pad_batch, part_neighbours, text_rows, to_recognizer_input, widen_short,
+    word_crops,
 )
 
 
@@ -154,3 +155,24 @@ def test_crops_much_taller_than_their_ink_are_cut_to_the_text_rows():
     speck = np.full((60, 80), 255, np.uint8)
     speck[29:31, 30:32] = 0
     assert text_rows(speck) == (0, 60)  # under 3 ink rows (and under a tenth of them): whole
+
+
+def box(x0, y0, x1, y1) -> np.ndarray:
+    return np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+
+
+def test_short_words_take_the_top_and_bottom_of_their_line():
+    line = [box(0, 100, 90, 130), box(100, 108, 125, 126), box(135, 100, 240, 132)]  # "Word is another"
+    fitted = fit_to_lines(line)
+    np.testing.assert_array_equal(fitted[1], box(100, 100, 125, 131))  # the medians of its neighbours
+    np.testing.assert_array_equal(fitted[0], line[0])  # long words as they are
+    np.testing.assert_array_equal(fitted[2], line[2])
+    alone = [box(100, 108, 125, 126), box(100, 300, 200, 330)]  # no neighbour on its line
+    np.testing.assert_array_equal(fit_to_lines(alone)[0], alone[0])
+    far = [box(100, 108, 125, 126), box(300, 100, 400, 130)]  # more than 4 heights away
+    np.testing.assert_array_equal(fit_to_lines(far)[0], far[0])
+    heading = [box(100, 108, 125, 126), box(135, 60, 400, 140)]  # over twice as tall: another line's size
+    np.testing.assert_array_equal(fit_to_lines(heading)[0], heading[0])
+    vertical = [box(100, 60, 110, 140), box(120, 60, 300, 140)]  # a word printed upwards
+    np.testing.assert_array_equal(fit_to_lines(vertical)[0], vertical[0])
+    assert fit_to_lines([]) == []
