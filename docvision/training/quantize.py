@@ -80,6 +80,9 @@ def quantize_models(
                 else:
                     fp32.write_bytes(export_crnn(model))
                     arrays = crop_arrays(pages, model.config.height)
+                    if not arrays:
+                        raise ValueError("no labeled words in the calibration pages to calibrate the recognizer on "
+                                         "(quantize --model detector does without)")
                     quantize(fp32, partial, arrays, manifest.sha256, fp32_modules=(), dynamic_modules=CRNN_DYNAMIC)
             partial.replace(out)
         finally:

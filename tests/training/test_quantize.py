@@ -70,9 +70,12 @@ def test_quantize_models_writes_int8_files_of_these_weights(small_weights, tmp_p
     assert sorted(p.name for p in directory.iterdir()) == sorted([*(p.name for p in small_weights.iterdir()), *(o.name for o in outs)])
 
 
-def test_quantize_models_needs_the_weights(tmp_path):
+def test_quantize_models_needs_the_weights_and_words_for_the_recognizer(small_weights, tmp_path, page_image):
     with pytest.raises(WeightsError, match="detector.safetensors"):
         quantize_models(tmp_path, [])
+    unlabeled = LabeledPage("p", np.array(page_image(320, 240, BOXES)))
+    with pytest.raises(ValueError, match="no labeled words"):
+        quantize_models(small_weights, [unlabeled], ["recognizer"])
 
 
 def test_quantize_command_on_synthetic_pages(small_weights, tmp_path, capsys):
