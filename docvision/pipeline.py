@@ -25,7 +25,7 @@ from docvision.geometry import IDENTITY, compose, invert, quarter_turns, rotate_
 from docvision.io import PageSource, open_document
 from docvision.io.ahead import read_ahead
 from docvision.io.sources import PageImage, PdfSource, Source, source_name
-from docvision.layout import arrange
+from docvision.layout import arrange, join_digit_groups
 from docvision.models.weights import weights_dir
 from docvision.orientation import (
     DESKEW_RANGE,
@@ -257,6 +257,8 @@ class OCRPipeline:
                 bbox = _bbox(polygon, view.image.shape[1], view.image.shape[0])
                 words.append(Word(reading.text, bbox, polygon, reading.confidence * det.score))
         blocks = arrange(words, self.config.layout)  # in the page's upright frame
+        for line in (line for block in blocks for line in block.lines):
+            line.words = join_digit_groups(line.words)
         turns = view.turns % 4
         to_output = invert(view.to_view)
         if self.config.upright_boxes:

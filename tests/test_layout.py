@@ -10,7 +10,7 @@ import pytest
 
 from docvision.config import LayoutConfig
 from docvision.document import Word
-from docvision.layout import arrange, skew_slope
+from docvision.layout import arrange, join_digit_groups, skew_slope
 
 H = 12  # word height
 PITCH = 18  # line pitch
@@ -201,3 +201,24 @@ def test_short_second_column_is_still_a_column():
     words += [w for i in range(3) for w in line_words(f"R{i}", 320, 560, 65 + 30 * i)]
     random.Random(0).shuffle(words)
     assert line_names(arrange(words)) == [f"L{i}" for i in range(10)] + [f"R{i}" for i in range(3)]
+
+
+def _word(text: str, x0: float, x1: float, confidence: float = 0.9, source: str = "ocr") -> Word:
+    return Word(text, (x0, 10.0, x1, 30.0), [(x0, 10.0), (x1, 10.0), (x1, 30.0), (x0, 30.0)], confidence, source)
+
+
+def test_numbers_split_at_their_thousands_comma_are_joined():
+    line = [_word("Total", 0, 50), _word("78,", 60, 80, 0.9), _word("183", 79, 110, 0.7), _word("due", 120, 150)]
+    joined = join_digit_groups(line)
+    assert [w.text for w in joined] == ["Total", "78,183", "due"]
+    assert joined[1].bbox == (60, 10.0, 110, 30.0) and joined[1].confidence == 0.7
+    amount = [_word("€12,", 0, 30), _word("345,", 30, 60), _word("678.50", 61, 100)]
+    assert [w.text for w in join_digit_groups(amount)] == ["€12,345,678.50"]
+    kept = [
+        [_word("date,", 0, 50), _word("500", 55, 80)],  # a word, not a number, before the comma
+        [_word("12,", 0, 30), _word("500", 36, 60)],  # a space's width apart (0.3 heights): a list
+        [_word("12,", 0, 30), _word("5000", 30, 70)],  # not a group of three digits
+        [_word("12,", 0, 30, source="pdf"), _word("500", 30, 60, source="pdf")],  # a text layer's words as they are
+    ]
+    for words in kept:
+        assert [w.text for w in join_digit_groups(words)] == [w.text for w in words]
