@@ -19,11 +19,10 @@ SMALL_WORDS = 9.0
 """Pages whose words are on the median shorter than this (px) have them cut enlarged twice
 (cubic): FUNSD forms at half size (50 dpi, 7 px words) read 45% of their ground-truth words so
 instead of 37% (82% at full size, where enlarging loses half a point)."""
-
-
 TALL = 1.6
 """Crops more than this many times as tall as their ink rows are cut down to :data:`TRIMMED` (:func:`text_rows`)."""
 TRIMMED = 1.45
+"""Their ink rows' height times this is read, around their middle."""
 LINE_FIT = 1.6
 """Boxes at most this many times as wide as tall take their line's top and bottom (:func:`fit_to_lines`)."""
 SHORT_MARGIN = 0.08
