@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from docvision.models.crnn import CRNN, STEP
-from docvision.recognition.crops import text_rows, to_recognizer_input
+from docvision.recognition.crops import as_grey, text_rows, to_recognizer_input
 from docvision.recognition.decode import ctc_greedy_decode
 from docvision.recognition.lexicon import Lexicon, lexicon_decode
 from docvision.recognition.split import ROW_INK, ink_extent, word_spans
@@ -93,6 +93,7 @@ class Recognizer:
         return results[: len(crops)]
 
     def _read_upright(self, crops: Sequence[np.ndarray]) -> list[list[Reading]]:
+        crops = [as_grey(c) for c in crops]  # once for the rows and the input
         rows = [text_rows(c) for c in crops]
         height = self.model.config.height
         inputs = [to_recognizer_input(c[y0:y1], height, WIDTH_BUCKET) for c, (y0, y1) in zip(crops, rows)]
