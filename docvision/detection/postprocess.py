@@ -11,7 +11,13 @@ from docvision.config import PostprocessConfig
 from docvision.geometry import order_quad
 
 Rect = tuple[tuple[float, float], tuple[float, float], float]
-"""OpenCV rotated rectangle: centre, (width, height), angle in degrees."""
+"""OpenCV rotated rectangle: centre, (width, height), angle in degrees (the width's direction,
+clockwise in image axes)."""
+SQUARE = 2.0
+"""Kernels less elongated than this (long side / short side) are boxed along the page's text
+direction (:func:`text_direction`), not their own minimum-area rectangle's."""
+MIN_ELONGATED = 3
+"""Elongated kernels needed to measure the text direction; with fewer it is taken as level."""
 
 
 @dataclass
@@ -48,12 +54,39 @@ def expand_kernel(rect: Rect, shrink_ratio: float, scale: float = 1.0) -> Rect:
     return center, (kw + 2 * scale * d, kh + 2 * scale * d), angle
 
 
+def text_direction(rects: list[Rect]) -> float:
+    """Direction in degrees (image axes, clockwise) of the long sides of the kernels at least
+    :data:`SQUARE` times as long as wide: the median of their directions about their mean axis
+    (sides point either way, hence doubled angles; the median, as a stamp or a column of vertical
+    words must not tilt the lines); 0 with fewer than :data:`MIN_ELONGATED` of them."""
+    angles = np.array([
+        angle if w >= h else angle + 90.0
+        for _, (w, h), angle in rects
+        if max(w, h) >= SQUARE * max(min(w, h), 1e-6)
+    ])
+    if len(angles) < MIN_ELONGATED:
+        return 0.0
+    doubled = np.radians(2 * angles)
+    mean = np.degrees(np.arctan2(np.sin(doubled).sum(), np.cos(doubled).sum()) / 2)
+    return float(mean + np.median((angles - mean + 90.0) % 180.0 - 90.0))
+
+
+def rect_along(points: np.ndarray, angle: float) -> Rect:
+    """The smallest rectangle holding ``points`` (``(N, 2)``) with its width along ``angle`` degrees."""
+    t = np.radians(angle)
+    c, s = np.cos(t), np.sin(t)
+    u, v = points @ np.array([c, s]), points @ np.array([-s, c])
+    cu, cv = (u.min() + u.max()) / 2, (v.min() + v.max()) / 2
+    centre = (float(cu * c - cv * s), float(cu * s + cv * c))
+    return centre, (float(u.max() - u.min()), float(v.max() - v.min())), float(angle)
+
+
 def detect_boxes(prob: np.ndarray, config: PostprocessConfig = PostprocessConfig()) -> list[Detection]:
     """Word boxes from a ``(H, W)`` probability map, in the map's pixel coordinates."""
     binary = (prob > config.bin_thresh).astype(np.uint8)
     contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     h, w = prob.shape
-    detections = []
+    kernels = []
     for contour in contours[: config.max_candidates]:
         points = contour.reshape(-1, 2).astype(np.float32)
         if len(points) < 2:
@@ -61,8 +94,15 @@ def detect_boxes(prob: np.ndarray, config: PostprocessConfig = PostprocessConfig
         # contour points are the kernel's boundary pixels, the vertices its target was filled from
         kernel = cv2.minAreaRect(points)
         score = box_score(prob, points if len(points) >= 3 else cv2.boxPoints(kernel))
-        if score < config.box_thresh:
-            continue
+        if score >= config.box_thresh:
+            kernels.append((points, kernel, score))
+    # a short word's kernel is a blob whose minimum-area rectangle may lean any way
+    direction = text_direction([kernel for _, kernel, _ in kernels])
+    detections = []
+    for points, kernel, score in kernels:
+        (kw, kh) = kernel[1]
+        if max(kw, kh) < SQUARE * max(min(kw, kh), 1e-6):
+            kernel = rect_along(points, direction)
         rect = expand_kernel(kernel, config.shrink_ratio, config.unclip_ratio)
         if min(rect[1]) < config.min_size:
             continue

@@ -25,6 +25,10 @@ TRIMMED = 1.45
 """Their ink rows' height times this is read, around their middle."""
 LINE_FIT = 1.6
 """Boxes at most this many times as wide as tall take their line's top and bottom (:func:`fit_to_lines`)."""
+LOW_WORD = 0.8
+"""Boxes up to :data:`LOW_WIDE` times as wide as tall and under this share of their line's height take
+its top and bottom too (:func:`fit_to_lines`)."""
+LOW_WIDE = 4.0
 SHORT_MARGIN = 0.08
 """Height fractions a short word's box is widened by on each side (:func:`widen_short`)."""
 
@@ -84,34 +88,40 @@ def part_neighbours(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
     return list(out)
 
 
-def fit_to_lines(quads: Sequence[np.ndarray], short: float = LINE_FIT) -> list[np.ndarray]:
-    """Ordered upright quads (tl, tr, br, bl) of a page's words, the short ones (at most ``short`` times
-    as wide as tall; not vertical words, under a third as wide as tall) stretched up and down to the
-    median top and bottom of the words beside them on their line: boxes overlapping them vertically by
-    half the smaller height, 0.5-2x as tall, at most 4 heights away.
+def fit_to_lines(
+    quads: Sequence[np.ndarray], short: float = LINE_FIT, low: float = LOW_WORD, wide: float = LOW_WIDE
+) -> list[np.ndarray]:
+    """Ordered upright quads (tl, tr, br, bl) of a page's words, some stretched up and down to the
+    median top and bottom of the longer words beside them on their line (over ``short`` times as wide as
+    tall, overlapping them vertically by half the smaller height, 0.5-2x as tall, at most 4 heights
+    away): the short ones (at most ``short`` times as wide as tall; not vertical words, under a third as
+    wide as tall), and those up to ``wide`` times as wide as tall that are under ``low`` times as tall
+    as those words (a word of x-height letters: "was", "one").
 
-    A word of x-height letters boxed alone ("is", "or", "to") fills the recognizer's height as capitals
-    would, and v4 read "IS", "Or", "tO"; its neighbours show the height letters have on that line.
-    Measured (v4 int8): 4 generated letter pages e2e F1 0.979 -> 0.988, page CER 0.005 -> 0.003; 30 FUNSD
-    pages 0.695 -> 0.694 (boxes up to 3:1 instead: letters 0.989, FUNSD 0.688)."""
+    A word of x-height letters boxed alone ("is", "or", "to", an "is" whose dot the box leaves out)
+    fills the recognizer's height as capitals would, and v4 read "IS", "Or", "tO"; its neighbours show
+    the height letters have on that line. Measured (v4 int8): 4 generated letter pages e2e F1 0.979 ->
+    0.988, page CER 0.005 -> 0.003; 30 FUNSD pages 0.695 -> 0.694 (all boxes up to 3:1 instead: letters
+    0.989, FUNSD 0.688)."""
     quads = [np.asarray(q, np.float32) for q in quads]
     if not quads:
         return []
     boxes = np.array([[q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()] for q in quads])
     heights = boxes[:, 3] - boxes[:, 1]
+    longer = boxes[:, 2] - boxes[:, 0] > short * heights
     fitted = []
     for i, quad in enumerate(quads):
         x0, y0, x1, y1 = boxes[i]
         height, width = y1 - y0, x1 - x0
-        if not height / 3 <= width <= short * height:
+        if not height / 3 <= width <= wide * height:
             fitted.append(quad)
             continue
         overlap = np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1])
         gap = np.maximum(boxes[:, 0] - x1, x0 - boxes[:, 2])
         beside = (overlap >= 0.5 * np.minimum(height, heights)) & (gap < 4 * height)
-        beside &= (heights >= 0.5 * height) & (heights <= 2 * height)
+        beside &= (heights >= 0.5 * height) & (heights <= 2 * height) & longer
         beside[i] = False
-        if beside.any():
+        if beside.any() and (width <= short * height or height < low * np.median(heights[beside])):
             quad = quad.copy()
             quad[:2, 1] = min(y0, float(np.median(boxes[beside, 1])))
             quad[2:, 1] = max(y1, float(np.median(boxes[beside, 3])))

@@ -10,6 +10,9 @@ from docvision.recognition.vocab import Vocab
 COLUMN_INK = 0.15
 """A column holds ink when its mean ink is this far from the crop's paper level to its ink level
 (percentiles 10 and 90 of the columns)."""
+UNREAD_SPACE = 0.7
+"""An ink gap inside a word read in a crop is a space too when it is this share of the narrowest
+of the gaps the recognizer read a space at (the crop's own word spacing)."""
 ROW_INK = 0.05
 """The same for the rows of a word: lower, so that rows crossed only by ascenders, descenders or
 accents stay in its box."""
@@ -29,6 +32,42 @@ def word_spans(probs: np.ndarray, vocab: Vocab) -> list[tuple[int, int]]:
             spans.append((start, t))
         start = t + 1
     return spans or [(0, len(probs))]
+
+
+def ink_gaps(profile: np.ndarray, level: float = COLUMN_INK) -> list[tuple[int, int]]:
+    """Runs ``[start, end)`` of columns without ink between inked ones (see :data:`COLUMN_INK`) of a
+    crop's mean ink per column ``profile`` (paper ~ 0), widest first."""
+    paper, ink = np.percentile(profile, [10, 90])
+    inked = np.flatnonzero(profile > paper + level * (ink - paper))
+    if len(inked) < 2:
+        return []
+    jumps = np.flatnonzero(np.diff(inked) > 1)
+    gaps = [(int(inked[j]) + 1, int(inked[j + 1])) for j in jumps]
+    return sorted(gaps, key=lambda g: g[0] - g[1])
+
+
+def unread_spaces(
+    spans: list[tuple[int, int]], gaps: list[tuple[int, int]], best: np.ndarray, step: int, share: float = UNREAD_SPACE
+) -> list[tuple[int, int]]:
+    """``spans`` (:func:`word_spans`; ``best`` the best class of each CTC step, ``step`` columns
+    wide, 0 the blank) also split at the ink ``gaps`` (:func:`ink_gaps`, widest first) at least
+    ``share`` times as wide as the narrowest of the ``len(spans) - 1`` widest (where the spaces were
+    read), at a blank step with a character on either side: the recognizer read "1 of 1" as "1 of1" in
+    the bundled letter, its second gap as wide as its first. Only crops with a read space are split:
+    one word alone shows no spacing to compare with, and letter-spaced capitals or wide digits would
+    be cut."""
+    if len(spans) < 2 or len(gaps) < len(spans):
+        return spans
+    narrowest = min(end - start for start, end in gaps[: len(spans) - 1])
+    cuts = sorted(round((start + end) / 2 / step) for start, end in gaps[len(spans) - 1 :] if end - start >= share * narrowest)
+    out = []
+    for s, e in spans:
+        for cut in (c for c in cuts if s < c < e and best[c] == 0):
+            if best[s:cut].any() and best[cut:e].any():
+                out.append((s, cut))
+                s = cut
+        out.append((s, e))
+    return out
 
 
 def ink_extent(profile: np.ndarray, lo: int, hi: int, first: int, last: int, level: float = COLUMN_INK) -> tuple[int, int]:

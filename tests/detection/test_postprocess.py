@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from docvision.config import PostprocessConfig
-from docvision.detection.postprocess import box_score, detect_boxes, expand_kernel
+from docvision.detection.postprocess import box_score, detect_boxes, expand_kernel, rect_along, text_direction
 from docvision.geometry import order_quad
 from docvision.detection.targets import make_db_targets
 
@@ -116,3 +116,39 @@ def test_expand_kernel_inverts_the_shrink(w, h):
     np.testing.assert_allclose(size, (w, h), rtol=1e-6)
     _, wider, _ = expand_kernel(((0.0, 0.0), (w - 2 * d, h - 2 * d), 0.0), 0.4, scale=1.5)
     np.testing.assert_allclose(wider, (w + d, h + d), rtol=1e-6)
+
+
+def test_text_direction_is_the_elongated_kernels_axis():
+    level = [((0.0, 0.0), (40.0, 10.0), 0.0), ((0.0, 0.0), (10.0, 40.0), 90.0), ((0.0, 0.0), (30.0, 10.0), 2.0)]
+    assert text_direction(level) == pytest.approx(0.0, abs=1e-6)  # 10 x 40 at 90 degrees: 40 wide at 180
+    assert text_direction([*level, ((0.0, 0.0), (40.0, 10.0), 2.0)]) == pytest.approx(1.0, abs=1e-6)
+    assert text_direction([*level, ((0.0, 0.0), (40.0, 10.0), 40.0)]) == pytest.approx(1.0, abs=1e-6)  # a median
+    steep = [((0.0, 0.0), (40.0, 10.0), 89.0), ((0.0, 0.0), (40.0, 10.0), -89.0), ((0.0, 0.0), (40.0, 10.0), 90.0)]
+    assert abs(text_direction(steep)) == pytest.approx(90.0, abs=1e-6)  # sides point either way: not 30 degrees
+    squares = [((0.0, 0.0), (10.0, 9.0), 30.0)] * 5 + level[:2]
+    assert text_direction(squares) == 0.0  # under MIN_ELONGATED elongated kernels: level
+
+
+def test_rect_along_holds_the_points():
+    points = np.array([[0, 0], [10, 0], [10, 4], [0, 4]], np.float32)
+    centre, size, angle = rect_along(points, 0.0)
+    assert centre == pytest.approx((5.0, 2.0)) and size == pytest.approx((10.0, 4.0)) and angle == 0.0
+    centre, size, _ = rect_along(points, 90.0)
+    assert centre == pytest.approx((5.0, 2.0)) and size == pytest.approx((4.0, 10.0))
+    box = cv2.boxPoints(rect_along(points, 20.0))
+    assert all(cv2.pointPolygonTest(box, (float(x), float(y)), True) >= -1e-3 for x, y in points)
+
+
+@pytest.mark.parametrize("page_angle", [0.0, 12.0])
+def test_short_words_are_boxed_along_the_lines(page_angle):
+    """The kernel of a short word is a blob whose minimum-area rectangle may lean (an "it" boxed at
+    26 degrees on a level page was cut crooked and read "l"); it takes the page's direction."""
+    words = [rotated(100, 24, page_angle, (70 + 10 * i, 40 + 50 * i)) for i in range(3)]
+    blob = rotated(22, 21, page_angle + 26.0, (190, 150))
+    detections = detect_boxes(kernel_map([*words, blob], 240, 260))
+    assert len(detections) == 4
+    (short,) = [d.polygon for d in detections if np.linalg.norm(d.polygon[1] - d.polygon[0]) < 50]
+    top = short[1] - short[0]
+    assert np.degrees(np.arctan2(top[1], top[0])) == pytest.approx(page_angle, abs=1.0)
+    assert np.abs(short.mean(axis=0) - (190, 150)).max() < 1.5
+    match([d for d in detections if d.polygon is not short], words)

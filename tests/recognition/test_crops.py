@@ -176,3 +176,16 @@ def test_short_words_take_the_top_and_bottom_of_their_line():
     vertical = [box(100, 60, 110, 140), box(120, 60, 300, 140)]  # a word printed upwards
     np.testing.assert_array_equal(fit_to_lines(vertical)[0], vertical[0])
     assert fit_to_lines([]) == []
+
+
+def test_low_words_take_the_top_and_bottom_of_their_line():
+    """Words of x-height letters up to 4:1 ("was", an "is" boxed without its dot) are fitted too, against
+    the longer words of the line only; words as tall as the line stay as they are."""
+    line = [box(0, 100, 90, 130), box(100, 110, 160, 126), box(170, 100, 250, 131), box(260, 108, 285, 126)]
+    fitted = fit_to_lines(line)
+    np.testing.assert_array_equal(fitted[1], box(100, 100, 160, 130.5))  # 3.75:1, 16 of 30 px
+    np.testing.assert_array_equal(fitted[3], box(260, 100, 285, 131))  # short: the medians of the longer words beside it
+    tall = [box(0, 100, 90, 130), box(100, 102, 180, 128), box(190, 100, 280, 132)]  # 3:1 but 26 of 30 px
+    np.testing.assert_array_equal(fit_to_lines(tall)[1], tall[1])
+    long = [box(0, 100, 90, 130), box(100, 110, 180, 126), box(190, 100, 280, 132)]  # 5:1: a long word
+    np.testing.assert_array_equal(fit_to_lines(long)[1], long[1])

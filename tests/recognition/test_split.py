@@ -9,7 +9,7 @@ from torch import nn
 
 from docvision.config import RecognizerConfig
 from docvision.recognition.recognizer import Reading, Recognizer
-from docvision.recognition.split import ink_extent, sub_quad, word_spans
+from docvision.recognition.split import ink_extent, ink_gaps, sub_quad, unread_spaces, word_spans
 from docvision.recognition.vocab import Vocab
 
 VOCAB = Vocab(tuple("a b"))  # a=1, space=2, b=3, blank=0
@@ -94,3 +94,41 @@ def test_boxes_of_a_crop_read_cut_to_its_text_rows_are_fractions_of_the_whole_cr
     assert [w.text for w in words] == ["a", "a"]
     assert words[0].box == pytest.approx((8 / 160, 36 / 96, 48 / 160, 60 / 96), abs=0.03)
     assert words[1].box == pytest.approx((88 / 160, 40 / 96, 152 / 160, 56 / 96), abs=0.03)
+
+
+def test_ink_gaps_widest_first():
+    profile = np.full(40, 0.02)
+    profile[[2, 3, 10, 11, 30, 31, 34]] = 0.6
+    assert ink_gaps(profile) == [(12, 30), (4, 10), (32, 34)]  # not the paper before the first ink or after the last
+    assert ink_gaps(np.zeros(10)) == []
+
+
+def test_unread_spaces_split_at_gaps_as_wide_as_the_read_ones():
+    best = np.array([1, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0, 1, 0])  # "a a" read, then a second "a" after a wide gap
+    spans = [(0, 4), (5, 13)]
+    read, unread, narrow = (4, 16), (34, 45), (26, 29)  # columns, 4 to a step
+    assert unread_spaces(spans, [read, unread, narrow], best, 4) == [(0, 4), (5, 10), (10, 13)]
+    assert unread_spaces(spans, [read, (34, 40), narrow], best, 4) == spans  # 6 < 0.7 x 12 columns
+    assert unread_spaces([(0, 13)], [read, unread], best, 4) == [(0, 13)]  # no space read: no spacing known
+    best[10] = 1  # a character, not a blank, where the gap is: no cut through it
+    assert unread_spaces(spans, [read, unread, narrow], best, 4) == spans
+
+
+class OneSpaceCRNN(GapCRNN):
+    """:class:`GapCRNN` that reads only its first space."""
+
+    def forward(self, x: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
+        logits = super().forward(x, steps)
+        space = logits.argmax(-1) == 2
+        later = space.cumsum(dim=1) > 1
+        logits[space & later] = torch.tensor([10.0, -10.0, -10.0, -10.0])
+        return logits
+
+
+def test_recognizer_splits_a_word_at_an_unread_space():
+    crop = np.full((32, 240, 3), 255, np.uint8)
+    for x0 in (8, 88, 168):
+        crop[4:28, x0 : x0 + 40] = 0  # three words, evenly spaced; the recognizer reads one space
+    (words,) = Recognizer(OneSpaceCRNN(), VOCAB).read([crop])
+    assert [w.text for w in words] == ["a", "a", "a"]
+    assert [w.box[0] for w in words] == pytest.approx([8 / 240, 88 / 240, 168 / 240])
