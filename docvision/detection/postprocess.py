@@ -15,7 +15,10 @@ Rect = tuple[tuple[float, float], tuple[float, float], float]
 clockwise in image axes)."""
 SQUARE = 2.0
 """Kernels less elongated than this (long side / short side) are boxed along the page's text
-direction (:func:`text_direction`), not their own minimum-area rectangle's."""
+direction (:func:`text_direction`), not their own minimum-area rectangle's: the kernel of a short
+word is a blob whose rectangle may lean any way (an "it" boxed at 26 degrees on a level page, cut
+crooked, read "l"). 4 generated letter pages: e2e F1 0.990 -> 0.994, page CER 0.0027 -> 0.0018; 149
+FUNSD pages 0.6904 -> 0.6907."""
 MIN_ELONGATED = 3
 """Elongated kernels needed to measure the text direction; with fewer it is taken as level."""
 
@@ -96,7 +99,6 @@ def detect_boxes(prob: np.ndarray, config: PostprocessConfig = PostprocessConfig
         score = box_score(prob, points if len(points) >= 3 else cv2.boxPoints(kernel))
         if score >= config.box_thresh:
             kernels.append((points, kernel, score))
-    # a short word's kernel is a blob whose minimum-area rectangle may lean any way
     direction = text_direction([kernel for _, kernel, _ in kernels])
     detections = []
     for points, kernel, score in kernels:

@@ -13,7 +13,7 @@ from docvision.models.crnn import CRNN, STEP
 from docvision.recognition.crops import as_grey, text_rows, to_recognizer_input
 from docvision.recognition.decode import ctc_greedy_decode
 from docvision.recognition.lexicon import Lexicon, lexicon_decode
-from docvision.recognition.split import ROW_INK, ink_extent, ink_gaps, unread_spaces, word_spans
+from docvision.recognition.split import ROW_INK, UNREAD_GAP, ink_extent, ink_gaps, unread_spaces, word_spans
 from docvision.recognition.vocab import Vocab
 
 WIDTH_BUCKET = 8
@@ -125,7 +125,7 @@ class Recognizer:
             return [Reading(text, confidence)] if text else []
         height, width = image.shape
         columns = image.mean(axis=0)
-        spans = unread_spaces(spans, ink_gaps(columns), probs.argmax(axis=1), STEP)
+        spans = unread_spaces(spans, ink_gaps(columns), probs.argmax(axis=1), STEP, UNREAD_GAP * height)
         words = []
         for s, e in spans:
             text, confidence = self._decode(probs[s:e])

@@ -110,6 +110,8 @@ def test_unread_spaces_split_at_gaps_as_wide_as_the_read_ones():
     assert unread_spaces(spans, [read, unread, narrow], best, 4) == [(0, 4), (5, 10), (10, 13)]
     assert unread_spaces(spans, [read, (34, 40), narrow], best, 4) == spans  # 6 < 0.7 x 12 columns
     assert unread_spaces([(0, 13)], [read, unread], best, 4) == [(0, 13)]  # no space read: no spacing known
+    assert unread_spaces(spans, [read, unread, narrow], best, 4, least=12) == spans  # 11 columns: a letter gap
+    assert unread_spaces(spans, [read, unread, narrow], best, 4, least=11) == [(0, 4), (5, 10), (10, 13)]
     best[10] = 1  # a character, not a blank, where the gap is: no cut through it
     assert unread_spaces(spans, [read, unread, narrow], best, 4) == spans
 
