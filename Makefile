@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docvision-installed
 
-.PHONY: setup demo test poppler ghostscript fonts gpu-bundle gpu-bench-bundle clean
+.PHONY: setup demo test poppler ghostscript tesseract fonts gpu-bundle gpu-bench-bundle clean
 
 # Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
 FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
@@ -18,24 +18,26 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,train,eval,compare,ocrmypdf,ray]"
 	touch $(STAMP)
 
+# $(call apt_tool,COMMAND,PACKAGE,WHAT NEEDS IT): as root with apt, install PACKAGE when COMMAND is missing;
+# otherwise say what to install
+apt_tool = @command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing $(2) ($(3))"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "$(3) need $(2): e.g. sudo apt-get install $(2)" >&2; exit 1; \
+  fi; }
+
 poppler:
-	@command -v pdftoppm >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing poppler-utils (pdftoppm, pdfinfo)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
-	  else \
-	    echo "the tests and --renderer poppler need poppler-utils (pdftoppm, pdfinfo): e.g. sudo apt-get install poppler-utils" >&2; exit 1; \
-	  fi; }
+	$(call apt_tool,pdftoppm,poppler-utils,the tests and --renderer poppler)
 
 # OCRmyPDF's PDF/A conversion (ocrmypdf --plugin docvision.ocrmypdf, tests/test_ocrmypdf.py)
 ghostscript:
-	@command -v gs >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing ghostscript (PDF/A for OCRmyPDF)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ghostscript >/dev/null; \
-	  else \
-	    echo "OCRmyPDF makes PDF/A with ghostscript: e.g. sudo apt-get install ghostscript" >&2; exit 1; \
-	  fi; }
+	$(call apt_tool,gs,ghostscript,PDF/A from OCRmyPDF and its tests)
+
+# The TSV export's compatibility test and docvision bench --tesseract
+tesseract:
+	$(call apt_tool,tesseract,tesseract-ocr,the TSV compatibility test and bench --tesseract)
 
 setup: $(STAMP) poppler ghostscript
 
@@ -45,7 +47,7 @@ fonts:
 demo: setup
 	$(BIN)/docvision ocr data/samples/letter.pdf --format text
 
-test: setup
+test: setup tesseract
 	$(BIN)/python -m pytest -q
 
 # What experiments/gpu/train.sh needs on a bare GPU machine (wheels, trimmed wordfreq, fonts): .gpu/

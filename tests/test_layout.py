@@ -212,11 +212,12 @@ def test_numbers_split_at_their_thousands_comma_are_joined():
     joined = join_digit_groups(line)
     assert [w.text for w in joined] == ["Total", "78,183", "due"]
     assert joined[1].bbox == (60, 10.0, 110, 30.0) and joined[1].confidence == 0.7
+    assert [w.text for w in join_digit_groups([_word("78,", 0, 40), _word("183", 43, 70)])] == ["78,183"]  # 0.15 heights
     amount = [_word("€12,", 0, 30), _word("345,", 30, 60), _word("678.50", 61, 100)]
     assert [w.text for w in join_digit_groups(amount)] == ["€12,345,678.50"]
     kept = [
         [_word("date,", 0, 50), _word("500", 55, 80)],  # a word, not a number, before the comma
-        [_word("12,", 0, 30), _word("500", 36, 60)],  # a space's width apart (0.3 heights): a list
+        [_word("12,", 0, 30), _word("500", 34, 60)],  # 0.2 heights apart, as "date," "5008.68": a list
         [_word("12,", 0, 30), _word("5000", 30, 70)],  # not a group of three digits
         [_word("12,", 0, 30, source="pdf"), _word("500", 30, 60, source="pdf")],  # a text layer's words as they are
     ]

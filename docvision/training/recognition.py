@@ -38,6 +38,10 @@ UNDERLINE = 0.1
 RULE = 0.1
 """Share of training crops given a vertical rule in the blank margin beside the word (the
 border of a form or table cell), which is not read."""
+FIELD_RULE = 0.1
+"""Share of training crops given the start of a form's fill-in line beside the word, level with the
+bottom of its ink (:func:`field_rule`): v5 read such a stub as a period ("DATE_" -> "DATE.", "THRU_" ->
+"THRU."; the commonest of its 93 added periods on every fifth FUNSD page's crops)."""
 MAX_VAL_WORDS = 3000
 
 
@@ -84,7 +88,7 @@ def word_samples(
 def augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A training crop (RGB or gray uint8, dark ink on light paper) with its strokes made bolder
     or thinner by one pixel now and then (crops 14-48 px tall) and, less often, underlined or
-    given a cell border beside the word (:func:`side_rule`)."""
+    given a cell border (:func:`side_rule`) or a fill-in line (:func:`field_rule`) beside the word."""
     h = crop.shape[0]
     if 14 <= h <= 48 and rng.random() < STROKE:
         kernel = np.ones((2, 2), np.uint8)
@@ -97,15 +101,22 @@ def augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         crop[max(0, y - thickness + 1) : y + 1] = ink
     if rng.random() < RULE:
         crop = side_rule(crop, rng)
+    if rng.random() < FIELD_RULE:
+        crop = field_rule(crop, rng)
     return crop
+
+
+def _ink_columns_rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and rows of ``gray`` with a pixel darker than halfway between its extremes."""
+    ink = gray < (int(gray.min()) + int(gray.max())) / 2
+    return np.flatnonzero(ink.any(axis=0)), np.flatnonzero(ink.any(axis=1))
 
 
 def side_rule(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``crop`` with a dark vertical line 1-2 px wide across its height in the blank margin
     left or right of the ink, at least one pixel clear of it; unchanged when that margin is
     under 3 px."""
-    gray = crop if crop.ndim == 2 else crop.min(axis=2)
-    columns = np.flatnonzero(gray.min(axis=0) < (int(gray.min()) + int(gray.max())) / 2)
+    columns, _ = _ink_columns_rows(crop if crop.ndim == 2 else crop.min(axis=2))
     if not len(columns):
         return crop
     right = bool(rng.random() < 0.5)
@@ -117,6 +128,28 @@ def side_rule(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = crop.copy()
     lo = crop.shape[1] - x - width if right else x
     out[:, lo : lo + width] = int(rng.integers(0, 90))
+    return out
+
+
+def field_rule(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``crop`` with a dark horizontal line 1-2 px thick from the crop's left or right edge towards
+    the word, ending 1 px to a quarter of the crop height clear of its ink, at the ink's bottom row
+    (a form's fill-in line stub, as where a detector's box ends just past "DATE" on "DATE ____");
+    unchanged when that margin is under 3 px."""
+    columns, rows = _ink_columns_rows(crop if crop.ndim == 2 else crop.min(axis=2))
+    if not len(columns):
+        return crop
+    h, w = crop.shape[:2]
+    right = bool(rng.random() < 0.5)
+    margin = w - 1 - columns[-1] if right else columns[0]
+    if margin < 3:
+        return crop
+    clear = int(rng.integers(1, max(2, min(margin - 1, h // 4 + 1))))
+    thickness = int(rng.integers(1, 3))
+    bottom = int(rows[-1])
+    out = crop.copy()
+    x0, x1 = (columns[-1] + 1 + clear, w) if right else (0, columns[0] - clear)
+    out[max(0, bottom - thickness + 1) : bottom + 1, x0:x1] = int(rng.integers(0, 90))
     return out
 
 

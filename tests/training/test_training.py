@@ -106,6 +106,7 @@ def test_augment_crop_makes_strokes_bolder_or_thinner(monkeypatch):
     monkeypatch.setattr(recognition, "STROKE", 1.0)
     monkeypatch.setattr(recognition, "UNDERLINE", 0.0)
     monkeypatch.setattr(recognition, "RULE", 0.0)
+    monkeypatch.setattr(recognition, "FIELD_RULE", 0.0)
     crop = _word_crop(20)
     ink = (crop < 128).sum()
     changes = {np.sign((augment_crop(crop, np.random.default_rng(seed)) < 128).sum() - ink) for seed in range(12)}
@@ -118,6 +119,7 @@ def test_augment_crop_underlines_the_bottom(monkeypatch):
     monkeypatch.setattr(recognition, "STROKE", 0.0)
     monkeypatch.setattr(recognition, "UNDERLINE", 1.0)
     monkeypatch.setattr(recognition, "RULE", 0.0)
+    monkeypatch.setattr(recognition, "FIELD_RULE", 0.0)
     crop = _word_crop(30)
     out = augment_crop(crop, np.random.default_rng(1))
     dark_rows = np.flatnonzero((out < 128).all(axis=1))
@@ -141,6 +143,23 @@ def test_side_rule_draws_a_border_in_the_margin_only():
     assert np.array_equal(recognition.side_rule(tight, np.random.default_rng(0)), tight)
     rgb = np.repeat(crop[..., None], 3, axis=2)
     assert recognition.side_rule(rgb, np.random.default_rng(0)).shape == rgb.shape
+
+
+def test_field_rule_draws_a_line_stub_from_the_edge_at_the_ink_bottom():
+    crop = _word_crop(20)  # ink in columns 10-49 of 60, rows 5-14
+    ink = np.flatnonzero((crop < 128).any(axis=0))
+    sides = set()
+    for seed in range(20):
+        out = recognition.field_rule(crop, np.random.default_rng(seed))
+        changed = np.argwhere(out != crop)
+        rows, cols = np.unique(changed[:, 0]), np.unique(changed[:, 1])
+        assert rows.max() == 14 and len(rows) <= 2  # 1-2 px thick, its bottom on the ink's bottom row
+        assert cols.min() == 0 or cols.max() == crop.shape[1] - 1  # from the crop's edge
+        assert cols.max() < ink[0] - 1 or cols.min() > ink[-1] + 1  # clear of the word
+        sides.add(bool(cols.min() > ink[-1]))
+    assert sides == {False, True}
+    tight = crop[:, 8:52]
+    assert np.array_equal(recognition.field_rule(tight, np.random.default_rng(0)), tight)
 
 
 def test_random_crop_scales_small_pages_up_as_the_pipeline():
