@@ -94,19 +94,20 @@ def fit_to_lines(
 ) -> list[np.ndarray]:
     """Ordered upright quads (tl, tr, br, bl) of a page's words, some stretched up and down to the
     median top and bottom of the longer words beside them on their line (over ``short`` times as wide as
-    tall, overlapping them vertically by half the smaller height, 0.5-2.5x as tall, at most 4 heights
-    away): the short ones (at most ``short`` times as wide as tall; not vertical words, under a third as
-    wide as tall), and those up to ``wide`` times as wide as tall that are under ``low`` times as tall
-    as those words (a word of x-height letters: "was", "one").
+    tall, overlapping them vertically by half the smaller height, 0.5-2x as tall, 2.5x for the short
+    ones, at most 4 heights away): the short ones (at most ``short`` times as wide as tall; not vertical
+    words, under a third as wide as tall), and those up to ``wide`` times as wide as tall that are under
+    ``low`` times as tall as those words (a word of x-height letters: "was", "one").
 
     A word of x-height letters boxed alone ("is", "or", "to", an "is" whose dot the box leaves out)
     fills the recognizer's height as capitals would, and v4 read "IS", "Or", "tO"; its neighbours show
     the height letters have on that line. Measured (v4 int8): 4 generated letter pages e2e F1 0.979 ->
     0.988, page CER 0.005 -> 0.003; 30 FUNSD pages 0.695 -> 0.694 (all boxes up to 3:1 instead: letters
     0.989, FUNSD 0.688). The low words, and only the longer words as the line's measure (v5): letters
-    0.9938 -> 0.9949, page CER 0.00176 -> 0.00143. Neighbours up to 2.5x as tall, not 2x (a "Project"
-    boxed with its descender beside an x-height "is"): letters 0.9957 -> 0.9962, CER 0.00134 -> 0.00117;
-    149 FUNSD pages 0.6927 -> 0.6923, CER 0.18502 -> 0.18484."""
+    0.9938 -> 0.9949, page CER 0.00176 -> 0.00143. For the short ones, neighbours up to 2.5x as tall, not
+    2x (a "Project" boxed with its descender beside an x-height "is"): letters 0.9957 -> 0.9962, CER
+    0.00134 -> 0.00117; 149 FUNSD pages 0.6927 -> 0.6928, CER 0.18502 -> 0.18491 (2.5x for the low
+    words too split the bundled letter's e-mail address in two)."""
     quads = [np.asarray(q, np.float32) for q in quads]
     if not quads:
         return []
@@ -120,12 +121,13 @@ def fit_to_lines(
         if not height / 3 <= width <= wide * height:
             fitted.append(quad)
             continue
+        is_short = width <= short * height
         overlap = np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1])
         gap = np.maximum(boxes[:, 0] - x1, x0 - boxes[:, 2])
         beside = (overlap >= 0.5 * np.minimum(height, heights)) & (gap < 4 * height)
-        beside &= (heights >= 0.5 * height) & (heights <= 2.5 * height) & longer
+        beside &= (heights >= 0.5 * height) & (heights <= (2.5 if is_short else 2.0) * height) & longer
         beside[i] = False
-        if beside.any() and (width <= short * height or height < low * np.median(heights[beside])):
+        if beside.any() and (is_short or height < low * np.median(heights[beside])):
             quad = quad.copy()
             quad[:2, 1] = min(y0, float(np.median(boxes[beside, 1])))
             quad[2:, 1] = max(y1, float(np.median(boxes[beside, 3])))

@@ -171,8 +171,10 @@ def test_short_words_take_the_top_and_bottom_of_their_line():
     np.testing.assert_array_equal(fit_to_lines(alone)[0], alone[0])
     far = [box(100, 108, 125, 126), box(300, 100, 400, 130)]  # more than 4 heights away
     np.testing.assert_array_equal(fit_to_lines(far)[0], far[0])
-    heading = [box(100, 108, 125, 126), box(135, 60, 400, 140)]  # over twice as tall: another line's size
+    heading = [box(100, 108, 125, 126), box(135, 60, 400, 140)]  # over 2.5x as tall: another line's size
     np.testing.assert_array_equal(fit_to_lines(heading)[0], heading[0])
+    descender = [box(100, 108, 125, 126), box(135, 97, 300, 137)]  # 2.2x: "Project" boxed with its "j"
+    np.testing.assert_array_equal(fit_to_lines(descender)[0], box(100, 97, 125, 137))
     vertical = [box(100, 60, 110, 140), box(120, 60, 300, 140)]  # a word printed upwards
     np.testing.assert_array_equal(fit_to_lines(vertical)[0], vertical[0])
     assert fit_to_lines([]) == []
@@ -189,3 +191,5 @@ def test_low_words_take_the_top_and_bottom_of_their_line():
     np.testing.assert_array_equal(fit_to_lines(tall)[1], tall[1])
     long = [box(0, 100, 90, 130), box(100, 110, 180, 126), box(190, 100, 280, 132)]  # 5:1: a long word
     np.testing.assert_array_equal(fit_to_lines(long)[1], long[1])
+    beside_taller = [box(100, 110, 160, 126), box(170, 100, 300, 137)]  # 2.3x: over the 2x low words allow
+    np.testing.assert_array_equal(fit_to_lines(beside_taller)[0], beside_taller[0])
