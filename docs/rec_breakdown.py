@@ -4,7 +4,8 @@
 * ``synth``: the training configs' synthetic validation pages (8 pages, seed 100000, 150 dpi);
 * ``fonts``: clean words in every installed font family (regular style) at 8, 11 and 14 pt
   rendered at 150, 200 and 300 dpi, cropped at their ink box plus a little margin;
-* ``funsd``: FUNSD's ground-truth crops (every ``--funsd-every``-th page).
+* ``funsd``: FUNSD's ground-truth crops (every ``--funsd-every``-th page); ``funsdF`` (e.g.
+  ``funsd0.5``): the same from the pages resized by F with area averaging (issue 18's small print).
 
     python docs/rec_breakdown.py [--weights DIR] [--config pipeline.yaml] [--sets synth,fonts,funsd]
 """
@@ -13,15 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import cv2
 from PIL import Image, ImageDraw
 
 from docvision.datasets.formats import open_labeled
 from docvision.datasets.synth.fonts import find_fonts, load_font
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.text import TextSource
+from docvision.datasets.types import LabeledPage
 from docvision.evaluation.breakdown import Reading, tables
 from docvision.pipeline import load
 from docvision.recognition.crops import crop_polygon
@@ -38,6 +43,15 @@ def page_readings(recognizer, pages, tag: str) -> list[Reading]:
                 truths.append(w.text)
     reads = recognizer.recognize(crops)
     return [Reading(t, r, c.shape[0], (tag,)) for t, (r, _), c in zip(truths, reads, crops)]
+
+
+def resized(page: LabeledPage, factor: float) -> LabeledPage:
+    """``page`` resized by ``factor`` (area averaging when shrinking), its word polygons with it."""
+    if factor == 1:
+        return page
+    image = cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    words = [replace(w, polygon=w.polygon * factor) for w in page.words]
+    return LabeledPage(page.id, image, words, page.ordered)
 
 
 def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
@@ -89,7 +103,7 @@ def main() -> None:
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--config", type=Path)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--sets", default="synth,fonts,funsd")
+    parser.add_argument("--sets", default="synth,fonts,funsd", help="comma-separated: synth, fonts, funsd, funsdF")
     parser.add_argument("--funsd-every", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write every reading here")
     args = parser.parse_args()
@@ -102,9 +116,12 @@ def main() -> None:
             sets[name] = page_readings(recognizer, (pages[i] for i in range(len(pages))), "synth")
         elif name == "fonts":
             sets[name] = font_readings(recognizer)
-        elif name == "funsd":
-            pages = open_labeled(FUNSD)
-            sets[name] = page_readings(recognizer, (pages[i] for i in range(0, len(pages), args.funsd_every)), "funsd")
+        elif match := re.fullmatch(r"funsd([\d.]*)", name):
+            pages, factor = open_labeled(FUNSD), float(match[1] or 1)
+            every = range(0, len(pages), args.funsd_every)
+            sets[name] = page_readings(recognizer, (resized(pages[i], factor) for i in every), name)
+        else:
+            parser.error(f"unknown set {name!r}")
         print(markdown(name, sets[name]), flush=True)
     if args.json:
         args.json.write_text(json.dumps({k: [r.__dict__ for r in v] for k, v in sets.items()}, ensure_ascii=False))

@@ -60,6 +60,8 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="pipeline config YAML (see configs/pipeline.yaml)")
     p.add_argument("--bin-thresh", type=float, help="probability threshold of text pixels (default 0.3)")
     p.add_argument("--box-thresh", type=float, help="minimum mean probability of a kept box (default 0.5)")
+    p.add_argument("--line-margin", type=float,
+                   help="boxes this much under --box-thresh are kept a word space beside a kept one (default 0.05; 0: off)")
     p.add_argument("--unclip-ratio", type=float, help="how far detected kernels are grown back; 1.0 (default) undoes the training shrink exactly")
     p.add_argument("--det-max-side", type=_positive_int, help="longest side of the detector input (default 1280)")
     p.add_argument("--no-orientation", dest="orientation", action="store_false", default=None,
@@ -170,7 +172,7 @@ def _output_paths(found: list[tuple[Job, PurePath, bool]], output: Path | None, 
 def _pipeline_config(args: argparse.Namespace) -> PipelineConfig:
     """``--config`` (or the defaults) with the detector and renderer options of the command line on top."""
     config = load_yaml(PipelineConfig, args.config) if args.config else PipelineConfig()
-    post = {k: v for k in ("bin_thresh", "box_thresh", "unclip_ratio") if (v := getattr(args, k)) is not None}
+    post = {k: v for k in ("bin_thresh", "box_thresh", "line_margin", "unclip_ratio") if (v := getattr(args, k)) is not None}
     return replace(
         config,
         postprocess=replace(config.postprocess, **post),

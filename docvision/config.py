@@ -54,6 +54,9 @@ class PostprocessConfig:
 
     bin_thresh: float = 0.3
     box_thresh: float = 0.5
+    line_margin: float = 0.05
+    """Boxes scoring up to this much under ``box_thresh`` are kept when a kept box lies beside them on
+    their line a word space away (``detection.postprocess.kept_on_lines``); 0 turns that off."""
     shrink_ratio: float = SHRINK_RATIO
     """The ratio the detector's training targets were shrunk with (the pipeline takes its detector
     manifest's, when recorded)."""

@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from docvision.datasets.types import LabeledPage
+from docvision.detection.postprocess import kept_on_lines
 from docvision.document import Word
 from docvision.evaluation.metrics import (
     IOU_THRESH,
@@ -114,7 +115,7 @@ def evaluate_page(
     if detect_thresh is not None:
         post = replace(post, box_thresh=min(detect_thresh, box_thresh))
     detections = pipeline.detect(page.image, post)
-    kept_detections = [d for d in detections if d.score >= box_thresh]
+    kept_detections = kept_on_lines(detections, box_thresh, post.line_margin)
     kept = [d.polygon for d in kept_detections]
 
     gt_polygons = [w.polygon for w in page.words]

@@ -79,3 +79,6 @@ class RecTrainConfig:
     phrase: float = 0.0
     """Chance that a training word also starts a crop of 2-3 words of its line, spaces in the
     label (``training.recognition.word_groups``); 0 trains on single words only."""
+    shrink: float = 0.0
+    """Share of training crops first shrunk with area averaging to 6-12 px tall (``training.recognition
+    .shrink``): a scanned page at half size, whose word crops the recognizer scales up again."""

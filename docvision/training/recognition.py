@@ -42,6 +42,8 @@ FIELD_RULE = 0.1
 """Share of training crops given the start of a form's fill-in line beside the word, level with the
 bottom of its ink (:func:`field_rule`): v5 read such a stub as a period ("DATE_" -> "DATE.", "THRU_" ->
 "THRU."; the commonest of its 93 added periods on every fifth FUNSD page's crops)."""
+SHRUNK_HEIGHT = (6, 12)
+"""Crop heights (px) that :func:`shrink` brings a crop to: FUNSD's words at half size (50 dpi)."""
 MAX_VAL_WORDS = 3000
 
 
@@ -104,6 +106,18 @@ def augment_crop(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < FIELD_RULE:
         crop = field_rule(crop, rng)
     return crop
+
+
+def shrink(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``crop`` shrunk with area averaging to a height drawn from :data:`SHRUNK_HEIGHT`, its aspect
+    kept: the look of a scan resized to half size or less (small print the generator draws with its
+    fonts at 7 px keeps hinted, sharp strokes that such scans do not have); unchanged when it is
+    no taller than that already."""
+    h, w = crop.shape[:2]
+    target = int(rng.integers(SHRUNK_HEIGHT[0], SHRUNK_HEIGHT[1] + 1))
+    if h <= target:
+        return crop
+    return cv2.resize(crop, (max(1, round(w * target / h)), target), interpolation=cv2.INTER_AREA)
 
 
 def _ink_columns_rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,6 +199,8 @@ class WordCrops(IterableDataset):
                     continue
                 stretch = rng.uniform(*STRETCH)
                 crop = cv2.resize(augment_crop(crop, rng), (max(1, round(crop.shape[1] * stretch)), crop.shape[0]))
+                if rng.random() < self.config.shrink:
+                    crop = shrink(crop, rng)
                 x = to_recognizer_input(crop, height)
                 if x.shape[1] <= max_width and x.shape[1] // STEP >= 2 * len(text) - 1:
                     yield x, self.vocab.encode(text), f"{index}:{n}"

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from docvision.config import PostprocessConfig
-from docvision.detection.postprocess import box_score, detect_boxes, expand_kernel, rect_along, text_direction
+from docvision.detection.postprocess import (
+    Detection,
+    box_score,
+    detect_boxes,
+    expand_kernel,
+    kept_on_lines,
+    rect_along,
+    text_direction,
+)
 from docvision.geometry import order_quad
 from docvision.detection.targets import make_db_targets
 
@@ -62,6 +70,28 @@ def test_box_thresh_filters_weak_boxes():
     weak = detect_boxes(prob, PostprocessConfig(box_thresh=0.35))
     assert len(weak) == 2
     assert sorted(d.score for d in weak) == pytest.approx([0.4, 1.0])
+
+
+def test_weak_boxes_a_word_space_beside_a_kept_one_are_kept():
+    word = Detection(rect(100, 40, 200, 60), 0.9)  # 20 px tall
+    def kept(x0, x1, y0=42, y1=60, score=0.47):  # "is" at a line start, left of the word
+        weak = Detection(rect(x0, y0, x1, y1), score)
+        return any(d is weak for d in kept_on_lines([weak, word], 0.5, 0.05))
+    assert kept(62, 92)  # 8 px: 0.44 of its height
+    assert not kept(62, 92, score=0.44)  # more than line_margin under box_thresh
+    assert not kept(20, 50)  # 50 px away: not a word space
+    assert not kept(68, 98)  # 2 px: a piece of the same word ("(" of "(55)")
+    assert not kept(62, 92, y0=80, y1=98)  # another line
+    assert not kept(85, 92, y0=52, y1=60)  # a speck, under half the word's height
+    assert kept_on_lines([Detection(rect(62, 42, 92, 60), 0.47)], 0.5, 0.05) == []  # nothing kept beside it
+    assert kept_on_lines([word], 0.5, 0.05)[0] is word
+
+
+def test_detect_boxes_keeps_a_weak_short_word_beside_a_line():
+    line = [rect(100, 40, 200, 60), rect(210, 40, 250, 60)]
+    prob = kernel_map(line) + 0.47 * kernel_map([rect(62, 42, 92, 60)]) + 0.47 * kernel_map([rect(20, 150, 50, 168)])
+    assert len(detect_boxes(prob)) == 3  # the one beside the line, not the one alone
+    assert len(detect_boxes(prob, PostprocessConfig(line_margin=0.0))) == 2  # off
 
 
 def test_bin_thresh():

@@ -162,6 +162,21 @@ def test_field_rule_draws_a_line_stub_from_the_edge_at_the_ink_bottom():
     assert np.array_equal(recognition.field_rule(tight, np.random.default_rng(0)), tight)
 
 
+def test_shrink_brings_crops_to_half_size_scan_heights_with_area_averaging():
+    crop = _word_crop(40)
+    heights = set()
+    for seed in range(30):
+        out = recognition.shrink(crop, np.random.default_rng(seed))
+        lo, hi = recognition.SHRUNK_HEIGHT
+        assert lo <= out.shape[0] <= hi and out.dtype == crop.dtype
+        assert abs(out.shape[1] / out.shape[0] - crop.shape[1] / crop.shape[0]) < 0.2  # aspect kept
+        assert ((out > 20) & (out < 235)).any()  # strokes averaged into grey, as a resized scan's
+        heights.add(out.shape[0])
+    assert len(heights) > 3
+    small = _word_crop(6)
+    assert recognition.shrink(small, np.random.default_rng(0)) is small
+
+
 def test_random_crop_scales_small_pages_up_as_the_pipeline():
     page = _page()  # 400 px tall, one 60 x 20 word
     for max_upscale, size in ((1.0, (60, 20)), (2.0, (120, 40)), (1.5, (90, 30))):
@@ -210,7 +225,8 @@ def test_detector_trains_resumes_and_exports(tmp_path):
 
 def test_recognizer_trains_and_exports_into_pipeline(tmp_path):
     torch.manual_seed(0)
-    config = RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=16, max_steps=12, lr=3e-3), train=SYNTH, val=VAL, phrase=0.2)
+    config = RecTrainConfig(model=TINY_REC, loop=_loop(batch_size=16, max_steps=12, lr=3e-3), train=SYNTH, val=VAL, phrase=0.2,
+                            shrink=0.2)
     run = tmp_path / "rec"
     fit(RecognizerTask(config, pages_per_pass=2), config.loop, run, device=torch.device("cpu"))
     losses = _losses(run)
