@@ -49,7 +49,8 @@ def resized(page: LabeledPage, factor: float) -> LabeledPage:
     """``page`` resized by ``factor`` (area averaging when shrinking), its word polygons with it."""
     if factor == 1:
         return page
-    image = cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    image = cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=interpolation)
     words = [replace(w, polygon=w.polygon * factor) for w in page.words]
     return LabeledPage(page.id, image, words, page.ordered)
 

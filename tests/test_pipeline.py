@@ -360,6 +360,28 @@ def test_page_without_text(ink_pipeline):
     assert page.blocks == [] and set(page.timings) == STAGES
 
 
+class UnsureCRNN(GapCRNN):
+    """Reads as :class:`GapCRNN` does, unsure of every step (logits a twentieth as far apart)."""
+
+    def forward(self, x: torch.Tensor, steps: torch.Tensor | None = None) -> torch.Tensor:
+        return 0.05 * super().forward(x, steps)
+
+
+@pytest.mark.parametrize(("crnn", "score", "kept"), [
+    (GapCRNN(), 0.47, True),  # a box kept beside a line (under box_thresh 0.5) and read surely
+    (UnsureCRNN(), 0.47, False),  # the same box read unsurely: a checkbox or a speck, most likely
+    (UnsureCRNN(), 0.9, True),  # a box over the threshold is read, however unsure
+])
+def test_words_of_boxes_under_the_threshold_are_kept_when_read_surely(ink_pipeline, crnn, score, kept):
+    image = np.full((100, 200, 3), 255, np.uint8)
+    image[40:60, 50:110] = 0
+    box = Detection(np.array([[40, 35], [120, 35], [120, 65], [40, 65]], np.float32), score)
+    config = replace(ink_pipeline.config, orientation=False)
+    pipeline = OCRPipeline(ink_pipeline.detector, Recognizer(crnn, VOCAB), config, ink_pipeline.models)
+    words = list(pipeline.ocr_image(image, detections=[box]).words())
+    assert [w.text for w in words] == (["a"] if kept else [])
+
+
 def test_a_box_read_as_two_words_gives_two_words(ink_pipeline):
     image = np.full((100, 300, 3), 255, np.uint8)
     image[40:60, 50:110] = 0
