@@ -66,6 +66,18 @@ class PostprocessConfig:
     """Smallest side, in detector-input pixels, of a kept box."""
     max_candidates: int = 3000
 
+    def __post_init__(self) -> None:
+        for name in ("bin_thresh", "box_thresh", "line_margin"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
+        if not 0 < self.shrink_ratio < 1:
+            raise ValueError(f"shrink_ratio must be between 0 and 1 (exclusive), got {self.shrink_ratio!r}")
+        for name in ("unclip_ratio", "max_candidates"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.min_size < 0:
+            raise ValueError(f"min_size must be 0 or more, got {self.min_size!r}")
+
 
 @dataclass(frozen=True)
 class LayoutConfig:

@@ -445,6 +445,7 @@ def test_bad_options_are_one_line(make_pdf, no_load, capsys, options, message):
         ("dpi: -5", "dpi must be positive, got -5"),
         ("dpi: abc", "PipelineConfig.dpi: expected int, got 'abc'"),
         ("renderer: gs", "renderer must be one of pdfium, poppler, got 'gs'"),
+        ("postprocess: {box_thresh: 2}", "box_thresh must be between 0 and 1, got 2"),
     ],
 )
 def test_bad_config_files_are_one_line(cli, make_pdf, tmp_path, no_load, text, message):
@@ -453,6 +454,12 @@ def test_bad_config_files_are_one_line(cli, make_pdf, tmp_path, no_load, text, m
     code, out, err = cli("ocr", make_pdf(), "--config", config)
     assert code == 2 and out == ""
     assert err == [f"docvision: error: {config}: {message}"]
+
+
+def test_bad_threshold_options_are_one_line(cli, make_pdf, no_load):
+    code, out, err = cli("ocr", make_pdf(), "--line-margin", "-1")
+    assert code == 2 and out == ""
+    assert err == ["docvision: error: line_margin must be between 0 and 1, got -1.0"]
 
 
 def test_input_errors_come_before_the_models_load(cli, make_pdf, page_image, tmp_path, no_load):

@@ -38,6 +38,14 @@ def test_unknown_keys_raise_naming_them(data):
         from_dict(PipelineConfig, data)
 
 
+@pytest.mark.parametrize("values", [{"box_thresh": 2.0}, {"bin_thresh": -0.1}, {"line_margin": -1.0},
+                                    {"unclip_ratio": 0.0}, {"shrink_ratio": 1.0}, {"max_candidates": 0}])
+def test_postprocess_values_out_of_range_raise_naming_them(values):
+    (name,) = values
+    with pytest.raises(ValueError, match=name):
+        from_dict(PipelineConfig, {"postprocess": values})
+
+
 def test_to_dict_round_trip_is_plain():
     config = PipelineConfig(dpi=150, postprocess=PostprocessConfig(box_thresh=0.4))
     data = to_dict(config)

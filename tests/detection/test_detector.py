@@ -95,7 +95,7 @@ def test_detect_maps_polygons_back_to_page_pixels(ink_model, page):
 
 def test_detect_postprocess_applies_to_one_call_only(ink_model, page):
     detector = Detector(ink_model, max_side=200)
-    assert len(detector.detect(page, postprocess=PostprocessConfig(box_thresh=1.01))) == 0
+    assert len(detector.detect(page, postprocess=PostprocessConfig(bin_thresh=1.0))) == 0  # no pixel over 1
     assert len(detector.detect(page)) == 3
     assert detector.postprocess == PostprocessConfig()
 
