@@ -12,19 +12,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import torch
 
 from docvision import zoo
-from docvision.models.int8 import export_onnx
+from docvision.models.int8 import Int8Detector, export_onnx
 from docvision.models.weights import weights_dir
-
-
-def session(path: Path, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def main() -> None:
@@ -41,8 +33,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "detector.onnx"
         export_onnx(model, fp32)
-        sessions = {"onnxruntime int8": session(directory / "detector.int8.onnx", args.threads),
-                    "onnxruntime fp32": session(fp32, args.threads)}
+        sessions = {"onnxruntime int8": Int8Detector(directory / "detector.int8.onnx", args.threads).session,
+                    "onnxruntime fp32": Int8Detector(fp32, args.threads).session}  # the pipeline's session options
 
         def torch_fp32() -> None:
             with torch.inference_mode():

@@ -15,21 +15,19 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import cv2
 from PIL import Image, ImageDraw
 
 from docvision.datasets.formats import open_labeled
 from docvision.datasets.synth.fonts import find_fonts, load_font
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.text import TextSource
-from docvision.datasets.types import LabeledPage
 from docvision.evaluation.breakdown import Reading, tables
 from docvision.pipeline import load
 from docvision.recognition.crops import crop_polygon
+from page_variants import variant  # docs/, this script's folder
 
 FUNSD = Path(__file__).resolve().parents[2] / "shared/datasets/funsd-train"
 
@@ -43,16 +41,6 @@ def page_readings(recognizer, pages, tag: str) -> list[Reading]:
                 truths.append(w.text)
     reads = recognizer.recognize(crops)
     return [Reading(t, r, c.shape[0], (tag,)) for t, (r, _), c in zip(truths, reads, crops)]
-
-
-def resized(page: LabeledPage, factor: float) -> LabeledPage:
-    """``page`` resized by ``factor`` (area averaging when shrinking), its word polygons with it."""
-    if factor == 1:
-        return page
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    image = cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=interpolation)
-    words = [replace(w, polygon=w.polygon * factor) for w in page.words]
-    return LabeledPage(page.id, image, words, page.ordered)
 
 
 def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
@@ -118,9 +106,9 @@ def main() -> None:
         elif name == "fonts":
             sets[name] = font_readings(recognizer)
         elif match := re.fullmatch(r"funsd([\d.]*)", name):
-            pages, factor = open_labeled(FUNSD), float(match[1] or 1)
-            every = range(0, len(pages), args.funsd_every)
-            sets[name] = page_readings(recognizer, (resized(pages[i], factor) for i in every), name)
+            pages, every = open_labeled(FUNSD), range(0, len(pages), args.funsd_every)
+            scaled = (variant(pages[i], f"scale{match[1]}")[0] if match[1] else pages[i] for i in every)
+            sets[name] = page_readings(recognizer, scaled, name)
         else:
             parser.error(f"unknown set {name!r}")
         print(markdown(name, sets[name]), flush=True)

@@ -33,6 +33,17 @@ def bbox_polygon(bbox: Sequence[float]) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
 
 
+def on_line(box: Sequence[float], boxes: np.ndarray, taller: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``boxes`` (``(N, 4)``, x0 y0 x1 y1) share the text line of ``box``: overlapping it vertically
+    by half the smaller height and 0.5-``taller`` times as tall (a word's ascenders and descenders, not a
+    heading or a stray mark); and the horizontal gap from ``box`` to each (negative where they overlap)."""
+    x0, y0, x1, y1 = box
+    height, heights = y1 - y0, boxes[:, 3] - boxes[:, 1]
+    overlap = np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1])
+    same = (overlap >= 0.5 * np.minimum(height, heights)) & (heights >= 0.5 * height) & (heights <= taller * height)
+    return same, np.maximum(boxes[:, 0] - x1, x0 - boxes[:, 2])
+
+
 def compose(second: np.ndarray, first: np.ndarray) -> np.ndarray:
     """The frame change ``first`` then ``second``."""
     return second[:, :2] @ first + np.hstack([np.zeros((2, 2)), second[:, 2:]])

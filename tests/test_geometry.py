@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from docvision.geometry import (
-    IDENTITY, bbox_polygon, compose, invert, moved_box, moved_boxes, order_quad, pdf_frame, quarter_turns, rotate_image,
+    IDENTITY, bbox_polygon, compose, invert, moved_box, moved_boxes, on_line, order_quad, pdf_frame, quarter_turns, rotate_image,
     rotation, transform, turn_image,
 )
 
@@ -104,3 +104,17 @@ def test_moved_boxes_hold_all_four_corners():
     turn = quarter_turns((40, 30), 1)
     assert moved_box((20, 10, 30, 20), turn) == pytest.approx((10, 10, 20, 20))  # (x, y) -> (y, 40 - x)
     assert moved_boxes(np.zeros((0, 4)), turn).shape == (0, 4)
+
+
+def test_on_line_takes_neighbours_of_a_line_not_headings_marks_or_other_lines():
+    boxes = np.array([
+        [60, 10, 100, 30],   # the next word on the line
+        [0, 8, 40, 34],      # a word with ascenders and descenders, overlapping the box
+        [110, 14, 112, 18],  # a speck: under half as tall
+        [120, 0, 300, 50],   # a heading: 2.5x as tall
+        [0, 40, 100, 60],    # the next line
+    ], np.float32)
+    same, gap = on_line((30, 10, 50, 30), boxes)
+    assert same.tolist() == [True, True, False, False, False]
+    assert gap[:2].tolist() == [10, -10]
+    assert on_line((30, 10, 50, 30), boxes, taller=2.5)[0][3]

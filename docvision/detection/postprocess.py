@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from docvision.config import PostprocessConfig
-from docvision.geometry import order_quad
+from docvision.geometry import on_line, order_quad
 
 Rect = tuple[tuple[float, float], tuple[float, float], float]
 """OpenCV rotated rectangle: centre, (width, height), angle in degrees (the width's direction,
@@ -90,32 +90,27 @@ def rect_along(points: np.ndarray, angle: float) -> Rect:
 
 def kept_on_lines(detections: list[Detection], box_thresh: float, margin: float) -> list[Detection]:
     """``detections`` scoring at least ``box_thresh``, and those up to ``margin`` under it with a kept box
-    beside them on their line: overlapping it vertically by half the smaller height, 0.5-2x as tall,
-    a :data:`WORD_SPACE` away (left or right; axis-aligned bounds, as the pipeline turns pages upright).
+    on their line (:func:`docvision.geometry.on_line`) a :data:`WORD_SPACE` away, left or right (axis-aligned
+    bounds, as the pipeline turns pages upright).
 
     A short word's kernel is mostly edge, where the map blurs, so it scores lower than a long word's:
     the "is" and "it" that start lines of the generated letters scored 0.47-0.49 (box_thresh 0.5).
     Keeping every box from 0.45 would add 33-55 boxes of noise on 30 FUNSD pages; only those beside a
-    word, 2 (a checkbox, a bracket), and both words come back: 4 letter pages e2e F1 0.9962 -> 0.9968,
+    word, 2 (one a checkbox), and both words come back: 4 letter pages e2e F1 0.9962 -> 0.9968,
     page CER 0.00117 -> 0.00067; 149 FUNSD pages 0.6928 -> 0.6924 (26 words more, none right), and
     with the pipeline's reading test of such words (``pipeline.WEAK_BOX_READING``) 0.6928, 3 more."""
     strong = [d for d in detections if d.score >= box_thresh]
-    weak = [d for d in detections if box_thresh - margin <= d.score < box_thresh]
-    if not weak or not strong:
+    if margin <= 0 or not strong:
         return strong
     bounds = np.array([[*d.polygon.min(axis=0), *d.polygon.max(axis=0)] for d in strong])
-    heights = bounds[:, 3] - bounds[:, 1]
-    kept = set()
-    for d in weak:
-        (x0, y0), (x1, y1) = d.polygon.min(axis=0), d.polygon.max(axis=0)
-        height = y1 - y0
-        overlap = np.minimum(y1, bounds[:, 3]) - np.maximum(y0, bounds[:, 1])
-        gap = np.maximum(bounds[:, 0] - x1, x0 - bounds[:, 2])
-        beside = (overlap >= 0.5 * np.minimum(height, heights)) & (heights >= 0.5 * height) & (heights <= 2 * height)
-        beside &= (gap >= WORD_SPACE[0] * height) & (gap <= WORD_SPACE[1] * height)
-        if beside.any():
-            kept.add(id(d))
-    return [d for d in detections if d.score >= box_thresh or id(d) in kept]
+
+    def beside(d: Detection) -> bool:
+        box = (*d.polygon.min(axis=0), *d.polygon.max(axis=0))
+        same, gap = on_line(box, bounds)
+        height = box[3] - box[1]
+        return bool((same & (gap >= WORD_SPACE[0] * height) & (gap <= WORD_SPACE[1] * height)).any())
+
+    return [d for d in detections if d.score >= box_thresh or (d.score >= box_thresh - margin and beside(d))]
 
 
 def detect_boxes(prob: np.ndarray, config: PostprocessConfig = PostprocessConfig()) -> list[Detection]:

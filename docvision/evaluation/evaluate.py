@@ -115,7 +115,9 @@ def evaluate_page(
     if detect_thresh is not None:
         post = replace(post, box_thresh=min(detect_thresh, box_thresh))
     detections = pipeline.detect(page.image, post)
-    kept_detections = kept_on_lines(detections, box_thresh, post.line_margin)
+    kept_detections = detections  # the sweep scores all of them, the rest of the page those kept
+    if post.box_thresh != box_thresh:
+        kept_detections = kept_on_lines(detections, box_thresh, post.line_margin)
     kept = [d.polygon for d in kept_detections]
 
     gt_polygons = [w.polygon for w in page.words]

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import torch
 
-from docvision.geometry import order_quad
+from docvision.geometry import on_line, order_quad
 from docvision.models.crnn import STEP
 from docvision.recognition.split import ROW_INK
 
@@ -122,10 +122,8 @@ def fit_to_lines(
             fitted.append(quad)
             continue
         is_short = width <= short * height
-        overlap = np.minimum(y1, boxes[:, 3]) - np.maximum(y0, boxes[:, 1])
-        gap = np.maximum(boxes[:, 0] - x1, x0 - boxes[:, 2])
-        beside = (overlap >= 0.5 * np.minimum(height, heights)) & (gap < 4 * height)
-        beside &= (heights >= 0.5 * height) & (heights <= (2.5 if is_short else 2.0) * height) & longer
+        same, gap = on_line(boxes[i], boxes, taller=2.5 if is_short else 2.0)
+        beside = same & (gap < 4 * height) & longer
         beside[i] = False
         if beside.any() and (is_short or height < low * np.median(heights[beside])):
             quad = quad.copy()
