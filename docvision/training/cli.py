@@ -83,17 +83,24 @@ def _run_quantize(args: argparse.Namespace) -> int:
 
 
 def _task(args: argparse.Namespace, config):
-    """The task, its model initialised from ``--init`` weights when asked (their config wins)."""
+    """The task, its model initialised from ``--init`` weights when asked: their config wins, unless the
+    training config widens their recognizer (``training.recognition.widen``: it starts as they end)."""
     from docvision import zoo
     from docvision.models.weights import weights_dir
+    from docvision.training.recognition import widen, widens
 
     name = "detector" if args.task == "det" else "recognizer"
     model = manifest = None
     if args.init:
         directory = weights_dir(None if args.init == "default" else args.init)
         model, manifest = zoo.load_model(directory, name)
-        config = replace(config, model=zoo.model_config(directory, name, manifest))
-        log.info("initialised %s from %s", name, directory)
+        start = zoo.model_config(directory, name, manifest)
+        if args.task == "rec" and widens(start, config.model):
+            model = widen(model, config.model)
+            log.info("initialised %s from %s, widened to %s", name, directory, config.model)
+        else:
+            config = replace(config, model=start)
+            log.info("initialised %s from %s", name, directory)
     if args.task == "det":
         from docvision.training.detection import DetectorTask
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
-from docvision.config import to_dict
+from docvision.config import RecognizerConfig, to_dict
 from docvision.datasets.labeled_crops import labeled_crops
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.metrics import word_scores
@@ -248,6 +248,51 @@ def remap_vocabulary(model: CRNN, old: Vocab, new: Vocab) -> CRNN:
                 (j,) = old.encode(char)
                 grown.classifier.weight[i], grown.classifier.bias[i] = weight[j], bias[j]
     return grown
+
+
+def widens(old: RecognizerConfig, new: RecognizerConfig) -> bool:
+    """Whether ``new`` is ``old`` with more channels and/or BiLSTM units and nothing else changed; the
+    residual blocks' skips (``c2 -> c3``, ``c3 -> c4``) must stay what they were, identity or projection."""
+
+    def skips(c: tuple[int, ...]) -> tuple[bool, bool]:
+        return c[1] == c[2], c[2] == c[3]
+
+    same = (new.height, new.lstm_layers, len(new.channels)) == (old.height, old.lstm_layers, len(old.channels))
+    sizes = zip((*new.channels, new.lstm_hidden), (*old.channels, old.lstm_hidden))
+    return same and new != old and skips(new.channels) == skips(old.channels) and all(n >= o for n, o in sizes)
+
+
+def widen(model: CRNN, config: RecognizerConfig) -> CRNN:
+    """``model`` grown to the wider ``config`` (same height and layers) computing the same function:
+    old units keep their weights and ignore the new ones, new units start random with zero weights
+    into old units, so training begins where ``model`` stands and the new capacity learns from there."""
+    old, hidden = model.config, model.config.lstm_hidden
+    if not widens(old, config):
+        raise ValueError(f"cannot widen recognizer {old} to {config}: only channels and lstm_hidden may grow")
+    wide = CRNN(model.classifier.out_features, config)
+    new_hidden = config.lstm_hidden
+    gate_rows = torch.cat([g * new_hidden + torch.arange(hidden) for g in range(4)])  # LSTM: 4 gate blocks
+    bilstm_columns = torch.cat([torch.arange(hidden), new_hidden + torch.arange(hidden)])  # forward, backward
+
+    state = wide.state_dict()
+    with torch.no_grad():
+        for key, value in model.state_dict().items():
+            target = state[key]
+            if value.dim() == 0:
+                target.copy_(value)
+                continue
+            index = [torch.arange(n) for n in value.shape]
+            if key.startswith("rnn."):
+                index[0] = gate_rows
+                if key.startswith("rnn.weight_ih_l") and not key.startswith("rnn.weight_ih_l0"):
+                    index[1] = bilstm_columns  # a deeper layer reads the BiLSTM below
+            elif key == "classifier.weight":
+                index[1] = bilstm_columns
+            if value.dim() > 1:
+                target[index[0]] = 0.0  # old units: nothing from new inputs
+            target[torch.meshgrid(*index, indexing="ij")] = value
+    wide.load_state_dict(state)
+    return wide
 
 
 class RecognizerTask:

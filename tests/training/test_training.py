@@ -28,6 +28,8 @@ from docvision.training.recognition import (
     RecognizerTask,
     augment_crop,
     remap_vocabulary,
+    widen,
+    widens,
     word_groups,
     word_samples,
 )
@@ -377,6 +379,49 @@ def test_remapped_vocabulary_keeps_what_the_model_knew():
     assert torch.allclose(after[..., 0], before[..., 0], atol=1e-5)  # the blank
     assert (after[..., new.encode("x")[0]] < before[..., 1:].max(-1).values).all()  # the new class stays quiet
     assert remap_vocabulary(model, old, old) is model
+
+
+def test_widened_recognizer_reads_as_before_and_its_new_units_learn():
+    torch.manual_seed(0)
+    narrow = RecognizerConfig(channels=(8, 12, 16, 20), lstm_hidden=10, lstm_layers=2)
+    wider = RecognizerConfig(channels=(12, 16, 24, 28), lstm_hidden=14, lstm_layers=2)
+    model = CRNN(7, narrow)
+    for _ in range(3):  # batch-norm statistics away from their initial values
+        model(torch.rand(4, 1, 32, 48))
+    grown = widen(model.eval(), wider)
+    assert grown.config == wider and grown.rnn.hidden_size == 14 and grown.classifier.in_features == 28
+    x, steps = torch.rand(3, 1, 32, 80), torch.tensor([20, 12, 7])
+    with torch.no_grad():
+        assert torch.allclose(grown.eval()(x), model(x), atol=1e-5)
+        assert torch.allclose(grown(x, steps), model(x, steps), atol=1e-5)
+    grown.train()(x).logsumexp(-1).mean().backward()
+    new_units = torch.cat([grown.classifier.weight.grad[:, 10:14], grown.classifier.weight.grad[:, 24:]], 1)
+    assert new_units.abs().sum() > 0  # the zero weights out of new units get gradients: they start learning
+    assert widens(narrow, wider) and not widens(wider, narrow) and not widens(narrow, narrow)
+    assert not widens(narrow, RecognizerConfig(height=48, channels=wider.channels, lstm_hidden=14))
+    assert not widens(narrow, RecognizerConfig(channels=(8, 16, 16, 20), lstm_hidden=10))  # an identity skip turned projection
+    with pytest.raises(ValueError, match="only channels and lstm_hidden may grow"):
+        widen(grown, narrow)
+
+
+@pytest.mark.parametrize("channels, widened", [((8, 8, 24, 24), True), ((8, 8, 16, 24), False), ((4, 4, 8, 8), False)])
+def test_train_init_widens_the_recognizer_when_the_config_is_wider(tmp_path, monkeypatch, small_weights, channels, widened):
+    """A training config wider than the ``--init`` recognizer grows it (reading as it did); any other keeps the init's."""
+    from docvision import training, zoo
+
+    config = tmp_path / "wide.yaml"
+    config.write_text(f"model: {{channels: {list(channels)}, lstm_hidden: 24, lstm_layers: 1}}\n"
+                      "val: [{path: synth, size: 1, seed: 99, dpi: [72, 72]}]\n")
+    seen = {}
+    monkeypatch.setattr(training.loop, "fit", lambda task, loop, run_dir, **kwargs: seen.setdefault("task", task) and {})
+    assert main(["train", "rec", "--config", str(config), "--init", str(small_weights), "--max-steps", "1",
+                 "--run-dir", str(tmp_path / "run")]) == 0
+    model, start = seen["task"].model.eval(), zoo.load_model(small_weights, "recognizer")[0].eval()
+    expected = RecognizerConfig(channels=channels, lstm_hidden=24, lstm_layers=1) if widened else start.config
+    assert model.config == expected and seen["task"].config.model == expected
+    x = torch.rand(2, 1, 32, 40)
+    with torch.no_grad():
+        assert torch.allclose(model(x), start(x), atol=1e-5)
 
 
 def test_init_weights_are_checked_as_the_pipeline_checks_them(tmp_path, small_weights, capsys):
