@@ -365,6 +365,23 @@ def test_losses_survive_bf16_autocast(kind):
     assert grads and all(torch.isfinite(g).all() for g in grads)
 
 
+@pytest.mark.parametrize(("native", "amp", "bf16"), [(True, True, True), (False, True, False), (True, False, False)])
+def test_fit_trains_in_bf16_where_the_cpu_computes_it(tmp_path, monkeypatch, native, amp, bf16):
+    """bf16 autocast on CPUs with native bf16 (2.6x faster steps on AMX) unless ``amp`` is off; fp32 elsewhere."""
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
+    config = RecTrainConfig(model=TINY_REC, loop=_loop(max_steps=2, amp=amp), train=SYNTH, val=VAL)
+    task = RecognizerTask(config, pages_per_pass=1)
+    train_loss, dtypes = task.loss, []
+
+    def loss(batch, device):
+        dtypes.append(torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else torch.float32)
+        return train_loss(batch, device)
+
+    task.loss = loss
+    fit(task, config.loop, tmp_path / "run", device=torch.device("cpu"))
+    assert dtypes == [torch.bfloat16 if bf16 else torch.float32] * 2
+
+
 def test_remapped_vocabulary_keeps_what_the_model_knew():
     torch.manual_seed(0)
     old, new = Vocab(tuple("abc")), Vocab(tuple("cxab"))
