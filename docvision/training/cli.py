@@ -29,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=int, help="override the config's loop.max_steps")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--init", help="start from weights: 'default' (the installed ones) or a weights folder")
+    p.add_argument("--export", type=Path, metavar="CHECKPOINT",
+                   help="instead of training, validate CHECKPOINT (a run's last.pt or best.pt) and write its weights "
+                        "to weights-step<N>/ beside it; give the options the run was started with")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda")
     p.add_argument("--workers", type=int, help="DataLoader worker processes (override the config)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
@@ -52,7 +55,7 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from docvision.training.config import DetTrainConfig, RecTrainConfig
-    from docvision.training.loop import fit
+    from docvision.training.loop import export, fit
 
     default = resources.files("docvision") / "configs" / DEFAULT_CONFIGS[args.task]
     with resources.as_file(default) as path:
@@ -70,6 +73,9 @@ def run_train(args: argparse.Namespace) -> int:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     task = _task(args, config)
+    if args.export:
+        log.info("exported %s", export(task, args.export, device))
+        return 0
     summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
                   max_minutes=args.max_minutes, resume=args.resume, validate_first=bool(args.init))
     log.info("done: %s", summary)

@@ -201,6 +201,25 @@ def fit(
     return {"steps": step, "best": best_metrics, "weights": str(weights)}
 
 
+def export(task: Task, checkpoint: Path, device: torch.device) -> Path:
+    """The model of ``checkpoint`` (``last.pt``, ``best.pt`` or a copy of either), validated and written in the
+    shipped format to ``weights-step<N>/`` beside it: a run exports its best by its own validation, and this
+    lets another measure (real pages, speed) choose among the checkpoints kept on the way."""
+    if not checkpoint.is_file():
+        raise TrainingError(f"{checkpoint}: no such checkpoint")
+    state = _load(checkpoint, device)
+    try:
+        task.model.to(device, memory_format=torch.channels_last).load_state_dict(state["model"])
+    except RuntimeError as err:
+        reason = str(err).strip().splitlines()[0]
+        raise TrainingError(f"{checkpoint}: not a model of this config ({reason}); give the run's own options") from None
+    step = state["step"] if "step" in state else state.get("metrics", {}).get("step")
+    task.model.eval()
+    metrics = {**task.validate(device), "step": step}
+    log.info("%s at step %s: %s", checkpoint, step, _fmt(metrics))
+    return save_weights(task.model.float().cpu(), checkpoint.parent / f"weights-step{step}", task.name, task.manifest(metrics))
+
+
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` computes bf16 natively, so autocast pays: CUDA, and CPUs with AVX-512 BF16 or AMX,
     where a recognizer training step takes 0.4x its fp32 time (one Sapphire Rapids core, batch 64 x 32 x 256);

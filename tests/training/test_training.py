@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
 import docvision
 from docvision.cli import main
-from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, from_dict
+from docvision.config import BackboneConfig, DetectorConfig, RecognizerConfig, from_dict, to_dict
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.detector import MEAN, STD
 from docvision.models.crnn import CRNN
@@ -330,6 +332,29 @@ def test_train_cli_default_config_ships_in_the_package(tmp_path, monkeypatch, ta
     assert main(["train", task, "--max-steps", "2"]) == 0
     shipped = Path(docvision.__file__).parent / "configs" / training.cli.DEFAULT_CONFIGS[task]
     assert seen["config"].loop.max_steps == 2 and seen["config"].train == load_yaml(config_class, shipped).train
+
+
+def test_export_writes_a_checkpoints_weights_beside_it(tmp_path, capsys):
+    """``train --export CHECKPOINT``: that checkpoint's model, validated, in the shipped format; a checkpoint of
+    another model, or none, is a one-line error."""
+    config = RecTrainConfig(model=TINY_REC, loop=_loop(max_steps=3, checkpoint_every=2), train=SYNTH, val=VAL)
+    run = tmp_path / "run"
+    fit(RecognizerTask(config, pages_per_pass=1), config.loop, run, device=torch.device("cpu"))
+    path = tmp_path / "rec.yaml"
+    path.write_text(yaml.safe_dump(to_dict(config)))
+    assert main(["train", "rec", "--config", str(path), "--export", str(run / "last.pt")]) == 0
+    manifest = json.loads((run / "weights-step3" / "recognizer.json").read_text())
+    assert manifest["metrics"]["validation"]["step"] == 3 and 0 <= manifest["metrics"]["validation"]["accuracy"] <= 1
+    trained = torch.load(run / "last.pt", weights_only=True)["model"]
+    exported = load_file(run / "weights-step3" / "recognizer.safetensors")
+    assert all(torch.allclose(exported[k].float(), v, rtol=1e-2, atol=1e-4) for k, v in trained.items() if v.is_floating_point())
+
+    path.write_text(yaml.safe_dump(to_dict(replace(config, model=replace(TINY_REC, lstm_hidden=16)))))
+    capsys.readouterr()
+    assert main(["train", "rec", "--config", str(path), "--export", str(run / "last.pt")]) == 2
+    assert capsys.readouterr().err.startswith(f"docvision: error: {run / 'last.pt'}: not a model of this config (")
+    assert main(["train", "rec", "--config", str(path), "--export", str(run / "none.pt")]) == 2
+    assert capsys.readouterr().err == f"docvision: error: {run / 'none.pt'}: no such checkpoint\n"
 
 
 def test_learning_rate_follows_the_steps_or_the_time_budget():
