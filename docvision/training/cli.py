@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from docvision.config import load_yaml
+from docvision.errors import DocvisionError
 
 log = logging.getLogger("docvision")
 
@@ -32,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--export", type=Path, metavar="CHECKPOINT",
                    help="instead of training, validate CHECKPOINT (a run's last.pt or best.pt) and write its weights "
                         "to weights-step<N>/ beside it; give the options the run was started with")
+    p.add_argument("--interpolate", type=float, metavar="ALPHA",
+                   help="with --export and --init: write (1 - ALPHA) x the --init weights + ALPHA x the checkpoint's "
+                        "(a weight-space ensemble, WiSE-FT: keeps more of the start on pages unlike the training data)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda")
     p.add_argument("--workers", type=int, help="DataLoader worker processes (override the config)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
@@ -57,6 +61,10 @@ def run_train(args: argparse.Namespace) -> int:
     from docvision.training.config import DetTrainConfig, RecTrainConfig
     from docvision.training.loop import export, fit
 
+    if args.interpolate is not None and not (args.export and args.init):
+        raise DocvisionError("--interpolate blends the --init weights with the --export checkpoint: give both")
+    if args.interpolate is not None and not 0 <= args.interpolate <= 1:
+        raise DocvisionError(f"--interpolate must be within 0-1, got {args.interpolate}")
     default = resources.files("docvision") / "configs" / DEFAULT_CONFIGS[args.task]
     with resources.as_file(default) as path:
         config_path = args.config or path
@@ -74,7 +82,7 @@ def run_train(args: argparse.Namespace) -> int:
                           "cpu" if args.device == "auto" else args.device)
     task = _task(args, config)
     if args.export:
-        log.info("exported %s", export(task, args.export, device))
+        log.info("exported %s", export(task, args.export, device, args.interpolate))
         return 0
     summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
                   max_minutes=args.max_minutes, resume=args.resume, validate_first=bool(args.init))

@@ -201,23 +201,38 @@ def fit(
     return {"steps": step, "best": best_metrics, "weights": str(weights)}
 
 
-def export(task: Task, checkpoint: Path, device: torch.device) -> Path:
+def export(task: Task, checkpoint: Path, device: torch.device, interpolate: float | None = None) -> Path:
     """The model of ``checkpoint`` (``last.pt``, ``best.pt`` or a copy of either), validated and written in the
     shipped format to ``weights-step<N>/`` beside it: a run exports its best by its own validation, and this
-    lets another measure (real pages, speed) choose among the checkpoints kept on the way."""
+    lets another measure (real pages, speed) choose among the checkpoints kept on the way.
+
+    ``interpolate`` (alpha): write ``(1 - alpha) * start + alpha * checkpoint`` instead, ``start`` being the
+    weights ``task.model`` holds now (the run's ``--init``), to ``weights-step<N>-a<alpha>/``. Such weight-space
+    ensembles of a model and its fine-tuned self (WiSE-FT, Wortsman et al. 2022) keep more of the start on
+    pages unlike the training data: v5 and 1,600 steps of stage 13's control at 0.3 read FUNSD's crops
+    83.7% (83.5% and 82.6% apart) and at half size 45.0% (43.7%, 43.4%)."""
     if not checkpoint.is_file():
         raise TrainingError(f"{checkpoint}: no such checkpoint")
     state = _load(checkpoint, device)
+    start = {k: v.detach().clone() for k, v in task.model.state_dict().items()}
     try:
         task.model.to(device, memory_format=torch.channels_last).load_state_dict(state["model"])
     except RuntimeError as err:
         reason = str(err).strip().splitlines()[0]
         raise TrainingError(f"{checkpoint}: not a model of this config ({reason}); give the run's own options") from None
     step = state["step"] if "step" in state else state.get("metrics", {}).get("step")
+    name = f"weights-step{step}"
+    if interpolate is not None:
+        if not 0 <= interpolate <= 1:
+            raise TrainingError(f"interpolate must be within 0-1, got {interpolate}")
+        mixed = {k: torch.lerp(start[k].to(v), v, interpolate) if v.is_floating_point() else v
+                 for k, v in task.model.state_dict().items()}
+        task.model.load_state_dict(mixed)
+        name += f"-a{interpolate:g}"
     task.model.eval()
-    metrics = {**task.validate(device), "step": step}
-    log.info("%s at step %s: %s", checkpoint, step, _fmt(metrics))
-    return save_weights(task.model.float().cpu(), checkpoint.parent / f"weights-step{step}", task.name, task.manifest(metrics))
+    metrics = {**task.validate(device), "step": step, **({"interpolate": interpolate} if interpolate is not None else {})}
+    log.info("%s: %s", name, _fmt(metrics))
+    return save_weights(task.model.float().cpu(), checkpoint.parent / name, task.name, task.manifest(metrics))
 
 
 def native_bf16(device: torch.device) -> bool:

@@ -357,6 +357,32 @@ def test_export_writes_a_checkpoints_weights_beside_it(tmp_path, capsys):
     assert capsys.readouterr().err == f"docvision: error: {run / 'none.pt'}: no such checkpoint\n"
 
 
+def test_export_interpolates_with_the_init_weights(tmp_path, capsys):
+    """``--export CHECKPOINT --interpolate A --init W``: (1 - A) W + A CHECKPOINT, floats only, beside the checkpoint."""
+    config = RecTrainConfig(model=TINY_REC, loop=_loop(max_steps=2), train=SYNTH, val=VAL)
+    for seed, run in ((0, tmp_path / "start"), (1, tmp_path / "tuned")):
+        torch.manual_seed(seed)
+        fit(RecognizerTask(config, pages_per_pass=1), config.loop, run, device=torch.device("cpu"))
+    path = tmp_path / "rec.yaml"
+    path.write_text(yaml.safe_dump(to_dict(config)))
+    start = str(tmp_path / "start" / "weights")
+    checkpoint = str(tmp_path / "tuned" / "last.pt")
+    assert main(["train", "rec", "--config", str(path), "--init", start, "--export", checkpoint, "--interpolate", "0.25"]) == 0
+    mixed = load_file(tmp_path / "tuned" / "weights-step2-a0.25" / "recognizer.safetensors")
+    init = load_file(tmp_path / "start" / "weights" / "recognizer.safetensors")
+    tuned = torch.load(checkpoint, weights_only=True)["model"]
+    floats = [k for k, v in tuned.items() if v.is_floating_point()]
+    assert any(not torch.allclose(init[k].float(), tuned[k], atol=1e-3) for k in floats)  # the ends differ
+    assert all(torch.allclose(mixed[k].float(), 0.75 * init[k].float() + 0.25 * tuned[k], rtol=1e-2, atol=1e-3) for k in floats)
+
+    capsys.readouterr()
+    assert main(["train", "rec", "--config", str(path), "--export", checkpoint, "--interpolate", "0.25"]) == 2
+    assert capsys.readouterr().err == (
+        "docvision: error: --interpolate blends the --init weights with the --export checkpoint: give both\n")
+    assert main(["train", "rec", "--config", str(path), "--init", start, "--export", checkpoint, "--interpolate", "2"]) == 2
+    assert capsys.readouterr().err == "docvision: error: --interpolate must be within 0-1, got 2.0\n"
+
+
 def test_learning_rate_follows_the_steps_or_the_time_budget():
     loop = LoopConfig(warmup_steps=10, max_steps=110)
     assert lr_factor(loop, 0) == pytest.approx(0.1) and lr_factor(loop, 9) == pytest.approx(1.0)
