@@ -11,11 +11,11 @@ STAMP := $(VENV)/.docvision-installed
 # Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
 FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
   fonts-crosextra-carlito fonts-crosextra-caladea fonts-courier-prime fonts-roboto-unhinted fonts-linuxlibertine \
-  fonts-lato fonts-inconsolata fonts-open-sans fonts-go fonts-ebgaramond fonts-texgyre
+  fonts-lato fonts-inconsolata fonts-open-sans fonts-go fonts-ebgaramond fonts-texgyre fonts-gnutypewriter
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,train,eval,compare,ocrmypdf,ray]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[test,train,eval,compare,ocrmypdf,ray,openvino]"
 	touch $(STAMP)
 
 # $(call apt_tool,COMMAND,PACKAGE,WHAT NEEDS IT): as root with apt, install PACKAGE when COMMAND is missing;

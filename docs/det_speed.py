@@ -1,5 +1,6 @@
-"""The detector's forward on one input in three runtimes: the weights' int8 model in ONNX Runtime, the same
-detector exported fp32 to ONNX Runtime, and torch fp32 (channels-last); alternating, best of ``--repeats``.
+"""The detector's forward on one input in three or four runtimes: the weights' int8 model in ONNX Runtime (and in
+OpenVINO where installed), the same detector exported fp32 to ONNX Runtime, and torch fp32 (channels-last);
+alternating, best of ``--repeats``.
 
     python docs/det_speed.py [--threads 2] [--size 1280 992] [--repeats 3]
 """
@@ -7,6 +8,7 @@ detector exported fp32 to ONNX Runtime, and torch fp32 (channels-last); alternat
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import tempfile
 import time
 from pathlib import Path
@@ -42,6 +44,9 @@ def main() -> None:
 
         runs = {name: (lambda s=s: s.run(None, {"image": x})) for name, s in sessions.items()}
         runs["torch fp32"] = torch_fp32
+        if importlib.util.find_spec("openvino"):
+            openvino = Int8Detector(directory / "detector.int8.onnx", args.threads, engine="openvino")
+            runs["openvino int8"] = lambda: openvino(torch.from_numpy(x))
         best = dict.fromkeys(runs, float("inf"))
         for run in runs.values():  # warm-up
             run()

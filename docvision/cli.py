@@ -68,8 +68,9 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
                    help="read every page as it is (default: pages turned 90/180/270 degrees are found and read upright)")
     p.add_argument("--upright-boxes", action="store_true", default=None,
                    help="word boxes in the pixels of the page turned upright (default: of the page as input)")
-    p.add_argument("--det-runtime", choices=["auto", "torch", "int8"],
-                   help="auto (default): the int8 detector on CPUs when the weights have one; torch: fp32 always")
+    p.add_argument("--det-runtime", choices=["auto", "torch", "int8", "openvino"],
+                   help="auto (default): the int8 detector on CPUs when the weights have one, in OpenVINO on cores "
+                   "with AMX when installed; torch: fp32 always; int8 / openvino: the int8 one in ONNX Runtime / OpenVINO")
     p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx", "int8"],
                    help="auto (default): on CPUs the int8 recognizer when the weights have one, else fp32 in ONNX "
                    "Runtime; torch on GPUs")
@@ -291,11 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_log_options(parser: argparse.ArgumentParser) -> None:
-    """``-v`` and ``--debug`` on ``parser`` and on each of its commands, before or after their arguments."""
+    """``-v``, ``--debug`` and ``-q`` on ``parser`` and on each of its commands, before or after their arguments."""
     parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="say more: the models and runtimes, each page's words and stage times")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="as -v, and print the traceback of every error")
+    if "-q" not in parser._option_string_actions:  # ocr and eval say what -q leaves out of their output
+        parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                            help="errors only: no progress bar or log lines")
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for command in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
@@ -326,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     handler.setFormatter(_Formatter(tracebacks=debug))
     log.addHandler(handler)
     verbose = debug or getattr(args, "verbose", False)
+    level = log.level
     log.setLevel(logging.DEBUG if verbose else logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
     log.propagate = False
     try:
@@ -340,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         log.removeHandler(handler)
+        log.setLevel(level)
         log.propagate = True
 
 

@@ -112,7 +112,9 @@ class PipelineConfig:
     (one page in memory; a batch does not pay there)."""
     det_runtime: str = "auto"
     """``auto``: the int8 detector (``detector.int8.onnx``) on CPUs where the weights folder has one
-    for its detector, else torch; ``torch``: always the fp32 torch model; ``int8``: the int8 one or an error."""
+    for its detector (in OpenVINO on cores with AMX when the ``openvino`` extra is installed, else in ONNX
+    Runtime), else torch; ``torch``: always the fp32 torch model; ``int8`` / ``openvino``: the int8 one in
+    ONNX Runtime / OpenVINO, or an error."""
     rec_runtime: str = "auto"
     """``auto``: on CPUs the int8 recognizer (``recognizer.int8.onnx``) where the weights folder has one
     for its recognizer, else the fp32 one in ONNX Runtime (exported when loaded; torch if that fails);

@@ -45,7 +45,7 @@ from docvision.recognition.split import sub_quad
 from docvision.textlayer.read import plan_pdf_page, read_planned, whole_page
 from docvision.zoo import UNTRAINED
 
-RUNTIMES = ("auto", "torch", "int8")
+RUNTIMES = ("auto", "torch", "int8", "openvino")
 REC_RUNTIMES = ("auto", "torch", "onnx", "int8")
 WEAK_BOX_READING = 0.7
 """Least reading confidence of a word from a box that scored under the box threshold (kept beside a
@@ -140,7 +140,8 @@ class OCRPipeline:
         with self._loading:
             if self._detector is None or self._recognizer is None:
                 self._detector, self._recognizer = self._loader()
-                log.debug("models %s: detector %s, recognizer %s on %s", self.models, type(self._detector.model).__name__,
+                log.debug("models %s: detector %s (%s), recognizer %s on %s", self.models,
+                          type(self._detector.model).__name__, getattr(self._detector.model, "engine", "torch"),
                           type(self._recognizer.model).__name__, self._detector.device)
         return self._detector, self._recognizer
 

@@ -23,7 +23,7 @@ from docvision.errors import WeightsError
 from docvision.models.crnn import CRNN
 from docvision.models.dbnet import DBNet
 from docvision.models.fold import fold_batch_norms
-from docvision.models.int8 import Int8Detector, int8_file
+from docvision.models.int8 import Int8Detector, int8_file, openvino_pays
 from docvision.models.onnx_crnn import OnnxCRNN
 from docvision.models.weights import PACKAGE_WEIGHTS, Manifest, has_weights, load_weights, read_manifest, sha256_file
 from docvision.recognition.lexicon import Lexicon
@@ -118,6 +118,10 @@ def _checked(directory: Path, name: str, make: Callable[[], Any]) -> Any:
         raise WeightsError(f"{directory / (name + '.json')}: invalid model config or vocabulary ({err})") from None
 
 
+INT8_RUNTIMES = ("int8", "openvino")
+"""Runtimes that name an int8 model: its absence or refusal is an error, not a fallback to fp32."""
+
+
 @dataclass
 class Weights:
     """A checked weights folder as the pipeline reads it: the ``manifests`` found, the names results
@@ -127,13 +131,15 @@ class Weights:
     manifests: dict[str, Manifest] = field(default_factory=dict)
     models: dict[str, str] = field(default_factory=dict)
     int8: Int8Detector | None = None
-    """The int8 detector, read by :func:`open_weights` when ``det_runtime`` names it (an error now, not later)."""
+    """The int8 detector, read by :func:`open_weights` when ``det_runtime`` names it (``int8``, ``openvino``:
+    an error now, not later)."""
 
 
 def open_weights(directory: Path, config: PipelineConfig, device: torch.device) -> Weights:
     """Check ``directory``'s manifests for the pipeline ``config`` on ``device``. Without weights in the
     package the models stay untrained; a folder given explicitly must hold both models. An int8 model
-    asked for by name (``det_runtime`` / ``rec_runtime`` ``int8``) is checked now: an error, not a warning later."""
+    asked for by name (``det_runtime`` ``int8`` or ``openvino``, ``rec_runtime`` ``int8``) is checked now: an
+    error, not a warning later."""
     weights = Weights(directory)
     explicit = directory != PACKAGE_WEIGHTS
     runtimes = {"detector": config.det_runtime, "recognizer": config.rec_runtime}
@@ -147,8 +153,8 @@ def open_weights(directory: Path, config: PipelineConfig, device: torch.device) 
             raise WeightsError(f"{directory / (name + '.safetensors')}: weights file missing")
         else:
             weights.models[name] = UNTRAINED
-    if config.det_runtime == "int8":
-        weights.int8 = int8_detector(directory, "int8", device, weights.manifests["detector"])
+    if config.det_runtime in INT8_RUNTIMES:
+        weights.int8 = int8_detector(directory, config.det_runtime, device, weights.manifests["detector"])
     if config.rec_runtime == "int8":
         problem = _int8_file_problem(directory, "recognizer", device, weights.manifests["recognizer"])
         if problem:
@@ -201,7 +207,7 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
 def _wants_int8(directory: Path, name: str, runtime: str, device: torch.device) -> bool:
     """Whether ``runtime`` asks for the int8 model ``name`` of ``directory`` (it may still be refused)."""
     path = directory / int8_file(name)
-    return runtime == "int8" or (runtime == "auto" and device.type == "cpu" and path.is_file())
+    return runtime in INT8_RUNTIMES or (runtime == "auto" and device.type == "cpu" and path.is_file())
 
 
 def _int8_file_problem(directory: Path, name: str, device: torch.device, manifest: Manifest) -> str:
@@ -222,7 +228,8 @@ def _int8_model(
 ) -> torch.nn.Module | None:
     """The int8 model ``name`` of ``directory`` (built by ``make`` from its file) when ``runtime`` wants
     it, its file checks out (:func:`_int8_file_problem`) and it was quantized from these weights; None:
-    run the fp32 model (with a warning when the file was refused). ``int8`` turns every refusal into an error."""
+    run the fp32 model (with a warning when the file was refused). A runtime named (``int8``, ``openvino``)
+    turns every refusal into an error."""
     if not _wants_int8(directory, name, runtime, device):
         return None
     path = directory / int8_file(name)
@@ -236,15 +243,26 @@ def _int8_model(
             if model.source_sha256 == manifest.sha256:
                 return model
             problem = f"quantized from other {name} weights (run docvision quantize again)"
-    if runtime == "int8":
+    if runtime in INT8_RUNTIMES:
         raise WeightsError(f"{path}: {problem}")
     log.warning("%s: %s; using the fp32 %s", path, problem, name)
     return None
 
 
 def int8_detector(directory: Path, runtime: str, device: torch.device, manifest: Manifest) -> Int8Detector | None:
-    """The int8 detector of ``directory`` when ``runtime`` wants it and it belongs to these weights (:func:`_int8_model`)."""
-    return _int8_model(directory, "detector", runtime, device, manifest, Int8Detector)
+    """The int8 detector of ``directory`` when ``runtime`` wants it and it belongs to these weights
+    (:func:`_int8_model`), in OpenVINO when named or, for ``auto``, where it pays (:func:`openvino_pays`;
+    ONNX Runtime if OpenVINO then fails)."""
+
+    def make(path: Path) -> Int8Detector:
+        if runtime == "auto" and openvino_pays():
+            try:
+                return Int8Detector(path, engine="openvino")
+            except Exception as err:  # a broken install: ONNX Runtime runs the same file
+                log.warning("%s: OpenVINO unusable (%s); using ONNX Runtime", path, str(err).splitlines()[0])
+        return Int8Detector(path, engine="openvino" if runtime == "openvino" else "onnxruntime")
+
+    return _int8_model(directory, "detector", runtime, device, manifest, make)
 
 
 def int8_recognizer(directory: Path, crnn: CRNN, runtime: str, device: torch.device, manifest: Manifest) -> OnnxCRNN | None:

@@ -24,7 +24,7 @@ from pypdf import PdfReader, PdfWriter
 import docvision.pipeline
 import docvision.zoo
 from docvision import __version__
-from docvision.cli import PASSWORD_ENV, main
+from docvision.cli import PASSWORD_ENV, build_parser, main
 from docvision.models import weights as weights_module
 
 FAST = ["--dpi", "36", "--det-max-side", "128"]
@@ -644,3 +644,19 @@ def test_text_layer_option(cli, small_weights, tmp_path, monkeypatch, validate):
     code, out, err = cli("ocr", pdf, "--weights", small_weights, "--text-layer", "only", "--format", "text")
     assert code == 0 and out.startswith("Quarterly report of the harbour board")
     assert err == [f"docvision: {pdf}: warning: page 2 needs OCR, not done (--text-layer only)"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_leaves_only_errors_on_every_command(where, tmp_path, capsys):
+    out = tmp_path / "synth"
+    args = ["synth", str(out), "--pages", "1", "--dpi", "36", "--clean"]
+    assert main(args) == 0
+    assert "wrote 1 pages" in capsys.readouterr().err
+    level = logging.getLogger("docvision").level
+    assert main(["-q", *args] if where == "before" else [*args, "-q"]) == 0
+    assert capsys.readouterr().err == ""
+    assert logging.getLogger("docvision").level == level  # a library's caller keeps its logging
+    assert main(["data", "show", str(out), "--index", "3", "-o", str(tmp_path / "x.png"), "-q"]) == 2
+    assert "out of range" in capsys.readouterr().err
+    for command in (["train", "rec"], ["bench"], ["quantize"], ["data", "pack", "a", "b"], ["eval", "x"]):
+        assert build_parser().parse_args([*command, "-q"]).quiet

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import docvision
 import docvision.pipeline
+from docvision import zoo
 from docvision.config import CUDA_BATCH_PAGES, PipelineConfig, PostprocessConfig
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
@@ -100,6 +101,35 @@ def test_cpu_runs_the_int8_detector_of_the_weights_folder(int8_weights, page_ima
     assert docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="int8")).models["detector"].endswith("+int8")
 
 
+@pytest.mark.parametrize("pays", [True, False])
+def test_cpu_runs_the_int8_detector_in_openvino_where_it_pays(int8_weights, page_image, monkeypatch, pays):
+    pytest.importorskip("openvino")
+    directory, _ = int8_weights
+    monkeypatch.setattr(zoo, "openvino_pays", lambda: pays)
+    auto = docvision.load(directory, device="cpu").detector.model
+    assert auto.engine == ("openvino" if pays else "onnxruntime")
+    named = docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="openvino"))
+    assert named.detector.model.engine == "openvino" and named.models["detector"] == "test-dbnet+int8"
+    assert named.ocr_image(np.array(page_image(300, 200))).width == 300
+
+
+def test_a_broken_openvino_leaves_the_int8_detector_to_onnx_runtime(int8_weights, monkeypatch, caplog):
+    directory, _ = int8_weights
+
+    def broken(path, threads=None, engine="onnxruntime"):
+        if engine == "openvino":
+            raise RuntimeError("libopenvino.so: cannot open shared object file")
+        return Int8Detector(path, threads, engine)
+
+    monkeypatch.setattr(zoo, "openvino_pays", lambda: True)
+    monkeypatch.setattr(zoo, "Int8Detector", broken)
+    with caplog.at_level(logging.WARNING, logger="docvision"):
+        assert docvision.load(directory, device="cpu").detector.model.engine == "onnxruntime"
+    assert "OpenVINO unusable (libopenvino.so" in caplog.text
+    with pytest.raises(docvision.WeightsError, match="unusable"):
+        docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="openvino"))
+
+
 def test_cpu_runs_the_int8_recognizer_of_the_weights_folder(int8_weights, page_image):
     directory, _ = int8_weights
     ocr = docvision.load(directory, device="cpu")
@@ -158,8 +188,9 @@ def test_int8_detector_of_other_weights_is_not_used(int8_weights, small_weights,
     assert "quantized from other detector weights" in caplog.text
     with pytest.raises(docvision.WeightsError, match="quantized from other detector weights"):
         docvision.load(stale, device="cpu", config=PipelineConfig(det_runtime="int8"))
-    with pytest.raises(docvision.WeightsError, match="file missing"):
-        docvision.load(small_weights, device="cpu", config=PipelineConfig(det_runtime="int8"))
+    for named in ("int8", "openvino"):
+        with pytest.raises(docvision.WeightsError, match="file missing"):
+            docvision.load(small_weights, device="cpu", config=PipelineConfig(det_runtime=named))
     assert not isinstance(docvision.load(small_weights, device="cpu").detector.model, Int8Detector)  # auto: fp32
     with pytest.raises(ValueError, match="det_runtime"):
         docvision.load(small_weights, device="cpu", config=PipelineConfig(det_runtime="onnx"))

@@ -230,9 +230,10 @@ def run_bench(args: argparse.Namespace) -> int:
         device=device,
         long_pdf=args.long_pdf,
         others=others,
-        progress=sys.stderr.isatty(),
+        progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
     )
     report["models"] = dict(pipeline.models)
+    report["detector_engine"] = getattr(pipeline.detector.model, "engine", "torch")
     return _emit(format_bench(report), report, args.report)
 
 
@@ -275,7 +276,7 @@ def format_bench(report: dict[str, Any]) -> str:
     parts = [
         f"machine: {machine}; device {m['device']}",
         f"{resolution}; {report['repeats']} repeats; {report['det_batch_pages']} pages a detector forward; "
-        f"models {report.get('models', {})}",
+        f"models {report.get('models', {})}, the detector in {report.get('detector_engine', 'torch')}",
         "",
         format_table(["engine", "pages", "pages/s", *(f"{s} ms/page" for s in used)], speed),
         "median (min-max) over repeats",

@@ -59,6 +59,7 @@ def run_train(args: argparse.Namespace) -> int:
     import torch
 
     from docvision.training.config import DetTrainConfig, RecTrainConfig
+    from docvision.training.data import describe
     from docvision.training.loop import export, fit
 
     if args.interpolate is not None and not (args.export and args.init):
@@ -84,8 +85,11 @@ def run_train(args: argparse.Namespace) -> int:
     if args.export:
         log.info("exported %s", export(task, args.export, device, args.interpolate))
         return 0
+    for source in config.train:
+        log.info("training on %s", describe(source))
     summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
-                  max_minutes=args.max_minutes, resume=args.resume, validate_first=bool(args.init))
+                  max_minutes=args.max_minutes, resume=args.resume, validate_first=bool(args.init),
+                  progress=False if getattr(args, "quiet", False) else None)
     log.info("done: %s", summary)
     return 0
 

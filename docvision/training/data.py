@@ -8,8 +8,19 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampler
 
 from docvision.datasets.formats import CROP_READERS, open_crops, open_labeled, sniff_format
+from docvision.datasets.synth.fonts import find_fonts
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.training.config import DataSource
+
+
+def describe(source: DataSource) -> str:
+    """A training source as a manifest records it. Generated pages also say how many font families drew
+    them: what they look like depends on the machine's fonts (without ``make fonts``, a Debian machine has
+    under half of the families the Makefile installs)."""
+    if source.path != "synth":
+        return f"{source.path} (weight {source.weight})"
+    families = len({font.family for font in find_fonts(source.font_dir)})
+    return f"synth (weight {source.weight}, seed {source.seed}, {families} font families)"
 
 
 def open_source(source: DataSource, *, crops: bool = False) -> Dataset:

@@ -18,7 +18,7 @@ from docvision.evaluation.metrics import Counts, match_detections
 from docvision.models.dbnet import DBNet
 from docvision.models.weights import Manifest
 from docvision.training.config import DetTrainConfig
-from docvision.training.data import mixed, open_source, weighted_sampler
+from docvision.training.data import describe, mixed, open_source, weighted_sampler
 
 TEXT_FOCUS = 0.8
 """Share of crops centred on a random word rather than anywhere on the page (pages have margins)."""
@@ -146,6 +146,6 @@ class DetectorTask:
             mean=MEAN.tolist(),
             std=STD.tolist(),
             shrink_ratio=self.config.shrink_ratio,
-            training_data=", ".join(f"{s.path} (weight {s.weight})" for s in self.config.train),
+            training_data=", ".join(map(describe, self.config.train)),
             metrics={"validation": metrics},
         )

@@ -23,7 +23,7 @@ from docvision.recognition.crops import pad_batch, to_recognizer_input
 from docvision.recognition.recognizer import Recognizer, output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import RecTrainConfig
-from docvision.training.data import mixed, open_source, weighted_sampler
+from docvision.training.data import describe, mixed, open_source, weighted_sampler
 
 Sample = tuple[np.ndarray, list[int], str]
 """Recognizer input ``(H, W)``, label ids, sample id (``page:word``)."""
@@ -342,6 +342,6 @@ class RecognizerTask:
             name="crnn_resnet_slim",
             config=to_dict(self.config.model),
             vocabulary=list(self.vocab.chars),
-            training_data=", ".join(f"{s.path} (weight {s.weight})" for s in self.config.train),
+            training_data=", ".join(map(describe, self.config.train)),
             metrics={"validation": metrics},
         )

@@ -1,4 +1,4 @@
-"""The int8 models: ONNX export, static (and dynamic) quantization, and ONNX Runtime inference."""
+"""The int8 models: ONNX export, static (and dynamic) quantization, and ONNX Runtime / OpenVINO inference."""
 
 from __future__ import annotations
 
@@ -64,6 +64,20 @@ def test_quantized_detector_is_int8_close_to_fp32_and_names_its_source(model, ex
         want = model(torch.from_numpy(x)).numpy()
     got = int8(torch.from_numpy(x)).numpy()
     assert np.abs(got - want).mean() < 0.02 and np.abs(got - want).max() < 0.2
+
+
+def test_openvino_runs_the_int8_detector_as_onnx_runtime_does(model, exported, tmp_path):
+    pytest.importorskip("openvino")
+    out = tmp_path / "detector.int8.onnx"
+    quantize(exported, out, (inputs(s) for s in range(4)), "abc123")
+    ort, ov = Int8Detector(out, threads=1), Int8Detector(out, threads=1, engine="openvino")
+    assert ov.engine == "openvino" and ov.source_sha256 == "abc123"
+    for shape in ((1, 3, 96, 128), (2, 3, 160, 96)):  # any size and batch
+        x = torch.from_numpy(inputs(3, shape))
+        want, got = ort(x).numpy(), ov(x).numpy()
+        assert got.shape == want.shape and np.abs(got - want).max() < 0.05
+    with pytest.raises(ValueError, match="engine must be one of"):
+        Int8Detector(out, engine="tensorrt")
 
 
 def test_crnn_quantized_with_a_dynamic_bilstm_reads_like_fp32(tmp_path):

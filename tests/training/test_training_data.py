@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 from docvision.datasets.labels import write_page
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.training.config import DataSource
-from docvision.training.data import mixed, open_source
+from docvision.datasets.synth.fonts import find_fonts
+from docvision.training.data import describe, mixed, open_source
 
 
 @pytest.fixture()
@@ -41,3 +44,16 @@ def test_weights_give_each_source_its_share(folder):
     dataset, weights = mixed([DataSource(path=folder, weight=3.0, split=(0.0, 0.5)), DataSource(path=folder, weight=1.0)])
     assert len(dataset) == 15
     assert weights[:5].sum().item() == pytest.approx(0.75) and weights[5:].sum().item() == pytest.approx(0.25)
+
+
+def test_generated_pages_are_described_with_their_font_families(folder, tmp_path_factory):
+    fonts = tmp_path_factory.mktemp("fonts")
+    families = {}
+    for font in find_fonts():
+        families.setdefault(font.family, font.path)
+    for path in list(families.values())[:2]:
+        shutil.copy(path, fonts)
+    assert describe(DataSource(path="synth", seed=4, font_dir=str(fonts))) == (
+        "synth (weight 1.0, seed 4, 2 font families)"
+    )
+    assert describe(DataSource(path=folder, weight=2.0)) == f"{folder} (weight 2.0)"

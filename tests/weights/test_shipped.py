@@ -69,10 +69,10 @@ def test_shipped_recognizer_splits_a_box_holding_several_words(runtime):
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(edges, edges[1:]))
 
 
-@pytest.mark.parametrize("runtime", ["int8", "torch"])
-def test_shipped_models_read_the_sample_pdf(runtime):
+@pytest.mark.parametrize("det_runtime, rec_runtime", [("int8", "int8"), ("torch", "torch"), ("openvino", "int8")])
+def test_shipped_models_read_the_sample_pdf(det_runtime, rec_runtime):
     """The bundled two-column letter (scan-like, 200 dpi) read end to end in reading order,
-    with the int8 models (the CPU default) and the fp32 ones.
+    with the int8 models (the CPU default; the detector also in OpenVINO) and the fp32 ones.
 
     Measured page CER of the shipped models: 0.000, int8 and fp32 (before a crop's unread spaces were
     split at gaps as wide as its read ones, 0.0028: "of1" for "of 1"; recognizer v4: 0.0055, "1of1";
@@ -82,7 +82,9 @@ def test_shipped_models_read_the_sample_pdf(runtime):
     leaves room for small numeric differences between torch builds and thread counts, and
     still fails for any real break: untrained models score 16.4 here (hundreds of garbage
     words), a wrong reading order (columns interleaved) 0.56."""
-    ocr = docvision.load(device="cpu", config=PipelineConfig(det_runtime=runtime, rec_runtime=runtime))
+    if det_runtime == "openvino":
+        pytest.importorskip("openvino")
+    ocr = docvision.load(device="cpu", config=PipelineConfig(det_runtime=det_runtime, rec_runtime=rec_runtime))
     page = ocr(SAMPLES / "letter.pdf").pages[0]
     errors = page_text_errors(page.text, (SAMPLES / "letter.txt").read_text())
     assert errors.cer < SAMPLE_CER, page.text
