@@ -74,7 +74,6 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rec-runtime", choices=["auto", "torch", "onnx", "int8"],
                    help="auto (default): on CPUs the int8 recognizer when the weights have one, else fp32 in ONNX "
                    "Runtime; torch on GPUs")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings or summary")
     batch = p.add_argument_group("batches (see README: Folders and batches)")
     batch.add_argument("--from-list", type=Path, metavar="FILE", help="more inputs, one per line (- reads stdin)")
     batch.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
@@ -288,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (datasets_cli, training_cli, evaluation_cli):
         module.register(subparsers)
     _add_log_options(parser)
+    parser.set_defaults(quiet=False)  # a command's own -q only ever sets it (SUPPRESS), before or after it
     return parser
 
 
@@ -297,9 +297,8 @@ def _add_log_options(parser: argparse.ArgumentParser) -> None:
                         help="say more: the models and runtimes, each page's words and stage times")
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="as -v, and print the traceback of every error")
-    if "-q" not in parser._option_string_actions:  # ocr and eval say what -q leaves out of their output
-        parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                            help="errors only: no progress bar or log lines")
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="errors only: no progress bar, warning or summary")
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for command in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
@@ -331,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     log.addHandler(handler)
     verbose = debug or getattr(args, "verbose", False)
     level = log.level
-    log.setLevel(logging.DEBUG if verbose else logging.ERROR if getattr(args, "quiet", False) else logging.INFO)
+    log.setLevel(logging.DEBUG if verbose else logging.ERROR if args.quiet else logging.INFO)
     log.propagate = False
     try:
         if getattr(args, "extra", None):

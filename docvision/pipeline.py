@@ -141,7 +141,7 @@ class OCRPipeline:
             if self._detector is None or self._recognizer is None:
                 self._detector, self._recognizer = self._loader()
                 log.debug("models %s: detector %s (%s), recognizer %s on %s", self.models,
-                          type(self._detector.model).__name__, getattr(self._detector.model, "engine", "torch"),
+                          type(self._detector.model).__name__, self._detector.engine,
                           type(self._recognizer.model).__name__, self._detector.device)
         return self._detector, self._recognizer
 

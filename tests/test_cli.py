@@ -658,5 +658,7 @@ def test_quiet_leaves_only_errors_on_every_command(where, tmp_path, capsys):
     assert logging.getLogger("docvision").level == level  # a library's caller keeps its logging
     assert main(["data", "show", str(out), "--index", "3", "-o", str(tmp_path / "x.png"), "-q"]) == 2
     assert "out of range" in capsys.readouterr().err
-    for command in (["train", "rec"], ["bench"], ["quantize"], ["data", "pack", "a", "b"], ["eval", "x"]):
-        assert build_parser().parse_args([*command, "-q"]).quiet
+    parser = build_parser()
+    for command in (["ocr", "x.pdf"], ["eval", "x"], ["train", "rec"], ["bench"], ["quantize"], ["data", "pack", "a", "b"]):
+        assert parser.parse_args([*command, "-q"]).quiet and parser.parse_args(["-q", *command]).quiet
+        assert not parser.parse_args(command).quiet

@@ -98,6 +98,7 @@ def test_cpu_runs_the_int8_detector_of_the_weights_folder(int8_weights, page_ima
     assert ocr.ocr_image(np.array(page_image(300, 200))).width == 300
     torch_only = docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="torch"))
     assert not isinstance(torch_only.detector.model, Int8Detector) and torch_only.models["detector"] == "test-dbnet"
+    assert torch_only.detector.engine == "torch"
     assert docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="int8")).models["detector"].endswith("+int8")
 
 
@@ -106,10 +107,10 @@ def test_cpu_runs_the_int8_detector_in_openvino_where_it_pays(int8_weights, page
     pytest.importorskip("openvino")
     directory, _ = int8_weights
     monkeypatch.setattr(zoo, "openvino_pays", lambda: pays)
-    auto = docvision.load(directory, device="cpu").detector.model
+    auto = docvision.load(directory, device="cpu").detector
     assert auto.engine == ("openvino" if pays else "onnxruntime")
     named = docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="openvino"))
-    assert named.detector.model.engine == "openvino" and named.models["detector"] == "test-dbnet+int8"
+    assert named.detector.engine == "openvino" and named.models["detector"] == "test-dbnet+int8"
     assert named.ocr_image(np.array(page_image(300, 200))).width == 300
 
 
@@ -124,7 +125,7 @@ def test_a_broken_openvino_leaves_the_int8_detector_to_onnx_runtime(int8_weights
     monkeypatch.setattr(zoo, "openvino_pays", lambda: True)
     monkeypatch.setattr(zoo, "Int8Detector", broken)
     with caplog.at_level(logging.WARNING, logger="docvision"):
-        assert docvision.load(directory, device="cpu").detector.model.engine == "onnxruntime"
+        assert docvision.load(directory, device="cpu").detector.engine == "onnxruntime"
     assert "OpenVINO unusable (libopenvino.so" in caplog.text
     with pytest.raises(docvision.WeightsError, match="unusable"):
         docvision.load(directory, device="cpu", config=PipelineConfig(det_runtime="openvino"))

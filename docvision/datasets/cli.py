@@ -88,7 +88,7 @@ def _synth(args: argparse.Namespace) -> int:
     dpi = float(args.dpi[0]) if len(args.dpi) == 1 else (float(args.dpi[0]), float(args.dpi[1]))
     config = SynthConfig(page_size=args.page_size, dpi=dpi, degrade=not args.clean, font_dir=args.font_dir)
     dataset = SyntheticPages(args.start + args.pages, args.seed, config)
-    quiet = getattr(args, "quiet", False) or None  # tqdm's None: a bar on terminals only
+    quiet = args.quiet or None  # tqdm's None: a bar on terminals only
     indices = tqdm(range(args.start, args.start + args.pages), desc="synth", unit="page", disable=quiet)
     if args.kind == "pages" and args.out.suffix != ".lmdb":
         for i in indices:
@@ -144,7 +144,7 @@ def _pack(args: argparse.Namespace) -> int:
     from docvision.datasets.formats import CROP_READERS, open_crops, open_labeled, sniff_format
 
     fmt = sniff_format(args.src)
-    quiet = getattr(args, "quiet", False) or None  # tqdm's None: a bar on terminals only
+    quiet = args.quiet or None  # tqdm's None: a bar on terminals only
     if fmt in CROP_READERS:
         crops = open_crops(args.src)
         n = write_recognition_lmdb(

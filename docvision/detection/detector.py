@@ -141,6 +141,11 @@ class Detector:
         self.postprocess = postprocess
         self.device = device
 
+    @property
+    def engine(self) -> str:
+        """What runs the network: ``torch``, or the int8 model's ``onnxruntime`` / ``openvino``."""
+        return getattr(self.model, "engine", "torch")
+
     def input_scale(self, image: np.ndarray) -> float:
         """The scale the page is detected at by default: :func:`fit_scale` to ``max_side``."""
         return fit_scale(*image.shape[:2], self.max_side, self.max_upscale)

@@ -50,7 +50,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="box threshold of the detection and end-to-end scores (default: the config's, 0.5)",
     )
     e.add_argument("--worst", type=int, default=10, metavar="N", help="list the N worst pages (default 10)")
-    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     e.set_defaults(func=run_eval, extra="eval")
 
     b = subparsers.add_parser(
@@ -230,10 +229,10 @@ def run_bench(args: argparse.Namespace) -> int:
         device=device,
         long_pdf=args.long_pdf,
         others=others,
-        progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
+        progress=not args.quiet and sys.stderr.isatty(),
     )
     report["models"] = dict(pipeline.models)
-    report["detector_engine"] = getattr(pipeline.detector.model, "engine", "torch")
+    report["detector_engine"] = pipeline.detector.engine
     return _emit(format_bench(report), report, args.report)
 
 

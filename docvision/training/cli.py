@@ -89,7 +89,7 @@ def run_train(args: argparse.Namespace) -> int:
         log.info("training on %s", describe(source))
     summary = fit(task, config.loop, args.run_dir or Path("runs") / args.task, device=device,
                   max_minutes=args.max_minutes, resume=args.resume, validate_first=bool(args.init),
-                  progress=False if getattr(args, "quiet", False) else None)
+                  progress=False if args.quiet else None)
     log.info("done: %s", summary)
     return 0
 

@@ -105,7 +105,7 @@ def _calibration_pages(args: argparse.Namespace) -> list[LabeledPage]:
 
         synthetic = SyntheticPages(args.pages, seed=args.seed, config=SynthConfig(dpi=(100, 200)))
         count, page = args.pages, synthetic.__getitem__
-    quiet = getattr(args, "quiet", False) or None  # tqdm's None: a bar on terminals only
+    quiet = args.quiet or None  # tqdm's None: a bar on terminals only
     return [page(i) for i in tqdm(range(count), desc="calibration pages", disable=quiet)]
 
 

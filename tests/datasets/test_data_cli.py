@@ -1,18 +1,14 @@
 from __future__ import annotations
 
-import argparse
-
 import cv2
 
-from docvision.datasets.cli import register
+from docvision.cli import build_parser
 from docvision.datasets.lmdb_store import lmdb_kind
 from docvision.datasets.formats import open_labeled
 
 
 def _run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="docvision")
-    register(parser.add_subparsers(required=True))
-    args = parser.parse_args(list(argv))
+    args = build_parser().parse_args(list(argv))
     return args.func(args)
 
 
