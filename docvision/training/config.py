@@ -68,19 +68,6 @@ class DetTrainConfig:
 
 
 @dataclass(frozen=True)
-class TeacherConfig:
-    """Knowledge distillation (``training.teacher``): ``model`` is an ONNX CTC recognizer in PaddleOCR's layout,
-    or ``rapidocr`` for the one inside the installed ``rapidocr`` package (the ``compare`` extra)."""
-
-    model: str = "rapidocr"
-    weight: float = 1.0
-    """Scale of the distillation term against the CTC loss."""
-    only_right: bool = True
-    """Distil only the crops the teacher reads exactly as labeled: its misreadings (of the generator's hardest
-    crops, of characters it lacks) are not taught."""
-
-
-@dataclass(frozen=True)
 class RecTrainConfig:
     model: RecognizerConfig = field(default_factory=RecognizerConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
@@ -96,5 +83,3 @@ class RecTrainConfig:
     shrink: float = 0.0
     """Share of training crops first shrunk with area averaging to 6-12 px tall (``training.recognition
     .shrink``): a scanned page at half size, whose word crops the recognizer scales up again."""
-    teacher: TeacherConfig | None = None
-    """A stronger recognizer whose per-step probabilities the model also learns (off when empty)."""
