@@ -106,7 +106,8 @@ def main() -> None:
         elif name == "fonts":
             sets[name] = font_readings(recognizer)
         elif match := re.fullmatch(r"funsd([\d.]*)", name):
-            pages, every = open_labeled(FUNSD), range(0, len(pages), args.funsd_every)
+            pages = open_labeled(FUNSD)
+            every = range(0, len(pages), args.funsd_every)
             scaled = (variant(pages[i], f"scale{match[1]}")[0] if match[1] else pages[i] for i in every)
             sets[name] = page_readings(recognizer, scaled, name)
         else:
