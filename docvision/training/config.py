@@ -68,6 +68,22 @@ class DetTrainConfig:
 
 
 @dataclass(frozen=True)
+class TeacherConfig:
+    """Knowledge distillation (``training.teacher``): ``model`` is an ONNX CTC recognizer in PaddleOCR's layout,
+    or ``rapidocr`` for the one inside the installed ``rapidocr`` package (the ``compare`` extra)."""
+
+    model: str = "rapidocr"
+    weight: float = 1.0
+    """Scale of the distillation term against the CTC loss."""
+    only_right: bool = True
+    """Distil only the crops the teacher reads exactly as labeled: its misreadings (of the generator's hardest
+    crops, of characters it lacks) are not taught."""
+    temperature: float = 2.0
+    """Softens both distributions, so that the teacher's second choices (its sense of which characters look
+    alike) carry weight beside its near-certain first."""
+
+
+@dataclass(frozen=True)
 class RecTrainConfig:
     model: RecognizerConfig = field(default_factory=RecognizerConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
@@ -83,3 +99,5 @@ class RecTrainConfig:
     shrink: float = 0.0
     """Share of training crops first shrunk with area averaging to 6-12 px tall (``training.recognition
     .shrink``): a scanned page at half size, whose word crops the recognizer scales up again."""
+    teacher: TeacherConfig | None = None
+    """A stronger recognizer whose probabilities at each character's peak the model also learns (off when empty)."""

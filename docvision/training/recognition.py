@@ -24,6 +24,7 @@ from docvision.recognition.recognizer import Recognizer, output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import RecTrainConfig
 from docvision.training.data import describe, mixed, open_source, weighted_sampler
+from docvision.training.teacher import CTCTeacher, distillation_loss, teacher_path
 
 Sample = tuple[np.ndarray, list[int], str]
 """Recognizer input ``(H, W)``, label ids, sample id (``page:word``)."""
@@ -315,6 +316,8 @@ class RecognizerTask:
                 pairs = word_samples(item, self.vocab, None) if isinstance(item, LabeledPage) else [item]
                 self.val_crops += [(crop, text) for crop, text in pairs if self.vocab.covers(text)]
         self.val_crops = self.val_crops[:MAX_VAL_WORDS]
+        teacher = config.teacher
+        self.teacher = CTCTeacher(teacher_path(teacher), self.vocab, torch.get_num_threads()) if teacher else None
 
     def batches(self, seed: int) -> Iterator[dict[str, Any]]:
         loop = self.config.loop
@@ -328,7 +331,16 @@ class RecognizerTask:
         steps = batch["steps"].clamp(max=log_probs.shape[0])
         ctc = F.ctc_loss(log_probs, batch["labels"].to(device), steps, batch["label_lengths"],
                          blank=0, reduction="mean", zero_infinity=True)
-        return {"total": ctc, "ctc": ctc.detach()}
+        if self.teacher is None:
+            return {"total": ctc, "ctc": ctc.detach()}
+        targets = self.teacher.probabilities(batch["image"])
+        use = torch.ones(len(steps), dtype=torch.bool)
+        if self.config.teacher.only_right:
+            labels = batch["labels"].split(batch["label_lengths"].tolist())
+            use = torch.tensor([read == label.tolist() for read, label in zip(self.teacher.greedy(targets, steps), labels)])
+        kd, share = distillation_loss(logits, targets, steps, use, self.config.teacher.temperature)
+        total = ctc + self.config.teacher.weight * kd
+        return {"total": total, "ctc": ctc.detach(), "kd": kd.detach(), "kd_share": torch.tensor(share)}
 
     def validate(self, device: torch.device) -> dict[str, float]:
         recognizer = Recognizer(self.model, self.vocab, batch_size=128, device=device)

@@ -1,0 +1,102 @@
+"""Knowledge distillation from PP-OCR's recognizer (training.teacher)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from docvision.datasets.synth.fonts import find_fonts, load_font
+from docvision.errors import WeightsError
+from docvision.models.crnn import STEP
+from docvision.recognition.crops import pad_batch, to_recognizer_input
+from docvision.recognition.recognizer import output_steps
+from docvision.recognition.vocab import Vocab
+from docvision.training.config import DataSource, LoopConfig, RecTrainConfig, TeacherConfig
+from docvision.training.recognition import RecognizerTask
+from docvision.training.teacher import CTCTeacher, distillation_loss, peaks, teacher_path
+
+from tests.training.test_training import TINY_REC, VAL
+
+pytest.importorskip("rapidocr")
+
+
+def _word(text: str, px: int = 28) -> np.ndarray:
+    info = next(f for f in find_fonts() if not (f.bold or f.italic))
+    font = load_font(info.path, px)
+    left, top, right, bottom = font.getbbox(text)
+    image = Image.new("L", (right - left + 12, bottom - top + 12), 255)
+    ImageDraw.Draw(image).text((6 - left, 6 - top), text, font=font, fill=0)
+    return np.asarray(image)
+
+
+@pytest.fixture(scope="module")
+def teacher() -> CTCTeacher:
+    return CTCTeacher(teacher_path(TeacherConfig()), Vocab.load())
+
+
+def test_teacher_reads_printed_words_in_the_student_vocabulary_and_steps(teacher):
+    words = ["Invoice", "2,450.00", "naïve", "Kraków"]
+    images, widths = pad_batch([to_recognizer_input(_word(w), 32) for w in words])
+    probs = teacher.probabilities(images)
+    assert probs.shape == (len(words), images.shape[-1] // STEP, Vocab.load().num_classes)
+    assert torch.allclose(probs.sum(-1), torch.ones(probs.shape[:2]), atol=1e-4)
+    steps = torch.tensor([output_steps(w) for w in widths])
+    reads = [teacher.vocab.decode(ids) for ids in teacher.greedy(probs, steps)]
+    assert sum(r == w for r, w in zip(reads, words)) >= 3, reads
+
+
+def _path(*classes: int) -> torch.Tensor:
+    """Near-certain probabilities ``(T, 7)`` of a CTC path, class per step (0 blank)."""
+    return torch.softmax(torch.nn.functional.one_hot(torch.tensor(classes), 7).float() * 8.0, -1)
+
+
+def test_peaks_take_each_emitted_character_at_its_most_certain_step():
+    probs = _path(0, 3, 3, 0, 3, 5, 0)
+    probs[2, 3] += 0.5  # the second step of the first 3 is surer
+    assert peaks(probs.argmax(-1).tolist(), 7, probs) == [(3, 2), (3, 4), (5, 5)]
+    assert peaks(probs.argmax(-1).tolist(), 3, probs) == [(3, 2)]
+
+
+def test_distillation_pairs_the_kth_peaks_whatever_their_steps():
+    student = _path(3, 0, 5, 0, 0, 0).log()[None]
+    teacher = _path(0, 0, 3, 0, 0, 5)[None]  # the same reading, two and three steps later
+    steps, use = torch.tensor([6]), torch.tensor([True])
+    same, share = distillation_loss(student, teacher, steps, use)
+    assert share == 1.0 and same.item() == pytest.approx(0.0, abs=1e-4)
+    doubtful = teacher.clone()
+    doubtful[0, 2] = torch.tensor([0.0, 0.0, 0.0, 0.6, 0.0, 0.0, 0.4])  # the teacher's second choice for "3"
+    loss, _ = distillation_loss(student, doubtful, steps, use)
+    assert loss.item() > 0.1
+    other = _path(0, 0, 4, 0, 0, 5)[None]  # reads otherwise: not distilled
+    loss, share = distillation_loss(student, other, steps, use)
+    assert share == 0.0 and loss.item() == 0.0
+    assert distillation_loss(student, doubtful, steps, torch.tensor([False]))[1] == 0.0
+    student.requires_grad_(True)
+    distillation_loss(student, doubtful, steps, use)[0].backward()
+    assert student.grad[0, 0].abs().sum() > 0 and student.grad[0, 1].abs().sum() == 0  # the peak only
+
+
+def test_a_recognizer_task_with_a_teacher_learns_its_probabilities():
+    config = RecTrainConfig(model=TINY_REC, loop=LoopConfig(batch_size=8, workers=0), val=VAL,
+                            train=(DataSource(path="synth", size=2, seed=3, dpi=(150.0, 150.0)),),
+                            teacher=TeacherConfig(weight=2.0, only_right=True))
+    task = RecognizerTask(config, pages_per_pass=1)
+    batch = next(task.batches(seed=0))
+    losses = task.loss(batch, torch.device("cpu"))
+    assert 0.0 <= losses["kd_share"].item() <= 1.0
+    assert losses["total"].item() == pytest.approx(losses["ctc"].item() + 2.0 * losses["kd"].item(), rel=1e-4)
+    losses["total"].backward()
+    assert task.model.classifier.weight.grad.abs().sum() > 0
+    plain = RecognizerTask(RecTrainConfig(model=TINY_REC, loop=config.loop, val=VAL, train=config.train), pages_per_pass=1)
+    assert set(plain.loss(batch, torch.device("cpu"))) == {"total", "ctc"} and plain.teacher is None
+
+
+def test_teacher_config_from_yaml_and_a_missing_model_file(tmp_path):
+    from docvision.config import from_dict
+
+    config = from_dict(RecTrainConfig, {"teacher": {"model": "rapidocr", "weight": 0.5, "temperature": 1.0}})
+    assert config.teacher == TeacherConfig(weight=0.5, temperature=1.0) and from_dict(RecTrainConfig, {}).teacher is None
+    with pytest.raises(WeightsError, match="teacher model .*nothing.onnx does not exist"):
+        teacher_path(TeacherConfig(model=str(tmp_path / "nothing.onnx")))
