@@ -333,13 +333,12 @@ class RecognizerTask:
                          blank=0, reduction="mean", zero_infinity=True)
         if self.teacher is None:
             return {"total": ctc, "ctc": ctc.detach()}
-        targets = self.teacher.probabilities(batch["image"])
-        use = torch.ones(len(steps), dtype=torch.bool)
-        if self.config.teacher.only_right:
-            labels = batch["labels"].split(batch["label_lengths"].tolist())
-            use = torch.tensor([read == label.tolist() for read, label in zip(self.teacher.greedy(targets, steps), labels)])
-        kd, share = distillation_loss(logits, targets, steps, use, self.config.teacher.temperature)
-        total = ctc + self.config.teacher.weight * kd
+        teacher = self.config.teacher
+        labels = [label.tolist() for label in batch["labels"].split(batch["label_lengths"].tolist())] \
+            if teacher.only_right else None
+        kd, share = distillation_loss(logits, self.teacher.probabilities(batch["image"]), steps, teacher.temperature,
+                                      labels)
+        total = ctc + teacher.weight * kd
         return {"total": total, "ctc": ctc.detach(), "kd": kd.detach(), "kd_share": torch.tensor(share)}
 
     def validate(self, device: torch.device) -> dict[str, float]:

@@ -52,7 +52,6 @@ class CTCTeacher:
         index = {c: i for i, c in enumerate(["<blank>", *chars, " "])}
         # The teacher's class for each student class (blank first), -1 where the teacher lacks the character.
         self.columns = torch.tensor([0] + [index.get(c, -1) for c in vocab.chars])
-        self.vocab = vocab
 
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """``(N, W / 4, C_student)`` teacher probabilities for student inputs ``(N, 1, 32, W)`` (ink 1, paper 0),
@@ -66,14 +65,6 @@ class CTCTeacher:
         probs = torch.zeros(*out.shape[:2], len(self.columns))
         probs[..., known] = out[..., self.columns[known]]
         return probs / probs.sum(-1, keepdim=True).clamp_min(1e-8)
-
-    @staticmethod
-    def greedy(probs: torch.Tensor, steps: torch.Tensor) -> list[list[int]]:
-        """Greedy CTC class sequences of :meth:`probabilities` over each crop's first ``steps``."""
-        out = []
-        for row, n in zip(probs.argmax(-1).tolist(), steps.tolist()):
-            out.append([c for i, c in enumerate(row[:n]) if c and (i == 0 or c != row[i - 1])])
-        return out
 
 
 def peaks(path: list[int], steps: int, probs: torch.Tensor) -> list[tuple[int, int]]:
@@ -91,20 +82,24 @@ def peaks(path: list[int], steps: int, probs: torch.Tensor) -> list[tuple[int, i
     return out
 
 
-def distillation_loss(logits: torch.Tensor, targets: torch.Tensor, steps: torch.Tensor, use: torch.Tensor,
-                      temperature: float = 2.0) -> tuple[torch.Tensor, float]:
+def distillation_loss(logits: torch.Tensor, targets: torch.Tensor, steps: torch.Tensor, temperature: float,
+                      labels: list[list[int]] | None = None) -> tuple[torch.Tensor, float]:
     """KL(teacher || student) at the characters' peaks, and the share of crops it used: the k-th character's
     peak step in the teacher's probabilities ``targets`` against the k-th in the student's ``logits`` (both
-    ``(N, T, C)``), on the crops in ``use`` that both read the same. Two CTC models place their peaks at
-    different steps (PP-OCR's 1-4 steps after ours within one word), so per-step targets would teach timing
-    instead of reading. Both softened by ``temperature`` (Hinton et al. 2015), the loss scaled by its square."""
+    ``(N, T, C)``), on the crops that both read the same (and, given ``labels``, as labeled). Two CTC models
+    place their peaks at different steps (PP-OCR's 1-4 steps after ours within one word), so per-step targets
+    would teach timing instead of reading. Both softened by ``temperature`` (Hinton et al. 2015), the loss
+    scaled by its square."""
     student = logits.detach().float().softmax(-1)
     s_paths, t_paths = student.argmax(-1).tolist(), targets.argmax(-1).tolist()
     rows, s_steps, t_steps = [], [], []
-    for n in use.nonzero().flatten().tolist():
-        mine = peaks(s_paths[n], int(steps[n]), student[n])
-        theirs = peaks(t_paths[n], int(steps[n]), targets[n])
-        if mine and [c for c, _ in mine] == [c for c, _ in theirs]:
+    for n, count in enumerate(steps.tolist()):
+        theirs = peaks(t_paths[n], count, targets[n])
+        read = [c for c, _ in theirs]
+        if not read or (labels is not None and read != labels[n]):
+            continue
+        mine = peaks(s_paths[n], count, student[n])
+        if [c for c, _ in mine] == read:
             rows += [n] * len(mine)
             s_steps += [i for _, i in mine]
             t_steps += [j for _, j in theirs]
