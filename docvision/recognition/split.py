@@ -41,14 +41,26 @@ def word_spans(probs: np.ndarray, vocab: Vocab) -> list[tuple[int, int]]:
 
 def ink_gaps(profile: np.ndarray, level: float = COLUMN_INK) -> list[tuple[int, int]]:
     """Runs ``[start, end)`` of columns without ink between inked ones (see :data:`COLUMN_INK`) of a
-    crop's mean ink per column ``profile`` (paper ~ 0), widest first."""
+    crop's mean ink per column ``profile`` (paper ~ 0), left to right."""
     paper, ink = np.percentile(profile, [10, 90])
     inked = np.flatnonzero(profile > paper + level * (ink - paper))
     if len(inked) < 2:
         return []
     jumps = np.flatnonzero(np.diff(inked) > 1)
-    gaps = [(int(inked[j]) + 1, int(inked[j + 1])) for j in jumps]
-    return sorted(gaps, key=lambda g: g[0] - g[1])
+    return [(int(inked[j]) + 1, int(inked[j + 1])) for j in jumps]
+
+
+def read_gaps(spans: list[tuple[int, int]], gaps: list[tuple[int, int]], step: int) -> list[tuple[int, int]]:
+    """The ink ``gaps`` where the spaces between ``spans`` (:func:`word_spans`) were read: for each
+    space, the widest gap that meets its steps (``step`` columns each) widened by a step either side.
+    A space over no gap (read in touching ink) has none."""
+    found = []
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        lo, hi = (end - 1) * step, (start + 1) * step
+        near = [g for g in gaps if g[0] < hi and g[1] > lo and g not in found]
+        if near:
+            found.append(max(near, key=lambda g: g[1] - g[0]))
+    return found
 
 
 def unread_spaces(
@@ -56,19 +68,23 @@ def unread_spaces(
     share: float = UNREAD_SPACE,
 ) -> list[tuple[int, int]]:
     """``spans`` (:func:`word_spans`; ``best`` the best class of each CTC step, ``step`` columns
-    wide, 0 the blank) also split at the ink ``gaps`` (:func:`ink_gaps`, widest first) at least
-    ``share`` times as wide as the narrowest of the ``len(spans) - 1`` widest (where the spaces were
-    read) and ``least`` columns wide (:data:`UNREAD_GAP`), at a blank step with a character on
-    either side: the recognizer read "1 of 1" as "1 of1" in the bundled letter, its second gap as
-    wide as its first. Only crops with a read space are split: one word alone shows no spacing to
-    compare with, and letter-spaced capitals or wide digits would be cut (a threshold on the gap
-    alone: synth-examples crops 90.8% -> 88.4%). With the gate, 149 FUNSD pages e2e F1 0.6907 ->
-    0.6928 (page CER 0.1851 -> 0.1850); 4 generated letter pages the same (0.9949)."""
-    if len(spans) < 2 or len(gaps) < len(spans):
+    wide, 0 the blank) also split at the other ink ``gaps`` (:func:`ink_gaps`) at least ``share``
+    times as wide as the narrowest of those where the spaces were read (:func:`read_gaps`) and
+    ``least`` columns wide (:data:`UNREAD_GAP`), at a blank step with a character on either side:
+    the recognizer read "1 of 1" as "1 of1" in the bundled letter, its second gap as wide as its
+    first. Only crops with a read space are split: one word alone shows no spacing to compare with,
+    and letter-spaced capitals or wide digits would be cut (a threshold on the gap alone:
+    synth-examples crops 90.8% -> 88.4%). With the gate, 149 FUNSD pages e2e F1 0.6907 -> 0.6928
+    (page CER 0.1851 -> 0.1850); 4 generated letter pages the same (0.9949). The read spaces are
+    found by their steps, not taken to be the widest gaps: "J. S. Wigand" read "J.S. Wigand" has
+    its widest gap after "J.", where no space was read."""
+    if len(spans) < 2:
         return spans
-    narrowest = min(end - start for start, end in gaps[: len(spans) - 1])
-    wide = max(share * narrowest, least)
-    cuts = sorted(round((start + end) / 2 / step) for start, end in gaps[len(spans) - 1 :] if end - start >= wide)
+    read = read_gaps(spans, gaps, step)
+    if not read:
+        return spans
+    wide = max(share * min(end - start for start, end in read), least)
+    cuts = sorted(round((start + end) / 2 / step) for start, end in gaps if (start, end) not in read and end - start >= wide)
     out = []
     for s, e in spans:
         for cut in (c for c in cuts if s < c < e and best[c] == 0):

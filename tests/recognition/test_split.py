@@ -9,7 +9,7 @@ from torch import nn
 
 from docvision.config import RecognizerConfig
 from docvision.recognition.recognizer import Reading, Recognizer
-from docvision.recognition.split import ink_extent, ink_gaps, sub_quad, unread_spaces, word_spans
+from docvision.recognition.split import ink_extent, ink_gaps, read_gaps, sub_quad, unread_spaces, word_spans
 from docvision.recognition.vocab import Vocab
 
 VOCAB = Vocab(tuple("a b"))  # a=1, space=2, b=3, blank=0
@@ -96,10 +96,10 @@ def test_boxes_of_a_crop_read_cut_to_its_text_rows_are_fractions_of_the_whole_cr
     assert words[1].box == pytest.approx((88 / 160, 40 / 96, 152 / 160, 56 / 96), abs=0.03)
 
 
-def test_ink_gaps_widest_first():
+def test_ink_gaps():
     profile = np.full(40, 0.02)
     profile[[2, 3, 10, 11, 30, 31, 34]] = 0.6
-    assert ink_gaps(profile) == [(12, 30), (4, 10), (32, 34)]  # not the paper before the first ink or after the last
+    assert ink_gaps(profile) == [(4, 10), (12, 30), (32, 34)]  # not the paper before the first ink or after the last
     assert ink_gaps(np.zeros(10)) == []
 
 
@@ -114,6 +114,17 @@ def test_unread_spaces_split_at_gaps_as_wide_as_the_read_ones():
     assert unread_spaces(spans, [read, unread, narrow], best, 4, least=11) == [(0, 4), (5, 10), (10, 13)]
     best[10] = 1  # a character, not a blank, where the gap is: no cut through it
     assert unread_spaces(spans, [read, unread, narrow], best, 4) == spans
+
+
+def test_unread_spaces_know_the_read_space_by_its_steps_not_by_its_width():
+    """"J. S. Wigand" read "J.S. Wigand": the widest gap (after "J.") is the unread one."""
+    best = np.array([1, 0, 3, 0, 0, 0, 1, 3, 2, 0, 1, 0, 1, 0])  # "J.S. Wig", the space at step 8
+    spans = [(0, 8), (9, 14)]
+    read, unread = (31, 38), (13, 23)  # columns, 4 to a step: the read gap narrower than the unread
+    assert read_gaps(spans, [unread, read], 4) == [read]
+    assert unread_spaces(spans, [unread, read], best, 4) == [(0, 4), (4, 8), (9, 14)]
+    assert read_gaps(spans, [unread], 4) == []  # the space read over touching ink: no spacing known
+    assert unread_spaces(spans, [unread], best, 4) == spans
 
 
 class OneSpaceCRNN(GapCRNN):
