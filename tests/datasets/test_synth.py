@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import replace
 
@@ -167,6 +168,16 @@ def test_numbers_include_decimals_without_their_leading_zero():
     assert all(float(n.replace(",", "")) >= 0 for n in numbers)
     assert any(n.startswith(".") and n[1:].isdigit() for n in numbers)  # .25
     assert any(n.startswith("0.") for n in numbers) and any("." in n and n[0] in "123456789" for n in numbers)
+
+
+def test_names_carry_two_initials_spaced_and_joined():
+    """Readers must learn "J. S. Wigand" (three words) apart from "J.S. Wigand" (two) by the gap."""
+    source, rng = TextSource(n_words=2000), np.random.default_rng(0)
+    names = [source.name(rng) for _ in range(1000)]
+    spaced = sum(bool(re.match(r"[A-Z]\. [A-Z]\. \S", n)) for n in names)
+    joined = sum(bool(re.match(r"[A-Z]\.[A-Z]\. \S", n)) for n in names)
+    assert spaced >= 50 and joined >= 10  # 7% and 3% of the names drawn, besides a first initial alone
+    assert any(re.fullmatch(r"[A-Z]\. [A-Z][a-z]+", n) for n in names)
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

@@ -130,12 +130,16 @@ class TextSource:
         return out
 
     def name(self, rng: np.random.Generator) -> str:
-        """A person's name, sometimes with an initial or a title."""
+        """A person's name, sometimes with initials (``J. S.`` spaced, now and then ``J.S.``
+        joined: readers must tell the two apart by the gap) or a title."""
         first, last = self._pick(rng, self.first_names), self._pick(rng, self.last_names)
         r = rng.random()
-        if r < 0.2:
+        if r < 0.15:
             first = first[0] + "."
-        elif r < 0.3:
+        elif r < 0.25:
+            second = string.ascii_uppercase[int(rng.integers(26))]
+            first = f"{first[0]}. {second}." if r < 0.22 else f"{first[0]}.{second}."
+        elif r < 0.35:
             first = self._pick(rng, ("Mr.", "Ms.", "Dr.", "Mrs.", "Prof.")) + " " + first
         if rng.random() < 0.1:
             last = last.upper()
