@@ -109,7 +109,7 @@ ENGINES = ("onnxruntime", "openvino")
 
 def openvino_pays() -> bool:
     """Whether OpenVINO is installed and the cores have AMX: there it runs the int8 detector 2.5x faster
-    than ONNX Runtime (its AMX int8 and bf16 kernels); on AVX-512 VNNI without AMX (a Zen 4) it took 6% longer on FUNSD
+    than ONNX Runtime (its AMX int8 and bf16 kernels); on AVX-512 VNNI without AMX (a Zen 4) its detect stage took 6% longer on FUNSD
     (docs/benchmarks.md), and ONNX Runtime needs no extra."""
     amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
     return amx and importlib.util.find_spec("openvino") is not None

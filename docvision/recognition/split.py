@@ -78,8 +78,6 @@ def unread_spaces(
     (page CER 0.1851 -> 0.1850); 4 generated letter pages the same (0.9949). The read spaces are
     found by their steps, not taken to be the widest gaps: "J. S. Wigand" read "J.S. Wigand" has
     its widest gap after "J.", where no space was read."""
-    if len(spans) < 2:
-        return spans
     read = read_gaps(spans, gaps, step)
     if not read:
         return spans

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -79,17 +81,35 @@ def test_distillation_pairs_the_kth_peaks_whatever_their_steps():
     assert student.grad[0, 0].abs().sum() > 0 and student.grad[0, 1].abs().sum() == 0  # the peak only
 
 
-def test_a_recognizer_task_with_a_teacher_learns_its_probabilities():
+class Echo(torch.nn.Module):
+    """A student that reads as ``teacher`` does, a little less sure of one character (a learnable bias)."""
+
+    def __init__(self, teacher: CTCTeacher):
+        super().__init__()
+        self.teacher = teacher
+        self.bias = torch.nn.Parameter(torch.zeros(len(teacher.columns)))
+        with torch.no_grad():
+            self.bias[Vocab.load().encode("e")[0]] = -0.5
+
+    def forward(self, images: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        return self.teacher.probabilities(images).clamp_min(1e-8).log() + self.bias
+
+
+def test_a_recognizer_task_with_a_teacher_learns_its_probabilities(teacher):
     config = RecTrainConfig(model=TINY_REC, loop=LoopConfig(batch_size=8, workers=0), val=VAL,
                             train=(DataSource(path="synth", size=2, seed=3, dpi=(150.0, 150.0)),),
                             teacher=TeacherConfig(weight=2.0, only_right=True))
     task = RecognizerTask(config, pages_per_pass=1)
+    task.model = Echo(teacher)  # an untrained student never reads as the teacher: nothing would be distilled
     batch = next(task.batches(seed=0))
     losses = task.loss(batch, torch.device("cpu"))
-    assert 0.0 <= losses["kd_share"].item() <= 1.0
+    assert losses["kd_share"].item() > 0.5 and losses["kd"].item() > 0.0
     assert losses["total"].item() == pytest.approx(losses["ctc"].item() + 2.0 * losses["kd"].item(), rel=1e-4)
-    losses["total"].backward()
-    assert task.model.classifier.weight.grad.abs().sum() > 0
+    (losses["total"] - losses["ctc"]).backward()  # the distillation term alone
+    assert task.model.bias.grad.abs().sum() > 0
+    everything = replace(config, teacher=TeacherConfig(weight=2.0, only_right=False))
+    task.config = everything
+    assert task.loss(batch, torch.device("cpu"))["kd_share"].item() >= losses["kd_share"].item()
     plain = RecognizerTask(RecTrainConfig(model=TINY_REC, loop=config.loop, val=VAL, train=config.train), pages_per_pass=1)
     assert set(plain.loss(batch, torch.device("cpu"))) == {"total", "ctc"} and plain.teacher is None
 

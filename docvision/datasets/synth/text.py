@@ -129,6 +129,10 @@ class TextSource:
             out[-1] += "."
         return out
 
+    @staticmethod
+    def _initial(rng: np.random.Generator) -> str:
+        return string.ascii_uppercase[int(rng.integers(26))] + "."
+
     def name(self, rng: np.random.Generator) -> str:
         """A person's name, sometimes with initials (``J. S.`` spaced, now and then ``J.S.``
         joined: readers must tell the two apart by the gap) or a title."""
@@ -137,14 +141,13 @@ class TextSource:
         if r < 0.15:
             first = first[0] + "."
         elif r < 0.25:
-            second = string.ascii_uppercase[int(rng.integers(26))]
-            first = f"{first[0]}. {second}." if r < 0.22 else f"{first[0]}.{second}."
+            first = f"{first[0]}. {self._initial(rng)}" if r < 0.22 else f"{first[0]}.{self._initial(rng)}"
         elif r < 0.35:
             first = self._pick(rng, ("Mr.", "Ms.", "Dr.", "Mrs.", "Prof.")) + " " + first
         if rng.random() < 0.1:
             last = last.upper()
         return (
-            f"{first} {string.ascii_uppercase[int(rng.integers(26))]}. {last}"
+            f"{first} {self._initial(rng)} {last}"
             if rng.random() < 0.15
             else f"{first} {last}"
         )
