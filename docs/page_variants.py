@@ -5,7 +5,8 @@ Run from the repository root, e.g. ``python docs/page_variants.py /work/shared/d
 and its ground truth, then reads it with ``ocr_image``; printed per variant: pages, end-to-end F1
 (exact and case-insensitive), page CER, how often ``orientation`` came out right (turned variants),
 detector passes and seconds per page. ``--compare-off`` also reads each page with orientation, deskew and the
-letter-size scale turned off (alternating which goes first), for the time they add; ``--repeats R`` reads
+letter-size scale turned off (alternating which goes first), for the time they add; ``--config`` reads with
+other pipeline settings (a YAML file, as for ``docvision ocr``); ``--repeats R`` reads
 each page R times per pipeline, alternating, and counts its fastest read (steadier on a shared machine).
 
 Variants: ``native``; ``turnN`` (N = 90, 180, 270: the page turned N degrees counter-clockwise);
@@ -84,11 +85,12 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="every Nth page (default all)")
     parser.add_argument("--limit", type=int, help="at most this many pages")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--config", help="pipeline config YAML (default: the package's settings)")
     parser.add_argument("--compare-off", action="store_true", help="also time the pipeline without orientation/deskew/scale")
     parser.add_argument("--repeats", type=int, default=1, help="reads per page and pipeline; the fastest counts")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ocr = docvision.load(device="cpu")
+    ocr = docvision.load(device="cpu", config=args.config)
     passes = [0]
     forward = ocr.detector.page_probabilities  # every detection pass goes through it: counted
     ocr.detector.page_probabilities = lambda pages: passes.__setitem__(0, passes[0] + len(pages)) or forward(pages)

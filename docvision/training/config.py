@@ -81,6 +81,9 @@ class TeacherConfig:
     temperature: float = 2.0
     """Softens both distributions, so that the teacher's second choices (its sense of which characters look
     alike) carry weight beside its near-certain first."""
+    misread: bool = False
+    """With ``only_right``, distil also the crops the student misreads, at the steps of its forced alignment to
+    the label: else the teacher teaches only words the student already reads."""
 
 
 @dataclass(frozen=True)

@@ -337,7 +337,7 @@ class RecognizerTask:
         labels = [label.tolist() for label in batch["labels"].split(batch["label_lengths"].tolist())] \
             if teacher.only_right else None
         kd, share = distillation_loss(logits, self.teacher.probabilities(batch["image"]), steps, teacher.temperature,
-                                      labels)
+                                      labels, teacher.misread)
         total = ctc + teacher.weight * kd
         return {"total": total, "ctc": ctc.detach(), "kd": kd.detach(), "kd_share": torch.tensor(share)}
 

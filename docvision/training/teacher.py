@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -82,14 +83,50 @@ def peaks(path: list[int], steps: int, probs: torch.Tensor) -> list[tuple[int, i
     return out
 
 
+def aligned_peaks(log_probs: torch.Tensor, label: list[int]) -> list[tuple[int, int]] | None:
+    """Each character of ``label`` and the step where ``log_probs`` ``(T, C)`` gives it most within the run
+    the best CTC path that reads ``label`` (Viterbi forced alignment, blank 0) spends on it; ``None`` when
+    ``T`` steps cannot hold the label. Where a model misreads a crop, this is where it should have read
+    each character."""
+    lp = log_probs.detach().float().cpu().numpy()
+    states = np.zeros(2 * len(label) + 1, np.int64)
+    states[1::2] = label
+    size = len(states)
+    skip = np.zeros(size, bool)  # a character state reached from two back: no blank needed between differing characters
+    skip[3::2] = states[3::2] != states[1:-2:2]
+    score = np.full(size, -np.inf)
+    score[:2] = lp[0, states[:2]]
+    back = np.zeros((len(lp), size), np.int8)  # how many states back each best path came from
+    for t in range(1, len(lp)):
+        one = np.concatenate(([-np.inf], score[:-1]))
+        two = np.where(skip, np.concatenate(([-np.inf, -np.inf], score[:-2])), -np.inf)
+        moves = np.stack([score, one, two])
+        back[t] = moves.argmax(0)
+        score = moves.max(0) + lp[t, states]
+    end = size - 1 if size == 1 or score[-1] >= score[-2] else size - 2
+    if not np.isfinite(score[end]):
+        return None
+    best: dict[int, int] = {}  # character index -> its surest step on the path
+    s = end
+    for t in range(len(lp) - 1, -1, -1):
+        if s % 2:
+            k = s // 2
+            if k not in best or lp[t, label[k]] >= lp[best[k], label[k]]:
+                best[k] = t
+        s -= back[t, s]
+    return [(c, best[k]) for k, c in enumerate(label)]
+
+
 def distillation_loss(logits: torch.Tensor, targets: torch.Tensor, steps: torch.Tensor, temperature: float,
-                      labels: list[list[int]] | None = None) -> tuple[torch.Tensor, float]:
+                      labels: list[list[int]] | None = None,
+                      misread: bool = False) -> tuple[torch.Tensor, float]:
     """KL(teacher || student) at the characters' peaks, and the share of crops it used: the k-th character's
     peak step in the teacher's probabilities ``targets`` against the k-th in the student's ``logits`` (both
     ``(N, T, C)``), on the crops that both read the same (and, given ``labels``, as labeled). Two CTC models
     place their peaks at different steps (PP-OCR's 1-4 steps after ours within one word), so per-step targets
     would teach timing instead of reading. Both softened by ``temperature`` (Hinton et al. 2015), the loss
-    scaled by its square."""
+    scaled by its square. ``misread`` (with ``labels``): also the crops the teacher reads as labeled and the
+    student does not, the student's steps from its forced alignment to the label (:func:`aligned_peaks`)."""
     student = logits.detach().float().softmax(-1)
     s_paths, t_paths = student.argmax(-1).tolist(), targets.argmax(-1).tolist()
     rows, s_steps, t_steps = [], [], []
@@ -99,6 +136,8 @@ def distillation_loss(logits: torch.Tensor, targets: torch.Tensor, steps: torch.
         if not read or (labels is not None and read != labels[n]):
             continue
         mine = peaks(s_paths[n], count, student[n])
+        if [c for c, _ in mine] != read and misread and labels is not None:
+            mine = aligned_peaks(logits[n, :count].float().log_softmax(-1), read) or mine
         if [c for c, _ in mine] == read:
             rows += [n] * len(mine)
             s_steps += [i for _, i in mine]

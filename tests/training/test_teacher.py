@@ -18,7 +18,7 @@ from docvision.recognition.recognizer import output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import DataSource, LoopConfig, RecTrainConfig, TeacherConfig
 from docvision.training.recognition import RecognizerTask
-from docvision.training.teacher import CTCTeacher, distillation_loss, peaks, teacher_path
+from docvision.training.teacher import CTCTeacher, aligned_peaks, distillation_loss, peaks, teacher_path
 
 from tests.training.test_training import TINY_REC, VAL
 
@@ -81,6 +81,30 @@ def test_distillation_pairs_the_kth_peaks_whatever_their_steps():
     assert student.grad[0, 0].abs().sum() > 0 and student.grad[0, 1].abs().sum() == 0  # the peak only
 
 
+def test_forced_alignment_finds_where_a_misreading_student_should_read_each_character():
+    student = _path(0, 3, 3, 0, 4, 0)  # reads "3 4"
+    student[1, 3] -= 0.2  # the second step of its 3 is surer
+    assert aligned_peaks(student.log(), [3, 4]) == [(3, 2), (4, 4)]
+    assert aligned_peaks(student.log(), [3, 5]) == [(3, 2), (5, 4)]  # the 4's step is where the 5 belongs
+    assert aligned_peaks(student.log(), [3, 3]) in ([(3, 1), (3, 2)], [(3, 2), (3, 4)])  # a blank must part them
+    assert aligned_peaks(student.log(), [1, 2, 3, 4, 5, 6]) is not None  # one step each
+    assert aligned_peaks(student.log(), [3, 3, 3, 3]) is None  # 7 steps needed, 6 there
+
+
+def test_misread_crops_are_distilled_at_the_aligned_steps():
+    student = _path(3, 0, 4, 0, 0, 0).log()[None]  # reads "3 4"
+    teacher = _path(0, 0, 3, 0, 0, 5)[None]  # reads "3 5", as labeled
+    steps, label = torch.tensor([6]), [[3, 5]]
+    assert distillation_loss(student, teacher, steps, 2.0, label)[1] == 0.0
+    loss, share = distillation_loss(student, teacher, steps, 2.0, label, misread=True)
+    assert share == 1.0 and loss.item() > 1.0
+    student.requires_grad_(True)
+    distillation_loss(student, teacher, steps, 2.0, label, misread=True)[0].backward()
+    grad = student.grad[0]
+    assert grad[2, 5] < 0 and grad[2, 4] > 0  # towards the teacher's 5 where the student read 4
+    assert distillation_loss(student, teacher, steps, 2.0, None, misread=True)[1] == 0.0  # needs the labels
+
+
 class Echo(torch.nn.Module):
     """A student that reads as ``teacher`` does, a little less sure of one character (a learnable bias)."""
 
@@ -110,6 +134,12 @@ def test_a_recognizer_task_with_a_teacher_learns_its_probabilities(teacher):
     everything = replace(config, teacher=TeacherConfig(weight=2.0, only_right=False))
     task.config = everything
     assert task.loss(batch, torch.device("cpu"))["kd_share"].item() >= losses["kd_share"].item()
+    task.model.bias.data[:] = 0.0
+    task.model.bias.data[Vocab.load().encode("e")[0]] = -6.0  # now misreads many a word with an e
+    task.config = config
+    right = task.loss(batch, torch.device("cpu"))["kd_share"].item()
+    task.config = replace(config, teacher=TeacherConfig(weight=2.0, only_right=True, misread=True))
+    assert task.loss(batch, torch.device("cpu"))["kd_share"].item() > right
     plain = RecognizerTask(RecTrainConfig(model=TINY_REC, loop=config.loop, val=VAL, train=config.train), pages_per_pass=1)
     assert set(plain.loss(batch, torch.device("cpu"))) == {"total", "ctc"} and plain.teacher is None
 
