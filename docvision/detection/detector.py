@@ -23,8 +23,13 @@ INK_CONTRAST = 40
 
 
 def normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarray = STD) -> np.ndarray:
-    """``H x W x 3`` uint8 RGB -> ``(3, H, W)`` float32 standardized as the detector expects."""
-    return np.ascontiguousarray(((image.astype(np.float32) - mean) / std).transpose(2, 0, 1))
+    """``H x W x 3`` uint8 RGB -> ``(3, H, W)`` float32 standardized as the detector expects (OpenCV's
+    blob maker: one pass over the page, 3-4x faster than numpy's three)."""
+    params = cv2.dnn.Image2BlobParams()
+    params.mean = (*map(float, mean), 0.0)
+    params.scalefactor = (*(1.0 / float(s) for s in std), 0.0)
+    params.ddepth = cv2.CV_32F
+    return cv2.dnn.blobFromImageWithParams(image, params)[0]
 
 
 def fit_scale(height: int, width: int, max_side: int, max_upscale: float = 1.0) -> float:
@@ -68,8 +73,7 @@ def pad_and_normalize(image: np.ndarray, mean: np.ndarray = MEAN, std: np.ndarra
     """Pad an RGB image right/bottom with white paper to multiples of 32 and normalize it:
     the ``(3, H, W)`` float32 array the detector takes."""
     h, w = image.shape[:2]
-    padded = np.full((-(-h // STRIDE) * STRIDE, -(-w // STRIDE) * STRIDE, 3), 255, np.uint8)
-    padded[:h, :w] = image
+    padded = cv2.copyMakeBorder(image, 0, -h % STRIDE, 0, -w % STRIDE, cv2.BORDER_CONSTANT, value=(255, 255, 255))
     return normalize(padded, mean, std)
 
 
@@ -172,8 +176,9 @@ class Detector:
         if not prepared:
             return probs
         arrays = [array for _, (array, _) in prepared]
-        x = torch.from_numpy(stack_padded(arrays, (np.float32(255) - self.mean) / self.std))
-        x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+        x = torch.from_numpy(stack_padded(arrays, (np.float32(255) - self.mean) / self.std)).to(self.device)
+        if self.engine == "torch":  # the int8 runtimes take NCHW: a round trip through channels-last costs 10+ ms a page
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             out = self.model(x)[:, 0].float().cpu().numpy()
         for row, (i, (_, (x0, y0, x1, y1))) in enumerate(prepared):
