@@ -4,6 +4,7 @@ so one bad page costs that page, not the document."""
 
 from __future__ import annotations
 
+import bisect
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +24,11 @@ class Job:
     """1-based page ranges such as ``"1-3,7"``, or page numbers (those left of a resumed input); None: every page."""
     data: bytes | None = None
     """The input's bytes when it is not read from ``source``."""
+    limit: int | None = None
+    """Read only the first this many of the selected pages (the rest are left to other jobs); None: all."""
 
     def resumed(self, pages: Sequence[int]) -> Job:
-        """The same input limited to ``pages`` (what is left after a failed page)."""
+        """The same input limited to ``pages`` (what is left after a failed page, or another worker's share)."""
         return Job(self.source, tuple(pages), self.data)
 
 
@@ -84,8 +87,10 @@ def trace(err: BaseException) -> str:
 def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callable[[Event], None]) -> None:
     """OCR ``job`` with pipeline ``ocr``, opened by its :meth:`~docvision.pipeline.OCRPipeline.open`
     with ``open_options`` (``dpi``, ``password``), telling ``emit`` what happens as it happens. After a
-    page fails the input is opened again at the next page (a renderer's iterator ends at its first error)."""
+    page fails the input is opened again at the next page (a renderer's iterator ends at its first error).
+    :class:`Opened` names every selected page, also when ``job.limit`` reads only the first of them."""
     pages: str | Sequence[int] | None = job.pages
+    limit = job.limit
     opened = False
     while True:
         try:
@@ -101,11 +106,14 @@ def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callab
             if not opened:
                 emit(Opened(tuple(todo)))
                 opened = True
+            todo, limit = todo[:limit], None
             done = 0
             try:
                 for page in ocr.iter_pages(source):
                     emit(PageDone(page))
                     done += 1
+                    if done == len(todo):
+                        return
                 return
             except Exception as err:
                 emit(PageFailed(todo[done], page_reason(todo[done], err), trace(err)))
@@ -151,8 +159,8 @@ class Result:
             if self.document is None:  # not again when the input is resumed after a failed page
                 self.selected = event.pages
                 self.document = Document(self.name, dict(models))
-        elif isinstance(event, PageDone):
-            self.document.pages.append(event.page)
+        elif isinstance(event, PageDone):  # in page order, also from workers sharing the input
+            bisect.insort(self.document.pages, event.page, key=lambda page: page.index)
         else:
             if isinstance(event, PageFailed):
                 self.failed_pages.append(event.number)

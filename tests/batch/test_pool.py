@@ -34,6 +34,21 @@ def stalling_pipeline():
     return ocr
 
 
+def pid_stamping_pipeline():
+    """The ink pipeline, stamping each page with the process that read it (in its timings, which
+    pages do not compare)."""
+    ocr = make_ink_pipeline()
+    real = ocr.iter_pages
+
+    def iter_pages(source, **kwargs):
+        for page in real(source, **kwargs):
+            page.timings["pid"] = os.getpid()
+            yield page
+
+    ocr.iter_pages = iter_pages
+    return ocr
+
+
 def broken_weights():
     raise DocvisionError("/nowhere/detector.safetensors: weights file missing")
 
@@ -74,3 +89,30 @@ def test_two_workers_read_as_this_process_does_and_stay_for_the_next_run(inputs,
 def test_a_worker_that_cannot_load_the_models_stops_the_run(inputs):
     with pytest.raises(DocvisionError, match="weights file missing"):
         list(WorkerPool(1, load=broken_weights).run(inputs))
+
+
+def test_two_workers_share_a_long_input_and_give_its_pages_in_order(tmp_path, inputs, ink_pipeline):
+    (tmp_path / "nine.pdf").write_bytes(pdf_bytes(9))
+    nine = Job(str(tmp_path / "nine.pdf"))
+    pool = WorkerPool(2, load=pid_stamping_pipeline, open_options=OPEN, chunk=2)
+    deadline = time.monotonic() + 120
+    while not (len(pool._workers) == 2 and all(w.ready for w in pool._workers)) and time.monotonic() < deadline:
+        list(pool.run(inputs))  # two inputs start both workers; a run hears a worker's "ready" while it lasts
+    events = []
+    (got,) = pool.run([nine], lambda job, event: events.append((job, type(event).__name__)))
+    pool.close()
+    assert got.ok and got.selected == tuple(range(1, 10)) and [p.index for p in got.document.pages] == list(range(9))
+    assert len({p.timings["pid"] for p in got.document.pages}) == 2  # both workers read some of it
+    (here,) = InlineRunner(ink_pipeline, OPEN).run([nine])
+    assert to_json(got.document) == to_json(here.document)
+    assert events.count((nine, "Opened")) == 1 and events.count((nine, "PageDone")) == 9 and len(events) == 10
+
+
+def test_a_failed_page_of_a_shared_input_costs_that_page(tmp_path):
+    (tmp_path / "six.pdf").write_bytes(pdf_bytes(6))
+    pool = WorkerPool(2, load=stalling_pipeline, open_options=OPEN, page_timeout=4, chunk=2)
+    (six,) = pool.run([Job(str(tmp_path / "six.pdf"))])
+    pool.close()
+    assert [p.index for p in six.document.pages] == [0, 3, 4, 5] and sorted(six.failed_pages) == [2, 3]
+    assert sorted(six.errors) == ["page 2: timed out after 4 s", "page 3: the worker process died (killed by SIGKILL)"]
+    assert pool.in_flight() == []
