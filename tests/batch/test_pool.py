@@ -91,13 +91,18 @@ def test_a_worker_that_cannot_load_the_models_stops_the_run(inputs):
         list(WorkerPool(1, load=broken_weights).run(inputs))
 
 
+def both_ready(pool, jobs):
+    """Run ``jobs`` (two or more one-page inputs start both workers) until the pool has heard both say ready."""
+    deadline = time.monotonic() + 120
+    while not (len(pool._workers) == 2 and all(w.ready for w in pool._workers)) and time.monotonic() < deadline:
+        list(pool.run(jobs))  # a run hears a worker's "ready" only while it lasts
+
+
 def test_two_workers_share_a_long_input_and_give_its_pages_in_order(tmp_path, inputs, ink_pipeline):
     (tmp_path / "nine.pdf").write_bytes(pdf_bytes(9))
     nine = Job(str(tmp_path / "nine.pdf"))
     pool = WorkerPool(2, load=pid_stamping_pipeline, open_options=OPEN, chunk=2)
-    deadline = time.monotonic() + 120
-    while not (len(pool._workers) == 2 and all(w.ready for w in pool._workers)) and time.monotonic() < deadline:
-        list(pool.run(inputs))  # two inputs start both workers; a run hears a worker's "ready" while it lasts
+    both_ready(pool, inputs)
     events = []
     (got,) = pool.run([nine], lambda job, event: events.append((job, type(event).__name__)))
     pool.close()
@@ -108,9 +113,12 @@ def test_two_workers_share_a_long_input_and_give_its_pages_in_order(tmp_path, in
     assert events.count((nine, "Opened")) == 1 and events.count((nine, "PageDone")) == 9 and len(events) == 10
 
 
-def test_a_failed_page_of_a_shared_input_costs_that_page(tmp_path):
+def test_a_failed_page_of_a_shared_input_costs_that_page(tmp_path, inputs):
+    """Both workers busy at once: one stalls on page 2 while the other dies on page 3, so the dead
+    worker's failed page must come from its own part, not from the input's first page left."""
     (tmp_path / "six.pdf").write_bytes(pdf_bytes(6))
     pool = WorkerPool(2, load=stalling_pipeline, open_options=OPEN, page_timeout=4, chunk=2)
+    both_ready(pool, [inputs[1], inputs[1]])  # one-page inputs: the stalling pages are not on them
     (six,) = pool.run([Job(str(tmp_path / "six.pdf"))])
     pool.close()
     assert [p.index for p in six.document.pages] == [0, 3, 4, 5] and sorted(six.failed_pages) == [2, 3]
