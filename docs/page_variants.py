@@ -97,7 +97,7 @@ def main() -> None:
     off = None
     if args.compare_off:
         config = replace(ocr.config, orientation=False, deskew=False, det_max_letter=0)
-        detector = Detector(ocr.detector.model, max_side=config.det_max_side, max_upscale=config.det_max_upscale,
+        detector = Detector(ocr.detector.model, max_side=ocr.detector.max_side, max_upscale=config.det_max_upscale,
                             postprocess=config.postprocess)
         off = docvision.OCRPipeline(detector, ocr.recognizer, config, ocr.models)
     pages = open_labeled(args.dataset)

@@ -45,7 +45,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     ocr = docvision.load(device="cpu")
     image = next(open_pages(SAMPLE, dpi=200)).image
-    scaled, _ = scale_to_fit(image, ocr.config.det_max_side, ocr.config.det_max_upscale)
+    scaled, _ = scale_to_fit(image, ocr.detector.max_side, ocr.config.det_max_upscale)
     x0, y0, x1, y1 = content_box(scaled)
     array = pad_and_normalize(scaled[y0:y1, x0:x1])
     x = torch.from_numpy(array)[None].contiguous(memory_format=torch.channels_last)

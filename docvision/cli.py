@@ -63,7 +63,7 @@ def _add_ocr(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--line-margin", type=float,
                    help="boxes this much under --box-thresh are kept a word space beside a kept one (default 0.05; 0: off)")
     p.add_argument("--unclip-ratio", type=float, help="how far detected kernels are grown back; 1.0 (default) undoes the training shrink exactly")
-    p.add_argument("--det-max-side", type=_positive_int, help="longest side of the detector input (default 1280)")
+    p.add_argument("--det-max-side", type=_positive_int, help="longest side of the detector input (default: the size the detector was trained at)")
     p.add_argument("--no-orientation", dest="orientation", action="store_false", default=None,
                    help="read every page as it is (default: pages turned 90/180/270 degrees are found and read upright)")
     p.add_argument("--upright-boxes", action="store_true", default=None,

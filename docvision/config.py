@@ -15,6 +15,9 @@ TEXT_LAYER_MODES = ("auto", "ocr", "only")
 SHRINK_RATIO = 0.4
 """How far the detector's training targets shrink each word (DBNet's ``r``); post-processing grows
 kernels back by the same ratio: the trainer records it in the detector's manifest, the pipeline reads it there."""
+DET_MAX_SIDE = 1280
+"""Longest side of the detector input for detectors whose manifest does not record the size they were
+trained at (``max_side``: the trainer records it since detector v2)."""
 CUDA_BATCH_PAGES = 8
 """Pages detected in one forward on a GPU by default (``det_batch_pages`` 0)."""
 RENDERERS = ("pdfium", "poppler")
@@ -91,8 +94,9 @@ class LayoutConfig:
 class PipelineConfig:
     dpi: int = 200
     """PDF render resolution: 8 pt text stays ~20 px tall for the recognizer."""
-    det_max_side: int = 1280
-    """Longest side of the detector input: larger pages are scaled down to it, smaller ones up (see below)."""
+    det_max_side: int = 0
+    """Longest side of the detector input: larger pages are scaled down to it, smaller ones up (see below).
+    0: the size the detector was trained at (its manifest's ``max_side``; :data:`DET_MAX_SIDE` if not recorded)."""
     det_max_upscale: float = 2.0
     """Most a smaller page is scaled up towards ``det_max_side``; 1.0: never up. Small print on
     low-resolution scans is found and split into words better at the larger size."""
@@ -137,11 +141,12 @@ class PipelineConfig:
     layout: LayoutConfig = field(default_factory=LayoutConfig)
 
     def __post_init__(self) -> None:
-        for name in ("dpi", "det_max_side", "rec_batch_size", "max_pixels", "det_max_upscale", "pdf_timeout"):
+        for name in ("dpi", "rec_batch_size", "max_pixels", "det_max_upscale", "pdf_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.det_batch_pages < 0:
-            raise ValueError(f"det_batch_pages must be 0 (automatic) or more, got {self.det_batch_pages!r}")
+        for name in ("det_max_side", "det_batch_pages"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 (automatic) or more, got {getattr(self, name)!r}")
         if self.renderer not in RENDERERS:
             raise ValueError(f"renderer must be one of {', '.join(RENDERERS)}, got {self.renderer!r}")
         if self.text_layer not in TEXT_LAYER_MODES:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from docvision.config import DetectorConfig, PipelineConfig, PostprocessConfig, RecognizerConfig, from_dict
+from docvision.config import DET_MAX_SIDE, DetectorConfig, PipelineConfig, PostprocessConfig, RecognizerConfig, from_dict
 from docvision.detection.detector import MEAN, STD, Detector
 from docvision.errors import WeightsError
 from docvision.models.crnn import CRNN
@@ -69,6 +69,13 @@ def normalization(manifest: Manifest | None) -> tuple[np.ndarray, np.ndarray]:
 def postprocess(config: PostprocessConfig, manifest: Manifest | None) -> PostprocessConfig:
     """``config`` with the shrink ratio the detector of ``manifest`` was trained with, when recorded."""
     return config if manifest is None or manifest.shrink_ratio is None else replace(config, shrink_ratio=manifest.shrink_ratio)
+
+
+def det_max_side(config: PipelineConfig, manifest: Manifest | None) -> int:
+    """The detector input's longest side: ``config``'s, else the one the detector of ``manifest`` was trained at."""
+    if config.det_max_side:
+        return config.det_max_side
+    return DET_MAX_SIDE if manifest is None or not manifest.max_side else manifest.max_side
 
 
 def model_config(directory: Path, name: str, manifest: Manifest) -> Any:
@@ -190,8 +197,8 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
     else:
         rec_model = recognizer_model(fold_batch_norms(build(weights.directory, "recognizer", None)), config.rec_runtime, device)
     detector = Detector(
-        det_model, max_side=config.det_max_side, max_upscale=config.det_max_upscale, postprocess=post, device=device,
-        mean=mean, std=std,
+        det_model, max_side=det_max_side(config, weights.manifests.get("detector")), max_upscale=config.det_max_upscale,
+        postprocess=post, device=device, mean=mean, std=std,
     )
     recognizer = Recognizer(
         rec_model,

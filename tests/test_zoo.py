@@ -10,7 +10,7 @@ import torch
 
 import docvision
 from docvision import zoo
-from docvision.config import SHRINK_RATIO, PipelineConfig
+from docvision.config import DET_MAX_SIDE, SHRINK_RATIO, PipelineConfig
 from docvision.detection.detector import MEAN, STD
 from docvision.errors import WeightsError
 from docvision.models.crnn import CRNN
@@ -60,15 +60,19 @@ def test_read_builds_nothing_in_memory(small_weights, monkeypatch):
 
 
 def test_pipeline_reads_what_training_recorded(tmp_path, small_weights):
-    """Standardization and shrink ratio come from the detector's manifest; old manifests get the defaults."""
+    """Standardization, input size and shrink ratio come from the detector's manifest; old manifests get the
+    defaults; a ``det_max_side`` given wins."""
     old = docvision.load(small_weights, device="cpu", config=PipelineConfig(det_runtime="torch")).detector
     assert old.postprocess.shrink_ratio == SHRINK_RATIO and (old.mean == MEAN).all() and (old.std == STD).all()
+    assert old.max_side == DET_MAX_SIDE
     folder = _copy(small_weights, tmp_path / "recorded")
     data = json.loads((folder / "detector.json").read_text())
-    data.update(mean=[100.0, 110.0, 120.0], std=[50.0, 60.0, 70.0], shrink_ratio=0.5)
+    data.update(mean=[100.0, 110.0, 120.0], std=[50.0, 60.0, 70.0], shrink_ratio=0.5, max_side=1000)
     (folder / "detector.json").write_text(json.dumps(data))
     detector = docvision.load(folder, device="cpu", config=PipelineConfig(det_runtime="torch")).detector
-    assert detector.postprocess.shrink_ratio == 0.5
+    assert detector.postprocess.shrink_ratio == 0.5 and detector.max_side == 1000
+    given = PipelineConfig(det_runtime="torch", det_max_side=640)
+    assert docvision.load(folder, device="cpu", config=given).detector.max_side == 640
     assert detector.mean.tolist() == [100.0, 110.0, 120.0] and detector.std.tolist() == [50.0, 60.0, 70.0]
     page = np.full((64, 64, 3), 255, np.uint8)
     page[20:40, 10:50] = 0

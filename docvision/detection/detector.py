@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import torch
 
-from docvision.config import PostprocessConfig
+from docvision.config import DET_MAX_SIDE, PostprocessConfig
 from docvision.detection.postprocess import Detection, detect_boxes
 from docvision.models.dbnet import DBNet
 
@@ -132,7 +132,7 @@ class Detector:
         self,
         model: DBNet,
         *,
-        max_side: int = 1280,
+        max_side: int = DET_MAX_SIDE,
         max_upscale: float = 2.0,
         postprocess: PostprocessConfig = PostprocessConfig(),
         device: torch.device = torch.device("cpu"),

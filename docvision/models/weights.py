@@ -40,6 +40,9 @@ class Manifest:
     """Detector: the RGB (0-255) mean and ``std`` its inputs were standardized with in training;
     None (manifests before they were recorded): :data:`~docvision.detection.detector.MEAN` and ``STD``."""
     std: list[float] | None = None
+    max_side: int | None = None
+    """Detector: the longest page side its training scaled pages to, which the pipeline detects at unless
+    ``det_max_side`` says otherwise; None (manifests before it was recorded): :data:`~docvision.config.DET_MAX_SIDE`."""
     shrink_ratio: float | None = None
     """Detector: the shrink ratio of its training targets, which post-processing must grow back by;
     None: :data:`~docvision.config.SHRINK_RATIO`."""

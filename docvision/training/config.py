@@ -43,6 +43,9 @@ class LoopConfig:
     workers: int = 2
     seed: int = 0
     grad_clip: float = 5.0
+    freeze_norm: bool = False
+    """BatchNorm layers keep their running statistics (their scale and shift still learn): fine-tuning a
+    trained model on small batches of crops, whose statistics would otherwise drift from its pages'."""
     amp: bool = True
     """bf16 autocast on CUDA and on CPUs with native bf16 (AVX-512 BF16, AMX); ignored on other CPUs, where
     bf16 is slower than fp32 (``training.loop.native_bf16``)."""
@@ -56,7 +59,8 @@ class DetTrainConfig:
     val: tuple[DataSource, ...] = (DataSource(size=16, seed=10_000),)
     crop_size: int = 512
     max_side: int = 1280
-    """Pages are scaled as the pipeline scales them (longest side to this) before cropping."""
+    """Pages are scaled as the pipeline scales them (longest side to this) before cropping; recorded in the
+    manifest, the pipeline's ``det_max_side`` by default."""
     max_upscale: float = 2.0
     """With ``max_side``, the pipeline's scaling (``det_max_upscale``): small pages are scaled up."""
     scale_range: tuple[float, float] = (0.6, 1.4)

@@ -145,6 +145,7 @@ class DetectorTask:
             config=to_dict(self.config.model),
             mean=MEAN.tolist(),
             std=STD.tolist(),
+            max_side=self.config.max_side,
             shrink_ratio=self.config.shrink_ratio,
             training_data=", ".join(map(describe, self.config.train)),
             metrics={"validation": metrics},

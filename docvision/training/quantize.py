@@ -16,13 +16,13 @@ from tqdm import tqdm
 from docvision import zoo
 from docvision.config import PipelineConfig
 from docvision.datasets.types import LabeledPage
-from docvision.detection.detector import MEAN, STD, detector_input, fit_scale, rescale
+from docvision.detection.detector import detector_input, fit_scale, rescale
 from docvision.detection.textsize import detection_scale, letter_height
 from docvision.models.fold import fold_batch_norms
 from docvision.models.int8 import CRNN_DYNAMIC, export_onnx, int8_file, quantize
 from docvision.models.onnx_crnn import export_crnn
 from docvision.errors import WeightsError
-from docvision.models.weights import has_weights, sha256_file, weights_dir, write_manifest
+from docvision.models.weights import Manifest, has_weights, sha256_file, weights_dir, write_manifest
 from docvision.recognition.crops import crop_polygon, text_rows, to_recognizer_input
 from docvision.recognition.recognizer import WIDTH_BUCKET
 
@@ -34,13 +34,16 @@ CALIBRATION_CROPS = 400
 
 
 def calibration_arrays(
-    images: Iterable[np.ndarray], config: PipelineConfig, mean: np.ndarray = MEAN, std: np.ndarray = STD
+    images: Iterable[np.ndarray], config: PipelineConfig, manifest: Manifest | None = None
 ) -> Iterator[np.ndarray]:
     """Detector inputs ``(1, 3, H, W)`` of RGB pages, prepared as the pipeline with ``config`` prepares
-    them: at the scale its letter size chooses (:func:`~docvision.detection.textsize.detection_scale`),
-    by :func:`~docvision.detection.detector.detector_input`; blank pages are skipped."""
+    them for the detector of ``manifest``: at the scale its letter size chooses
+    (:func:`~docvision.detection.textsize.detection_scale`), by
+    :func:`~docvision.detection.detector.detector_input`; blank pages are skipped."""
+    mean, std = zoo.normalization(manifest)
+    max_side = zoo.det_max_side(config, manifest)
     for image in images:
-        scale = fit_scale(*image.shape[:2], config.det_max_side, config.det_max_upscale)
+        scale = fit_scale(*image.shape[:2], max_side, config.det_max_upscale)
         if config.det_max_letter:
             scale = detection_scale(scale, letter_height(image, scale), config.det_max_letter)
         prepared = detector_input(rescale(image, scale), mean, std)
@@ -75,7 +78,7 @@ def quantize_models(
                 fp32 = Path(tmp) / f"{name}.onnx"
                 if name == "detector":
                     export_onnx(model, fp32)
-                    arrays = calibration_arrays((p.image for p in pages), config, *zoo.normalization(manifest))
+                    arrays = calibration_arrays((p.image for p in pages), config, manifest)
                     quantize(fp32, partial, arrays, manifest.sha256)
                 else:
                     fp32.write_bytes(export_crnn(model))

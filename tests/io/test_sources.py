@@ -131,19 +131,23 @@ def test_pdfium_renders_in_process_one_page_at_a_time(make_pdf, monkeypatch):
 def test_ctrl_c_during_a_pdfium_render_is_raised_after_it(make_pdf, monkeypatch, capfd):
     """SIGINT arrives while PDFium calls back into Python: it is raised once the render is done,
     not printed and swallowed by ctypes (which would lose the Ctrl-C)."""
-    real, sent = time.monotonic, []
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a run started with & (no job control) ignores it
+    try:
+        real, sent = time.monotonic, []
 
-    def monotonic():  # the render's pause callback asks the time: Ctrl-C comes right then
-        if len(sent) == 1:
-            signal.raise_signal(signal.SIGINT)
-        sent.append(1)
-        return real()
+        def monotonic():  # the render's pause callback asks the time: Ctrl-C comes right then
+            if len(sent) == 1:
+                signal.raise_signal(signal.SIGINT)
+            sent.append(1)
+            return real()
 
-    monkeypatch.setattr(sources.time, "monotonic", monotonic)
-    with open_document(make_pdf(pages=2), dpi=72) as document, pytest.raises(KeyboardInterrupt):
-        list(document)
-    assert len(sent) >= 2 and "Exception ignored" not in capfd.readouterr().err
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        monkeypatch.setattr(sources.time, "monotonic", monotonic)
+        with open_document(make_pdf(pages=2), dpi=72) as document, pytest.raises(KeyboardInterrupt):
+            list(document)
+        assert len(sent) >= 2 and "Exception ignored" not in capfd.readouterr().err
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_renderers_agree(tmp_path):

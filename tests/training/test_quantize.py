@@ -15,7 +15,7 @@ from docvision.errors import WeightsError
 from docvision.geometry import bbox_polygon
 from docvision.models.int8 import Int8Detector, int8_file
 from docvision.models.onnx_crnn import OnnxCRNN
-from docvision.models.weights import read_manifest, sha256_file
+from docvision.models.weights import Manifest, read_manifest, sha256_file
 from docvision.training.quantize import calibration_arrays, crop_arrays, quantize_models
 from docvision import zoo
 
@@ -34,6 +34,15 @@ def test_calibration_arrays_are_detector_inputs_of_page_content(page_image):
     (array,) = calibration_arrays(iter([blank, page]), PipelineConfig(det_max_side=300))  # the blank page gives nothing
     # scaled by 1/2: ink at rows 100-114, columns 150-194; content rows 64-146, columns 96-226; padded
     assert array.shape == (1, 3, 96, 160) and array.dtype == np.float32
+
+
+def test_calibration_arrays_are_at_the_size_the_detector_was_trained_at(page_image):
+    page = np.array(page_image(600, 400, [(100, 100, 500, 300)]))
+    trained = Manifest("dbnet", {}, max_side=300)
+    (recorded,) = calibration_arrays([page], PipelineConfig(det_max_letter=0), trained)
+    (given,) = calibration_arrays([page], PipelineConfig(det_max_side=150, det_max_letter=0), trained)
+    (old,) = calibration_arrays([page], PipelineConfig(det_max_letter=0, det_max_upscale=1.0))  # DET_MAX_SIDE, not up
+    assert recorded.shape[3] > given.shape[3] and recorded.shape[3] < old.shape[3]
 
 
 def test_calibration_arrays_use_the_letter_size_scale(page_image):

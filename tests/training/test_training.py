@@ -224,7 +224,8 @@ def test_detector_trains_resumes_and_exports(tmp_path):
     assert manifest["architecture"] == "dbnet" and "f1" in manifest["metrics"]["validation"]
     assert from_dict(DetectorConfig, manifest["config"]) == TINY_DET
     # what inference must repeat is recorded with the weights
-    assert manifest["shrink_ratio"] == longer.shrink_ratio and np.allclose(manifest["mean"], MEAN) and np.allclose(manifest["std"], STD)
+    assert manifest["max_side"] == 256 and manifest["shrink_ratio"] == longer.shrink_ratio
+    assert np.allclose(manifest["mean"], MEAN) and np.allclose(manifest["std"], STD)
 
 
 def test_recognizer_trains_and_exports_into_pipeline(tmp_path):
@@ -310,6 +311,24 @@ def test_fine_tuning_keeps_the_start_when_training_makes_it_worse(tmp_path):
     assert torch.allclose(exported[weight].float(), start[weight], atol=1e-3)
     trained = torch.load(tmp_path / "run" / "last.pt", weights_only=True)["model"][weight]
     assert not torch.allclose(trained, start[weight], atol=1e-3)  # it did train
+
+
+def test_freeze_norm_keeps_batchnorm_statistics_while_the_weights_learn(tmp_path):
+    def run(freeze: bool) -> tuple[dict, dict]:
+        torch.manual_seed(0)
+        config = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=3, val_every=2, freeze_norm=freeze), train=SYNTH,
+                                val=VAL, crop_size=64, max_side=256)
+        task = DetectorTask(config)
+        start = {k: v.clone() for k, v in task.model.state_dict().items()}
+        fit(task, config.loop, tmp_path / f"run{freeze}", device=torch.device("cpu"))  # validation at 2 goes back to training
+        return start, torch.load(tmp_path / f"run{freeze}" / "last.pt", weights_only=True)["model"]
+
+    stats, scale = "backbone.stem.1.running_mean", "backbone.stem.1.weight"
+    start, frozen = run(True)
+    assert torch.equal(frozen[stats], start[stats]) and frozen["backbone.stem.1.num_batches_tracked"] == 0
+    assert not torch.allclose(frozen[scale], start[scale]) and not torch.allclose(frozen["backbone.stem.0.weight"], start["backbone.stem.0.weight"])
+    start, free = run(False)
+    assert not torch.allclose(free[stats], start[stats])
 
 
 def test_train_cli_bad_config_is_one_line_error(tmp_path, capsys):
