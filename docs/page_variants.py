@@ -97,8 +97,9 @@ def main() -> None:
     off = None
     if args.compare_off:
         config = replace(ocr.config, orientation=False, deskew=False, det_max_letter=0)
-        detector = Detector(ocr.detector.model, max_side=ocr.detector.max_side, max_upscale=config.det_max_upscale,
-                            postprocess=config.postprocess)
+        d = ocr.detector  # a copy of it, which the pass counter patched above does not count
+        detector = Detector(d.model, max_side=d.max_side, max_upscale=d.max_upscale, postprocess=d.postprocess,
+                            mean=d.mean, std=d.std)
         off = docvision.OCRPipeline(detector, ocr.recognizer, config, ocr.models)
     pages = open_labeled(args.dataset)
     indices = list(range(0, len(pages), args.every))[: args.limit]

@@ -102,18 +102,15 @@ def read_document(ocr: Any, job: Job, open_options: dict[str, Any], emit: Callab
                 emit(PageFailed(number, page_reason(number, err), trace(err)))
             return
         with source:
-            todo = list(source.selected)
             if not opened:
-                emit(Opened(tuple(todo)))
+                emit(Opened(tuple(source.selected)))
                 opened = True
-            todo, limit = todo[:limit], None
-            done = 0
+            source.selected = todo = source.selected[:limit]  # a part reads (and reads ahead) only its own pages
+            limit, done = None, 0
             try:
                 for page in ocr.iter_pages(source):
                     emit(PageDone(page))
                     done += 1
-                    if done == len(todo):
-                        return
                 return
             except Exception as err:
                 emit(PageFailed(todo[done], page_reason(todo[done], err), trace(err)))

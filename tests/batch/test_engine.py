@@ -47,6 +47,17 @@ def test_the_pipeline_opens_the_input_with_its_config_and_again_at_the_pages_lef
     assert Job("a.pdf", "1-3").resumed([2, 3]) == Job("a.pdf", (2, 3))
 
 
+def test_a_limited_job_names_every_page_and_renders_only_its_own(ink_pipeline, tmp_path, monkeypatch):
+    (tmp_path / "five.pdf").write_bytes(pdf_bytes(5))
+    rendered = []
+    real = ink_pipeline.iter_pages
+    monkeypatch.setattr(ink_pipeline, "iter_pages", lambda source, **kw: rendered.append(len(source)) or real(source, **kw))
+    events = []
+    read_document(ink_pipeline, Job(str(tmp_path / "five.pdf"), "2-5", limit=2), {"dpi": 36}, events.append)
+    assert events[0] == Opened((2, 3, 4, 5)) and rendered == [2]  # no page past the part is read, ahead or not
+    assert [e.page.index for e in events[1:]] == [1, 2] and all(isinstance(e, PageDone) for e in events[1:])
+
+
 def test_results_keep_the_pages_read_marked_partial(ink_pipeline, tmp_path, monkeypatch):
     with_poster_page(tmp_path / "three.pdf")
     (tmp_path / "one.pdf").write_bytes(pdf_bytes(1))
