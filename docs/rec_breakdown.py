@@ -24,7 +24,7 @@ from docvision.datasets.formats import open_labeled
 from docvision.datasets.synth.fonts import find_fonts, load_font
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
 from docvision.datasets.synth.text import TextSource
-from docvision.evaluation.breakdown import Reading, tables
+from docvision.evaluation.breakdown import Reading, accuracy_by, height_bin, tables, word_kinds
 from docvision.pipeline import load
 from docvision.recognition.crops import crop_polygon
 from page_variants import variant  # docs/, this script's folder
@@ -71,6 +71,47 @@ def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
     return readings
 
 
+class PPOCRReader:
+    """PP-OCR's recognizer behind the ``recognize(crops)`` of docvision's: ``[(text, confidence)]``."""
+
+    def __init__(self, threads: int) -> None:
+        from rapidocr import RapidOCR
+
+        self.engine = RapidOCR(params={
+            "Global.use_det": False, "Global.use_cls": False, "Global.log_level": "error",
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        })
+
+    def recognize(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        out = []
+        for crop in crops:  # RGB in, BGR for RapidOCR
+            result = self.engine(np.ascontiguousarray(crop[:, :, ::-1]), use_det=False, use_cls=False)
+            out.append((result.txts[0], float(result.scores[0])) if result.txts else ("", 0.0))
+        return out
+
+
+SIGNS = "%$&@#+*()'\"/-:.,"
+
+
+def side_by_side(ours: list[Reading], theirs: list[Reading]) -> str:
+    """Accuracy of both readers by kind, height and sign, and how many words each alone reads right."""
+    groups = {
+        "kind": lambda r: word_kinds(r.truth),
+        "height": lambda r: [height_bin(r.height)],
+        "sign": lambda r: sorted({f"`{c}`" for c in r.truth if c in SIGNS}),
+    }
+    both = sum(a.read == a.truth and b.read == b.truth for a, b in zip(ours, theirs))
+    only_ours = sum(a.read == a.truth != b.read for a, b in zip(ours, theirs))
+    only_theirs = sum(b.read == b.truth != a.read for a, b in zip(ours, theirs))
+    out = [f"both right {both}, docvision only {only_ours}, PP-OCR only {only_theirs} of {len(ours)}", ""]
+    for key, group in groups.items():
+        mine = {g: (n, acc) for g, n, acc in accuracy_by(ours, group)}
+        out += [f"| {key} | words | docvision | PP-OCR |", "|---|---|---|---|"]
+        out += [f"| {g} | {n} | {mine[g][1]:.1%} | {acc:.1%} |" for g, n, acc in accuracy_by(theirs, group)]
+        out.append("")
+    return "\n".join(out)
+
+
 def markdown(name: str, readings: list[Reading]) -> str:
     t = tables(readings)
     ok = sum(r.read == r.truth for r in readings)
@@ -95,24 +136,32 @@ def main() -> None:
     parser.add_argument("--sets", default="synth,fonts,funsd", help="comma-separated: synth, fonts, funsd, funsdF")
     parser.add_argument("--funsd-every", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write every reading here")
+    parser.add_argument("--rapidocr", action="store_true", help="PP-OCR's recognizer beside it (pip install 'docvision[compare]')")
     args = parser.parse_args()
     pipeline = load(args.weights, config=args.config, threads=args.threads)
-    recognizer = pipeline.recognizer
+    readers = {"docvision": pipeline.recognizer}
+    if args.rapidocr:
+        readers["PP-OCR"] = PPOCRReader(args.threads)
     sets = {}
     for name in args.sets.split(","):
-        if name == "synth":
-            pages = SyntheticPages(8, seed=100_000, config=SynthConfig(dpi=(150.0, 150.0)))  # as the training configs give it
-            sets[name] = page_readings(recognizer, (pages[i] for i in range(len(pages))), "synth")
-        elif name == "fonts":
-            sets[name] = font_readings(recognizer)
-        elif match := re.fullmatch(r"funsd([\d.]*)", name):
-            pages = open_labeled(FUNSD)
-            every = range(0, len(pages), args.funsd_every)
-            scaled = (variant(pages[i], f"scale{match[1]}")[0] if match[1] else pages[i] for i in every)
-            sets[name] = page_readings(recognizer, scaled, name)
-        else:
-            parser.error(f"unknown set {name!r}")
-        print(markdown(name, sets[name]), flush=True)
+        for reader_name, recognizer in readers.items():
+            if name == "synth":
+                pages = SyntheticPages(8, seed=100_000, config=SynthConfig(dpi=(150.0, 150.0)))  # as the training configs give it
+                readings = page_readings(recognizer, (pages[i] for i in range(len(pages))), "synth")
+            elif name == "fonts":
+                readings = font_readings(recognizer)
+            elif match := re.fullmatch(r"funsd([\d.]*)", name):
+                pages = open_labeled(FUNSD)
+                every = range(0, len(pages), args.funsd_every)
+                scaled = (variant(pages[i], f"scale{match[1]}")[0] if match[1] else pages[i] for i in every)
+                readings = page_readings(recognizer, scaled, name)
+            else:
+                parser.error(f"unknown set {name!r}")
+            if reader_name == "docvision":
+                sets[name] = readings
+                print(markdown(name, readings), flush=True)
+            else:
+                print(f"### {name}: docvision beside {reader_name}\n\n{side_by_side(sets[name], readings)}", flush=True)
     if args.json:
         args.json.write_text(json.dumps({k: [r.__dict__ for r in v] for k, v in sets.items()}, ensure_ascii=False))
 

@@ -165,9 +165,25 @@ def test_marks_are_short_form_tokens_the_vocabulary_covers():
 def test_numbers_include_decimals_without_their_leading_zero():
     source, rng = TextSource(n_words=2000), np.random.default_rng(0)
     numbers = [source.number(rng) for _ in range(400)]
-    assert all(float(n.replace(",", "")) >= 0 for n in numbers)
+    assert all(re.fullmatch(r"['’+±-]?[\d,]*\.?\d+", n) for n in numbers)
     assert any(n.startswith(".") and n[1:].isdigit() for n in numbers)  # .25
     assert any(n.startswith("0.") for n in numbers) and any("." in n and n[0] in "123456789" for n in numbers)
+    assert any(re.fullmatch(r"'\d\d", n) for n in numbers) and any(re.fullmatch(r"[+±-]\d+", n) for n in numbers)
+
+
+def test_signs_forms_print_apart_or_whole():
+    """The signs v7 read worst on FUNSD's crops against PP-OCR: "100%", a lone "$", "(+)", "(If" ... "so)"."""
+    source, rng = TextSource(n_words=2000), np.random.default_rng(0)
+    amounts = [source.amount(rng) for _ in range(400)]
+    assert any(re.fullmatch(r"\d+%", a) for a in amounts) and any(re.fullmatch(r"\d+\.\d%", a) for a in amounts)
+    assert any(a.startswith("$ ") and a[2].isdigit() for a in amounts)  # "$" apart from its figure
+    marks = {source.mark(rng) for _ in range(600)}
+    assert {"$", "(+)", "(s)", "+/-"} <= marks
+    assert any(t.lower().endswith("(s)") and t[:-3].isalpha() for t in (source.compound(rng) for _ in range(300)))
+    tokens = [t for _ in range(200) for t in source.sentence(rng, 40)]
+    assert all(source.vocab.covers(t) for t in tokens)
+    opened = [i for i, t in enumerate(tokens) if t.startswith("(") and ")" not in t]
+    assert opened and all(any(")" in u for u in tokens[i + 1 : i + 6]) for i in opened)  # closed 1-4 words on
 
 
 def test_names_carry_two_initials_spaced_and_joined():

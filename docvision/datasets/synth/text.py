@@ -78,7 +78,7 @@ class TextSource:
         p = np.asarray(weights)
         self._cdf = np.cumsum(p / p.sum())
         self._symbols = [c for c in self.vocab.chars if c != " "]
-        self._marks = [c for c in "&-/*+#%=—–" if self.vocab.covers(c)]
+        self._marks = [c for c in "&-/*+#%=—–$" if self.vocab.covers(c)]
 
     def _pick(self, rng: np.random.Generator, items: list[str] | tuple[str, ...]) -> str:
         return items[int(rng.integers(len(items)))]
@@ -96,6 +96,7 @@ class TextSource:
         """``n`` tokens of running text with capitals, punctuation and the odd special token."""
         out: list[str] = []
         start = True
+        closes_after = -1  # tokens left in an open parenthesis, -1 when none is open
         for _ in range(n):
             r = rng.random()
             if r < 0.03:
@@ -104,15 +105,24 @@ class TextSource:
                 tok = self.special(rng)
             elif r < 0.05:
                 tok = self.garble(rng)
-            elif r < 0.06:
+            elif r < 0.065:
                 tok = self.mark(rng)
-            elif r < 0.075:
+            elif r < 0.08:
                 tok = self.compound(rng)
             else:
                 tok = self.case(rng, self.word(rng))
             if start:
                 tok = tok[:1].upper() + tok[1:]
             start = False
+            if closes_after < 0 and rng.random() < 0.012:
+                # A parenthesis over several words: forms cut it into "(If" ... "applicable)".
+                tok, closes_after = "(" + tok, int(rng.integers(1, 5))
+            elif closes_after == 0:
+                tok, closes_after = tok + ")", -1
+                out.append(tok)
+                continue
+            elif closes_after > 0:
+                closes_after -= 1
             r = rng.random()
             if r < 0.08:
                 tok += "."
@@ -121,10 +131,12 @@ class TextSource:
                 tok += ","
             elif r < 0.175:
                 tok += self._pick(rng, (";", ":", "?", "!", "…"))
-            elif r < 0.19:
+            elif r < 0.19 and not tok.startswith("("):
                 q = self._pick(rng, ('""', "“”", "()", "‘’", "''", "[]", "«»"))
                 tok = q[0] + tok + q[1]
             out.append(tok)
+        if closes_after >= 0 and out:
+            out[-1] += ")"
         if out and out[-1][-1] not in ".?!":
             out[-1] += "."
         return out
@@ -176,7 +188,7 @@ class TextSource:
         ][fmt]
 
     def amount(self, rng: np.random.Generator) -> str:
-        """A money amount or a percentage."""
+        """A money amount or a percentage (whole ones too: forms print "100%", and "$" apart from its figure)."""
         value = float(np.exp(rng.uniform(0, 11)))
         r = rng.random()
         if r < 0.45:
@@ -189,13 +201,20 @@ class TextSource:
             return f"£{value:,.2f}"
         if r < 0.8:
             return f"({value:,.2f})"
+        if r < 0.85:
+            return f"{value % 100:.1f}%" if rng.random() < 0.4 else f"{int(value) % 101}%"
         if r < 0.9:
-            return f"{value % 100:.1f}%"
+            return f"$ {value:,.2f}" if rng.random() < 0.5 else f"${int(value):,}"  # "$" alone in its column
         return f"{value:,.2f}"
 
     def number(self, rng: np.random.Generator) -> str:
-        """A plain number, quantity, year or decimal (``.25`` without its leading zero too)."""
+        """A plain number, quantity, year (``'85`` too), signed figure or decimal (``.25`` without its leading
+        zero too)."""
         r = rng.random()
+        if r < 0.04:
+            return self._pick(rng, ("'", "’")) + f"{int(rng.integers(0, 100)):02d}"
+        if r < 0.08:
+            return self._pick(rng, ("+", "-", "±")) + str(int(rng.integers(1, 100)))
         if r < 0.35:
             return str(int(rng.integers(1, 100)))
         if r < 0.6:
@@ -242,11 +261,13 @@ class TextSource:
         return [self.date, self.amount, self.code, self.email, self.url][int(rng.integers(5))](rng)
 
     def mark(self, rng: np.random.Generator) -> str:
-        """A short token forms and tables are full of: a lone sign, capitals joined by ``&``
-        (``R&D``), a word broken at a hyphen, a figure with footnote stars (``3.45**``)."""
+        """A short token forms and tables are full of: a lone sign (``$``, ``(+)``, ``(s)``), capitals joined by
+        ``&`` (``R&D``), a word broken at a hyphen, a figure with footnote stars (``3.45**``)."""
         r = rng.random()
-        if r < 0.4:
+        if r < 0.35:
             return self._pick(rng, self._marks)
+        if r < 0.45:
+            return self._pick(rng, ("(+)", "(-)", "+/-", "(s)", "(S)", "#", "No.", "%"))
         if r < 0.6:
             return "&".join(rng.choice(list(string.ascii_uppercase), 2))
         if r < 0.8:
@@ -254,11 +275,13 @@ class TextSource:
         return f"{rng.uniform(0, 100):.{int(rng.integers(3))}f}" + "*" * int(rng.integers(1, 4))
 
     def compound(self, rng: np.random.Generator) -> str:
-        """A word readers cut or merge at its inner signs: a hyphenated compound (``co-operate``),
-        an elided name (``O'Neil``, ``d'Arcy``) or an English word with accents (``naïve``)."""
+        """A word readers cut or merge at its inner signs: a hyphenated compound (``co-operate``), a plural
+        in brackets (``name(s)``), an elided name (``O'Neil``, ``d'Arcy``) or an English word with accents (``naïve``)."""
         r = rng.random()
-        if r < 0.4:
+        if r < 0.35:
             return self.case(rng, f"{self.word(rng)}-{self.word(rng)}")
+        if r < 0.45:
+            return self.case(rng, self.word(rng) + "(s)")  # NUMBER(S), name(s)
         if r < 0.7:
             prefix = self._pick(rng, ("O'", "D'", "d'", "L'", "l'", "O’", "d’"))
             return prefix + self.word(rng).title()
