@@ -17,7 +17,7 @@ SHRINK_RATIO = 0.4
 kernels back by the same ratio: the trainer records it in the detector's manifest, the pipeline reads it there."""
 DET_MAX_SIDE = 1280
 """Longest side of the detector input for detectors whose manifest does not record the size they were
-trained at (``max_side``: the trainer records it since detector v2)."""
+trained at (``max_side``, which the trainer records since 2026-12-06; the shipped v1 predates it)."""
 CUDA_BATCH_PAGES = 8
 """Pages detected in one forward on a GPU by default (``det_batch_pages`` 0)."""
 RENDERERS = ("pdfium", "poppler")
