@@ -11,7 +11,9 @@ STAMP := $(VENV)/.docvision-installed
 # Font families for synthetic training pages (docvision synth / train); DejaVu alone also works.
 FONT_PACKAGES := fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-freefont-ttf fonts-urw-base35 \
   fonts-crosextra-carlito fonts-crosextra-caladea fonts-courier-prime fonts-roboto-unhinted fonts-linuxlibertine \
-  fonts-lato fonts-inconsolata fonts-open-sans fonts-go fonts-ebgaramond fonts-texgyre fonts-gnutypewriter
+  fonts-lato fonts-inconsolata fonts-open-sans fonts-go fonts-ebgaramond fonts-texgyre fonts-gnutypewriter \
+  fonts-dkg-handwriting fonts-breip fonts-comic-neue fonts-dancingscript fonts-ecolier-court fonts-kristi fonts-rufscript \
+  fonts-sjfonts fonts-tlwg-purisa-otf
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -49,7 +49,7 @@ def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
     words = [t for t in " ".join(text.sentence(rng, 60)).split(" ") if t][:words_per_font]
     regular = {}
     for f in find_fonts():
-        if not (f.bold or f.italic) and f.family not in regular:
+        if not (f.bold or f.italic or f.handwriting) and f.family not in regular:
             regular[f.family] = f
     readings = []
     for family, info in sorted(regular.items()):

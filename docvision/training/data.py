@@ -19,8 +19,9 @@ def describe(source: DataSource) -> str:
     under half of the families the Makefile installs)."""
     if source.path != "synth":
         return f"{source.path} (weight {source.weight})"
-    families = len({font.family for font in find_fonts(source.font_dir)})
-    return f"synth (weight {source.weight}, seed {source.seed}, {families} font families)"
+    fonts = find_fonts(source.font_dir)
+    families, hands = (len({f.family for f in fonts if f.handwriting == hand}) for hand in (False, True))
+    return f"synth (weight {source.weight}, seed {source.seed}, {families} font families, {hands} handwriting)"
 
 
 def open_source(source: DataSource, *, crops: bool = False) -> Dataset:

@@ -15,9 +15,9 @@ from docvision.datasets.synth.degrade import (
     warp_image,
     warp_points,
 )
-from docvision.datasets.synth.fonts import _fixed_pitch, parse_charset
+from docvision.datasets.synth.fonts import _fixed_pitch, _parse_record, parse_charset
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages, vanished
-from docvision.datasets.synth.layouts import CAPS, LAYOUTS, TYPEWRITTEN, Context
+from docvision.datasets.synth.layouts import CAPS, HANDWRITTEN, LAYOUTS, TYPEWRITTEN, Context, form
 from docvision.datasets.synth.render import Canvas, PageBuilder, Style, capitals, halftone
 from docvision.datasets.synth.text import TextSource
 from docvision.datasets.types import LabeledPage, LabeledWord
@@ -40,6 +40,13 @@ def test_parse_charset():
 
 def test_font_set_from_folder(small_fonts):
     assert small_fonts and all(f.covers("Total 12.50") for f in small_fonts)
+
+
+def test_handwriting_families_are_flagged():
+    record = "\t".join(["/f/{}.ttf", "{}", "Regular", "80", "0", "0", "100", "20-7e"])
+    assert _parse_record(record.format("Kristi", "Kristi")).handwriting
+    assert _parse_record(record.format("DkgHandwriting", "DkgHandwriting")).handwriting
+    assert not _parse_record(record.format("DejaVuSans", "DejaVu Sans")).handwriting
 
 
 def test_fixed_pitch_is_measured():
@@ -79,6 +86,46 @@ def test_some_typewritten_pages_are_all_capitals(small_synth, small_fonts):
     builder = PageBuilder(Canvas(60, 300), caps=True)
     builder.line(5, 40, ["Total", "due:", "12.50"], Style(small_fonts[0], 20))
     assert [w.text for w in builder.canvas.words] == ["TOTAL", "DUE:", "12.50"]
+
+
+class _Recording(PageBuilder):
+    """A page builder that notes the font of every line it draws."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        super().__init__(canvas)
+        self.fonts: list = []
+
+    def line(self, x, baseline, tokens, style, gap=1.0):
+        self.fonts.append(style.font)
+        return super().line(x, baseline, tokens, style, gap)
+
+
+def test_hand_filled_forms_write_by_hand_and_print_stays_print(small_synth, small_fonts):
+    upright = next(f for f in small_fonts if not (f.bold or f.italic or f.mono))
+    hand = replace(upright, family="Hand", handwriting=True)  # the body font of most pages, were it print
+    fonts = (*small_fonts, hand)
+    hands = 0
+    for seed in range(40):
+        rng, hand_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
+        ctx = Context(rng, small_synth.text, fonts, 100, (20, 20, 580, 780), hand_rng)
+        assert hand not in (ctx.body, ctx.mono_font, ctx.bold_font, ctx.italic_font, ctx.any_font())
+        builder = _Recording(Canvas(800, 600))
+        form(builder, ctx)
+        written = sum(f is hand for f in builder.fonts)
+        assert (written > 0) == (ctx.hand is hand), seed
+        hands += ctx.hand is hand
+    assert abs(hands / 40 - HANDWRITTEN) < 0.2
+    without = [  # no handwriting fonts
+        Context(np.random.default_rng(s), small_synth.text, small_fonts, 100, (0, 0, 9, 9), np.random.default_rng(s))
+        for s in range(20)
+    ]
+    assert all(c.hand is None for c in without)
+    config = SynthConfig(page_size=(4.0, 5.0), dpi=100, layouts={"letter": 1, "invoice": 1})
+    for index in range(3):  # pages of print are the pages they were before the hands came
+        before = SyntheticPages(3, seed=3, config=config, fonts=small_fonts).generate(index).page
+        after = SyntheticPages(3, seed=3, config=config, fonts=fonts).generate(index).page
+        assert np.array_equal(before.image, after.image)
+        assert [w.text for w in before.words] == [w.text for w in after.words]
 
 
 def test_capitals_keeps_letters_without_a_latin1_capital():

@@ -26,7 +26,7 @@ pytest.importorskip("rapidocr")
 
 
 def _word(text: str, px: int = 28) -> np.ndarray:
-    info = next(f for f in find_fonts() if not (f.bold or f.italic))
+    info = next(f for f in find_fonts() if not (f.bold or f.italic or f.handwriting))
     font = load_font(info.path, px)
     left, top, right, bottom = font.getbbox(text)
     image = Image.new("L", (right - left + 12, bottom - top + 12), 255)

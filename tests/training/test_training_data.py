@@ -48,12 +48,13 @@ def test_weights_give_each_source_its_share(folder):
 
 def test_generated_pages_are_described_with_their_font_families(folder, tmp_path_factory):
     fonts = tmp_path_factory.mktemp("fonts")
-    families = {}
+    families: dict[bool, dict[str, str]] = {False: {}, True: {}}
     for font in find_fonts():
-        families.setdefault(font.family, font.path)
-    for path in list(families.values())[:2]:
+        families[font.handwriting].setdefault(font.family, font.path)
+    hands = list(families[True].values())[:1]  # where `make fonts` installed them
+    for path in [*list(families[False].values())[:2], *hands]:
         shutil.copy(path, fonts)
     assert describe(DataSource(path="synth", seed=4, font_dir=str(fonts))) == (
-        "synth (weight 1.0, seed 4, 2 font families)"
+        f"synth (weight 1.0, seed 4, 2 font families, {len(hands)} handwriting)"
     )
     assert describe(DataSource(path=folder, weight=2.0)) == f"{folder} (weight 2.0)"

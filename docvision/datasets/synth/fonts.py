@@ -16,6 +16,12 @@ _DECORATIVE = re.compile(r"initials|keyboard|symbol|dingbat|math|d050000l|smallc
 MAX_CODEPOINT = 0x3000
 """Coverage is tracked below this code point (Latin, symbols, check boxes), not for CJK."""
 _REQUIRED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,:-/$%()")
+_HANDWRITING = re.compile(
+    r"^(dkg|breip|dancing script|kristi|rufscript|delphine|steve|purisa|comic neue|ecolier)", re.IGNORECASE
+)
+"""Families that imitate handwriting (the Makefile's handwriting font packages): fontconfig does not
+classify them, and a page typeset in one is no document, so layouts use them only where a hand writes
+(filled-in form fields, signatures)."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class FontInfo:
     mono: bool
     condensed: bool
     chars: frozenset[str]
+    handwriting: bool = False
 
     def covers(self, text: str) -> bool:
         """Whether the font has a glyph for every character of ``text``."""
@@ -74,6 +81,7 @@ def _parse_record(line: str) -> FontInfo | None:
         mono=spacing in ("90", "100") or _fixed_pitch(path),
         condensed=int(width or 100) < 100 or "condensed" in (family + style).lower(),
         chars=chars,
+        handwriting=bool(_HANDWRITING.match(family)),
     )
 
 

@@ -154,7 +154,7 @@ class SyntheticPages(Dataset):
         margin = rng.uniform(0.5, 1.1, 4) * dpi
         page_box = (0.0, 0.0, float(width), float(height))
         box = (margin[0], margin[1], width - margin[2], height - margin[3])
-        ctx = Context(rng, self.text, self.fonts, dpi, box)
+        ctx = Context(rng, self.text, self.fonts, dpi, box, np.random.default_rng([self.seed, index, 1]))
         builder = PageBuilder(canvas, caps=ctx.caps)
         running_header(builder, ctx, page_box)
         LAYOUTS[layout](builder, ctx)

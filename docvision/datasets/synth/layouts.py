@@ -20,6 +20,10 @@ TYPEWRITTEN = 0.25
 """Share of pages whose body text is in a monospace (typewriter) font, as in office archives."""
 CAPS = 0.3
 """Share of typewritten pages written all in capitals (telex-style memos, filled-in forms)."""
+HANDWRITTEN = 0.5
+"""Share of pages filled in by hand where handwriting fonts are installed (forms use it): their fields,
+free-text answers and signer's name are written in one handwriting font, as on FUNSD's scanned forms
+(whose tallest words are mostly handwriting)."""
 STAMP_WORDS = ("RECEIVED", "PAID", "APPROVED", "COPY", "CONFIDENTIAL", "FAXED", "VOID", "URGENT")
 
 
@@ -32,8 +36,13 @@ class Context:
     fonts: Sequence[FontInfo]
     dpi: float
     box: tuple[float, float, float, float]
+    hand_rng: np.random.Generator | None = None
+    """Draws whether the page is filled in by hand, and the hand, on a stream of its own: pages of print
+    stay what they were before the handwriting fonts came (the bench's generated pages included)."""
 
     def __post_init__(self) -> None:
+        hands = [f for f in self.fonts if f.handwriting]
+        self.fonts = [f for f in self.fonts if not f.handwriting] or list(self.fonts)  # print
         mono = [f for f in self.fonts if f.mono] or list(self.fonts)
         self.mono_font = mono[int(self.rng.integers(len(mono)))]
         typewritten = self.chance(TYPEWRITTEN)
@@ -45,11 +54,19 @@ class Context:
         self.bold_font = next((f for f in same if f.bold and not f.italic), self.body)
         self.italic_font = next((f for f in same if f.italic and not f.bold), self.body)
         self.body_pt = float(self.rng.choice([7, 8, 9, 9.5, 10, 10, 10.5, 11, 11, 12, 12, 13]))
+        # a page filled in by hand: its handwriting font
+        drawn = hands and self.hand_rng is not None and self.hand_rng.random() < HANDWRITTEN
+        self.hand = hands[int(self.hand_rng.integers(len(hands)))] if drawn else None
 
     def style(self, pt: float | None = None, font: FontInfo | None = None) -> Style:
         """``font`` (body font by default) at ``pt`` points (body size by default)."""
         pt = self.body_pt if pt is None else pt
         return Style(font or self.body, max(5, round(pt * self.dpi / 72)))
+
+    def handwritten(self, size_px: int) -> Style:
+        """The page's hand (:attr:`hand`) at 1-1.5x ``size_px``: people write larger than print."""
+        assert self.hand is not None
+        return Style(self.hand, round(size_px * self.uniform(1.0, 1.5)))
 
     def any_font(self) -> FontInfo:
         """A font drawn from the whole set."""
@@ -114,13 +131,31 @@ def _field(
     lstyle = Style(ctx.bold_font, style.size_px) if ctx.chance(0.4) else style
     sep = ":" if ctx.chance(0.8) else ""
     xv = b.line(x, baseline, (label + sep).split(), lstyle) + style.space * 2
-    value_style = Style(ctx.mono_font if ctx.chance(0.3) else ctx.body, style.size_px)
+    if ctx.hand is not None:  # written on or through the line
+        value_style, value_baseline = ctx.handwritten(style.size_px), baseline + style.size_px * ctx.uniform(-0.1, 0.2)
+    else:
+        value_style, value_baseline = Style(ctx.mono_font if ctx.chance(0.3) else ctx.body, style.size_px), baseline
     if frame == "underline":
         b.rule((xv, baseline + style.size_px * 0.25), (x + width, baseline + style.size_px * 0.25))
     elif frame == "box":
         b.box(xv - 3, baseline - style.size_px * 1.05, x + width, baseline + style.size_px * 0.4)
     if value and xv + value_style.width(value) < x + width:
-        b.line(xv + style.space, baseline, value.split(), value_style)
+        b.line(xv + style.space, value_baseline, value.split(), value_style)
+
+
+def _handwritten_answer(
+    b: PageBuilder, ctx: Context, x0: float, y: float, x1: float, y_max: float, size_px: int
+) -> float:
+    """Free text written by hand across the width (on ruled lines half the time); returns the next free y."""
+    hand = ctx.handwritten(size_px)
+    leading = ctx.uniform(1.3, 1.8)
+    end = b.paragraph(x0, y, x1, y_max, ctx.text.sentence(ctx.rng, ctx.n(4, 30)), hand, leading)
+    if ctx.chance(0.5):
+        baseline = y + hand.pil.getmetrics()[0]
+        while baseline < end:
+            b.rule((x0, baseline + hand.size_px * 0.15), (x1, baseline + hand.size_px * 0.15))
+            baseline += hand.size_px * leading
+    return end
 
 
 def _value(ctx: Context) -> str:
@@ -342,6 +377,8 @@ def form(b: PageBuilder, ctx: Context) -> None:
                     + style.size_px * 1.5
                 )
             y += style.size_px * 2
+        elif r < 0.3 and ctx.hand is not None:
+            y = _handwritten_answer(b, ctx, x0, y, x1, y1 - style.size_px * 3, style.size_px) + style.size_px * 0.5
         elif r < 0.3:
             y = _paragraphs(b, ctx, x0, y, x1, y1, 1, "left") + style.size_px * 0.5
         else:
@@ -359,6 +396,9 @@ def form(b: PageBuilder, ctx: Context) -> None:
                 )
             y += style.size_px * ctx.uniform(1.8, 2.8)
     b.rule((x0, y1 - style.size_px), (x0 + (x1 - x0) * 0.4, y1 - style.size_px))
+    if ctx.hand is not None:  # the signer's name written above the line
+        name = ctx.text.name(ctx.rng).split()
+        b.line(x0 + style.size_px, y1 - style.size_px * 1.3, name, ctx.handwritten(style.size_px))
     b.line(x0, y1, ["Signature"], ctx.style(ctx.body_pt * 0.8))
 
 
