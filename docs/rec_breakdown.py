@@ -32,18 +32,16 @@ from page_variants import variant  # docs/, this script's folder
 FUNSD = Path(__file__).resolve().parents[2] / "shared/datasets/funsd-train"
 
 
-def page_readings(recognizer, pages, tag: str) -> list[Reading]:
-    crops, truths = [], []
-    for page in pages:
-        for w in page.words:
-            if not w.ignore and w.text:
-                crops.append(crop_polygon(page.image, w.polygon))
-                truths.append(w.text)
-    reads = recognizer.recognize(crops)
-    return [Reading(t, r, c.shape[0], (tag,)) for t, (r, _), c in zip(truths, reads, crops)]
+Crops = list[tuple[np.ndarray, str, tuple[str, ...]]]
+"""A set of ground-truth crops: image, text and tags (set, font, size, ...)."""
 
 
-def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
+def page_crops(pages, tag: str) -> Crops:
+    return [(crop_polygon(page.image, w.polygon), w.text, (tag,)) for page in pages for w in page.words
+            if not w.ignore and w.text]
+
+
+def font_crops(words_per_font: int = 30) -> Crops:
     text = TextSource()
     rng = np.random.default_rng(7)
     words = [t for t in " ".join(text.sentence(rng, 60)).split(" ") if t][:words_per_font]
@@ -51,24 +49,25 @@ def font_readings(recognizer, words_per_font: int = 30) -> list[Reading]:
     for f in find_fonts():
         if not (f.bold or f.italic or f.handwriting) and f.family not in regular:
             regular[f.family] = f
-    readings = []
+    crops = []
     for family, info in sorted(regular.items()):
         for pt in (8, 11, 14):
             for dpi in (150, 200, 300):
                 px = round(pt * dpi / 72)
                 font = load_font(info.path, px)
-                crops, truths = [], []
+                tags = (f"font: {family}", f"size: {pt} pt", f"dpi: {dpi}")
                 for word in (w for w in words if info.covers(w)):
                     left, top, right, bottom = font.getbbox(word)
                     pad = max(2, round(0.15 * px))
                     image = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
                     ImageDraw.Draw(image).text((pad - left, pad - top), word, font=font, fill=0)
-                    crops.append(np.asarray(image.convert("RGB")))
-                    truths.append(word)
-                reads = recognizer.recognize(crops)
-                tags = (f"font: {family}", f"size: {pt} pt", f"dpi: {dpi}")
-                readings += [Reading(t, r, c.shape[0], tags) for t, (r, _), c in zip(truths, reads, crops)]
-    return readings
+                    crops.append((np.asarray(image.convert("RGB")), word, tags))
+    return crops
+
+
+def readings(recognizer, crops: Crops) -> list[Reading]:
+    reads = recognizer.recognize([c for c, _, _ in crops])
+    return [Reading(truth, read, c.shape[0], tags) for (c, truth, tags), (read, _) in zip(crops, reads)]
 
 
 class PPOCRReader:
@@ -139,29 +138,24 @@ def main() -> None:
     parser.add_argument("--rapidocr", action="store_true", help="PP-OCR's recognizer beside it (pip install 'docvision[compare]')")
     args = parser.parse_args()
     pipeline = load(args.weights, config=args.config, threads=args.threads)
-    readers = {"docvision": pipeline.recognizer}
-    if args.rapidocr:
-        readers["PP-OCR"] = PPOCRReader(args.threads)
+    ppocr = PPOCRReader(args.threads) if args.rapidocr else None
     sets = {}
     for name in args.sets.split(","):
-        for reader_name, recognizer in readers.items():
-            if name == "synth":
-                pages = SyntheticPages(8, seed=100_000, config=SynthConfig(dpi=(150.0, 150.0)))  # as the training configs give it
-                readings = page_readings(recognizer, (pages[i] for i in range(len(pages))), "synth")
-            elif name == "fonts":
-                readings = font_readings(recognizer)
-            elif match := re.fullmatch(r"funsd([\d.]*)", name):
-                pages = open_labeled(FUNSD)
-                every = range(0, len(pages), args.funsd_every)
-                scaled = (variant(pages[i], f"scale{match[1]}")[0] if match[1] else pages[i] for i in every)
-                readings = page_readings(recognizer, scaled, name)
-            else:
-                parser.error(f"unknown set {name!r}")
-            if reader_name == "docvision":
-                sets[name] = readings
-                print(markdown(name, readings), flush=True)
-            else:
-                print(f"### {name}: docvision beside {reader_name}\n\n{side_by_side(sets[name], readings)}", flush=True)
+        if name == "synth":
+            pages = SyntheticPages(8, seed=100_000, config=SynthConfig(dpi=(150.0, 150.0)))  # as the training configs give it
+            crops = page_crops((pages[i] for i in range(len(pages))), "synth")
+        elif name == "fonts":
+            crops = font_crops()
+        elif match := re.fullmatch(r"funsd([\d.]*)", name):
+            pages = open_labeled(FUNSD)
+            every = range(0, len(pages), args.funsd_every)
+            crops = page_crops((variant(pages[i], f"scale{match[1]}")[0] if match[1] else pages[i] for i in every), name)
+        else:
+            parser.error(f"unknown set {name!r}")
+        sets[name] = readings(pipeline.recognizer, crops)
+        print(markdown(name, sets[name]), flush=True)
+        if ppocr is not None:
+            print(f"### {name}: docvision beside PP-OCR\n\n{side_by_side(sets[name], readings(ppocr, crops))}", flush=True)
     if args.json:
         args.json.write_text(json.dumps({k: [r.__dict__ for r in v] for k, v in sets.items()}, ensure_ascii=False))
 

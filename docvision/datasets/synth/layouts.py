@@ -55,7 +55,7 @@ class Context:
         self.italic_font = next((f for f in same if f.italic and not f.bold), self.body)
         self.body_pt = float(self.rng.choice([7, 8, 9, 9.5, 10, 10, 10.5, 11, 11, 12, 12, 13]))
         # a page filled in by hand: its handwriting font
-        drawn = hands and self.hand_rng is not None and self.hand_rng.random() < HANDWRITTEN
+        drawn = bool(hands) and self.hand_rng is not None and self.hand_rng.random() < HANDWRITTEN
         self.hand = hands[int(self.hand_rng.integers(len(hands)))] if drawn else None
 
     def style(self, pt: float | None = None, font: FontInfo | None = None) -> Style:
