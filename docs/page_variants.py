@@ -86,11 +86,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="at most this many pages")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--config", help="pipeline config YAML (default: the package's settings)")
+    parser.add_argument("--weights", help="weights folder (default: the package's)")
     parser.add_argument("--compare-off", action="store_true", help="also time the pipeline without orientation/deskew/scale")
     parser.add_argument("--repeats", type=int, default=1, help="reads per page and pipeline; the fastest counts")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ocr = docvision.load(device="cpu", config=args.config)
+    ocr = docvision.load(args.weights, device="cpu", config=args.config)
     passes = [0]
     forward = ocr.detector.page_probabilities  # every detection pass goes through it: counted
     ocr.detector.page_probabilities = lambda pages: passes.__setitem__(0, passes[0] + len(pages)) or forward(pages)

@@ -67,10 +67,13 @@ class PostprocessConfig:
     """How far a kernel is grown back: 1.0 undoes the training shrink exactly."""
     min_size: float = 3.0
     """Smallest side, in detector-input pixels, of a kept box."""
+    join_overlap: float = 0.3
+    """Boxes on one line overlapping by more than this share of the shorter one's height are joined: a word
+    cut at a faint spot of the map (``detection.postprocess.joined_on_lines``); 0 turns that off."""
     max_candidates: int = 3000
 
     def __post_init__(self) -> None:
-        for name in ("bin_thresh", "box_thresh", "line_margin"):
+        for name in ("bin_thresh", "box_thresh", "line_margin", "join_overlap"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         if not 0 < self.shrink_ratio < 1:

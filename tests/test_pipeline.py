@@ -532,7 +532,7 @@ def test_a_small_image_of_large_print_reads(shipped):
     assert page_text_errors(page.text, text).cer < 0.03, page.text
     unscaled = replace(shipped.config, det_max_letter=0, orientation=False)
     before = OCRPipeline(shipped.detector, shipped.recognizer, unscaled, shipped.models).ocr_image(image)
-    assert page_text_errors(before.text, text).cer > 0.3  # what the letter size saves
+    assert page_text_errors(before.text, text).cer > 0.15  # what the letter size saves (0.24 with detector v2)
 
 
 def test_a_small_page_of_small_print_reads(shipped):

@@ -24,6 +24,10 @@ class DataSource:
     """Synthetic only: fonts from this folder instead of fontconfig's."""
     clean: float = 0.1
     """Synthetic only: share of pages left without degradation (clean print)."""
+    layouts: dict[str, float] | None = None
+    """Synthetic only: weights of the page layouts drawn (``{form: 1}`` for forms alone); unset: the generator's mix."""
+    handwritten: float | None = None
+    """Synthetic only: share of forms filled in by hand; unset: the generator's (``layouts.HANDWRITTEN``)."""
     split: tuple[float, float] = (0.0, 1.0)
     """The part used, as fractions of the items in their order: ``[0, 0.8]`` to train and
     ``[0.8, 1]`` to validate on one labeled folder."""

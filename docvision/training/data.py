@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampler
@@ -10,6 +11,7 @@ from torch.utils.data import ConcatDataset, Dataset, Subset, WeightedRandomSampl
 from docvision.datasets.formats import CROP_READERS, open_crops, open_labeled, sniff_format
 from docvision.datasets.synth.fonts import find_fonts
 from docvision.datasets.synth.generator import SynthConfig, SyntheticPages
+from docvision.datasets.synth.layouts import LAYOUTS
 from docvision.training.config import DataSource
 
 
@@ -24,6 +26,24 @@ def describe(source: DataSource) -> str:
     return f"synth (weight {source.weight}, seed {source.seed}, {families} font families, {hands} handwriting)"
 
 
+def synth_config(source: DataSource) -> SynthConfig:
+    """The generator's options for a ``synth`` source; an unknown layout or a share outside [0, 1] is a ``ValueError``."""
+    options: dict[str, Any] = {"dpi": tuple(source.dpi), "font_dir": source.font_dir, "clean": source.clean}
+    if source.layouts is not None:
+        unknown = set(source.layouts) - set(LAYOUTS)
+        weights = list(source.layouts.values())
+        if unknown or not all(isinstance(w, (int, float)) and w >= 0 for w in weights) or not sum(weights) > 0:
+            raise ValueError(
+                f"synth layouts must weigh some of {', '.join(LAYOUTS)} (weights >= 0), got {dict(source.layouts)}"
+            )
+        options["layouts"] = dict(source.layouts)
+    if source.handwritten is not None:
+        if not 0 <= source.handwritten <= 1:
+            raise ValueError(f"synth handwritten must be a share in [0, 1], got {source.handwritten}")
+        options["handwritten"] = source.handwritten
+    return SynthConfig(**options)
+
+
 def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
     """One source: generated pages (``synth``) or a labeled dataset path. Page datasets
     yield :class:`LabeledPage`; with ``crops``, word-crop datasets (recognition LMDB,
@@ -33,7 +53,7 @@ def open_source(source: DataSource, *, crops: bool = False) -> Dataset:
     if not 0 <= start < stop <= 1:
         raise ValueError(f"{source.path}: split must be two fractions 0 <= start < stop <= 1, got {list(source.split)}")
     if source.path == "synth":
-        config = SynthConfig(dpi=tuple(source.dpi), font_dir=source.font_dir, clean=source.clean)
+        config = synth_config(source)
         dataset = SyntheticPages(source.size, seed=source.seed, config=config)
     elif crops and sniff_format(source.path) in CROP_READERS:
         dataset = open_crops(source.path)

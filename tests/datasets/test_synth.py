@@ -120,6 +120,12 @@ def test_hand_filled_forms_write_by_hand_and_print_stays_print(small_synth, smal
         for s in range(20)
     ]
     assert all(c.hand is None for c in without)
+    for share in (0.0, 1.0):  # the share of hands is the generator's option
+        drawn = [
+            Context(np.random.default_rng(s), small_synth.text, fonts, 100, (0, 0, 9, 9), np.random.default_rng(s), share).hand
+            for s in range(20)
+        ]
+        assert all((hand is not None) == bool(share) for hand in drawn), share
     config = SynthConfig(page_size=(4.0, 5.0), dpi=100, layouts={"letter": 1, "invoice": 1})
     for index in range(3):  # pages of print are the pages they were before the hands came
         before = SyntheticPages(3, seed=3, config=config, fonts=small_fonts).generate(index).page

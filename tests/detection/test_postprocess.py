@@ -13,6 +13,7 @@ from docvision.detection.postprocess import (
     box_score,
     detect_boxes,
     expand_kernel,
+    joined_on_lines,
     kept_on_lines,
     rect_along,
     text_direction,
@@ -92,6 +93,41 @@ def test_detect_boxes_keeps_a_weak_short_word_beside_a_line():
     prob = kernel_map(line) + 0.47 * kernel_map([rect(62, 42, 92, 60)]) + 0.47 * kernel_map([rect(20, 150, 50, 168)])
     assert len(detect_boxes(prob)) == 3  # the one beside the line, not the one alone
     assert len(detect_boxes(prob, PostprocessConfig(line_margin=0.0))) == 2  # off
+
+
+def test_boxes_overlapping_deeply_on_a_line_are_joined():
+    word = Detection(rect(100, 40, 200, 60), 0.9)  # 20 px tall
+
+    def joined(x0, x1, y0=40, y1=60, overlap=0.3):
+        return joined_on_lines([word, Detection(rect(x0, y0, x1, y1), 0.8)], overlap)
+
+    (both,) = joined(190, 260)  # overlapping by 10 px, half the height: one word cut in two
+    assert np.allclose([*both.polygon.min(axis=0), *both.polygon.max(axis=0)], [100, 40, 260, 60]) and both.score == 0.9
+    assert len(joined(196, 260)) == 2  # 4 px: two words' boxes grown into their word space
+    assert len(joined(206, 260)) == 2  # a space apart
+    assert len(joined(150, 260, y0=62, y1=82)) == 2  # the next line
+    assert len(joined(190, 260, overlap=0.0)) == 2  # off
+    chain = [word, Detection(rect(190, 40, 260, 60), 0.8), Detection(rect(250, 41, 300, 60), 0.7)]
+    assert len(joined_on_lines(chain, 0.3)) == 1
+
+
+@pytest.mark.parametrize("page_angle", [0.0, 10.0])
+def test_boxes_are_joined_along_the_lines_and_leaning_ones_never(page_angle):
+    def along(x0, x1, lean=0.0):  # a 20 px tall box on the line through (150, 100) at page_angle
+        t = np.radians(page_angle)
+        centre = (150 + (x0 + x1 - 300) / 2 * np.cos(t), 100 + (x0 + x1 - 300) / 2 * np.sin(t))
+        return Detection(rotated(x1 - x0, 20, page_angle + lean, centre), 0.9)
+
+    assert len(joined_on_lines([along(100, 200), along(190, 260)], 0.3, page_angle)) == 1
+    assert len(joined_on_lines([along(100, 200), along(196, 260)], 0.3, page_angle)) == 2
+    assert len(joined_on_lines([along(100, 200), along(190, 260, lean=8.0)], 0.3, page_angle)) == 2
+
+
+def test_detect_boxes_joins_a_word_cut_at_a_faint_spot():
+    prob = kernel_map([rect(40, 40, 200, 60)])
+    prob[:, 118:121] = np.minimum(prob[:, 118:121], 0.22)  # under bin_thresh: "northwind.example" at its "."
+    assert len(detect_boxes(prob, PostprocessConfig(join_overlap=0.0))) == 2
+    match(detect_boxes(prob, PostprocessConfig(join_overlap=0.3)), [rect(40, 40, 200, 60)], tol=3.0)
 
 
 def test_bin_thresh():

@@ -11,7 +11,8 @@ from docvision.datasets.labels import write_page
 from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.training.config import DataSource
 from docvision.datasets.synth.fonts import find_fonts
-from docvision.training.data import describe, mixed, open_source
+from docvision.datasets.synth.generator import SynthConfig
+from docvision.training.data import describe, mixed, open_source, synth_config
 
 
 @pytest.fixture()
@@ -58,3 +59,25 @@ def test_generated_pages_are_described_with_their_font_families(folder, tmp_path
         f"synth (weight 1.0, seed 4, 2 font families, {len(hands)} handwriting)"
     )
     assert describe(DataSource(path=folder, weight=2.0)) == f"{folder} (weight 2.0)"
+
+
+def test_synth_sources_choose_their_layouts_and_share_of_hands():
+    source = DataSource(path="synth", size=4, layouts={"form": 1, "receipt": 0}, handwritten=1.0)
+    config = synth_config(source)
+    assert config.layouts == {"form": 1, "receipt": 0} and config.handwritten == 1.0
+    assert {open_source(source).generate(i).layout for i in range(4)} == {"form"}
+    assert synth_config(DataSource(path="synth")) == SynthConfig(dpi=(100.0, 200.0))  # unset: the generator's mix
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"layouts": {"poster": 1}}, "synth layouts must weigh"),
+        ({"layouts": {"form": -1, "memo": 2}}, "synth layouts must weigh"),
+        ({"layouts": {"form": 0}}, "synth layouts must weigh"),
+        ({"handwritten": 1.5}, r"synth handwritten must be a share in \[0, 1\]"),
+    ],
+)
+def test_bad_synth_options_are_clear_errors(options, message):
+    with pytest.raises(ValueError, match=message):
+        synth_config(DataSource(path="synth", **options))

@@ -21,7 +21,7 @@ from docvision.datasets.synth.degrade import (
     warp_points,
 )
 from docvision.datasets.synth.fonts import FontInfo, find_fonts
-from docvision.datasets.synth.layouts import LAYOUTS, Context, decorate, running_header
+from docvision.datasets.synth.layouts import HANDWRITTEN, LAYOUTS, Context, decorate, running_header
 from docvision.datasets.synth.render import Canvas, PageBuilder
 from docvision.datasets.synth.text import TextSource
 from docvision.datasets.types import LabeledPage, LabeledWord
@@ -52,6 +52,8 @@ class SynthConfig:
     degrade: bool = True
     clean: float = 0.1
     """With ``degrade``, the share of pages left clean (born-digital print)."""
+    handwritten: float = HANDWRITTEN
+    """Share of forms filled in by hand (where handwriting fonts are installed)."""
     max_skew_deg: float = 2.5
     max_perspective: float = 0.01
     font_dir: str | None = None
@@ -154,7 +156,8 @@ class SyntheticPages(Dataset):
         margin = rng.uniform(0.5, 1.1, 4) * dpi
         page_box = (0.0, 0.0, float(width), float(height))
         box = (margin[0], margin[1], width - margin[2], height - margin[3])
-        ctx = Context(rng, self.text, self.fonts, dpi, box, np.random.default_rng([self.seed, index, 1]))
+        hand_rng = np.random.default_rng([self.seed, index, 1])
+        ctx = Context(rng, self.text, self.fonts, dpi, box, hand_rng, cfg.handwritten)
         builder = PageBuilder(canvas, caps=ctx.caps)
         running_header(builder, ctx, page_box)
         LAYOUTS[layout](builder, ctx)

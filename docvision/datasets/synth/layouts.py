@@ -39,6 +39,8 @@ class Context:
     hand_rng: np.random.Generator | None = None
     """Draws whether the page is filled in by hand, and the hand, on a stream of its own: pages of print
     stay what they were before the handwriting fonts came (the bench's generated pages included)."""
+    hand_share: float = HANDWRITTEN
+    """Share of pages filled in by hand (drawn on ``hand_rng``)."""
 
     def __post_init__(self) -> None:
         hands = [f for f in self.fonts if f.handwriting]
@@ -55,7 +57,7 @@ class Context:
         self.italic_font = next((f for f in same if f.italic and not f.bold), self.body)
         self.body_pt = float(self.rng.choice([7, 8, 9, 9.5, 10, 10, 10.5, 11, 11, 12, 12, 13]))
         # a page filled in by hand: its handwriting font
-        drawn = bool(hands) and self.hand_rng is not None and self.hand_rng.random() < HANDWRITTEN
+        drawn = bool(hands) and self.hand_rng is not None and self.hand_rng.random() < self.hand_share
         self.hand = hands[int(self.hand_rng.integers(len(hands)))] if drawn else None
 
     def style(self, pt: float | None = None, font: FontInfo | None = None) -> Style:
