@@ -26,7 +26,7 @@ from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.detection.postprocess import Detection
 from docvision.document import Document, Page
 from docvision.evaluation.metrics import page_text_errors
-from docvision.geometry import bbox_polygon, turn_image
+from docvision.geometry import bbox_polygon, rotate_image, turn_image
 from docvision.io import PageSource
 from docvision.io.sources import _PdfiumSource
 from docvision.models.int8 import SOURCE_KEY, Int8Detector, int8_file
@@ -509,6 +509,19 @@ def test_a_page_turned_a_quarter_reads_upright_with_boxes_on_the_page_as_input(s
         assert turned[y0:y1, x0:x1].min() < 100
         (sx, sy), (ex, ey) = word.polygon[0], word.polygon[1]
         assert sy - ey > 0.8 * (y1 - y0) and abs(sx - ex) < 0.2 * (y1 - y0)
+
+
+def test_a_skewed_page_is_straightened_and_detected_again_at_its_own_scale(shipped, monkeypatch):
+    """The straightened canvas is larger than the page: fitted to det_max_side it would be detected
+    smaller than the page was (its letters shrunk by the rotation's margins)."""
+    upright, text = printed(14, 1300, PROSE * 2)
+    skewed, _ = rotate_image(upright, 8.0, (255, 255, 255))
+    scales = []
+    detect_page = shipped.detector.detect_page
+    monkeypatch.setattr(shipped.detector, "detect_page", lambda page, *a: scales.append(page.scale) or detect_page(page, *a))
+    page = shipped.ocr_image(skewed)
+    assert len(scales) >= 2 and scales[-1] == scales[0] < 1.0  # detected, (looked at turned,) straightened, detected
+    assert page.orientation == 0 and page_text_errors(page.text, text).cer < 0.03, page.text
 
 
 def test_upright_boxes_are_on_the_page_turned_upright(shipped):

@@ -53,6 +53,9 @@ DECODE_ERRORS = (OSError, ValueError, SyntaxError, TypeError, KeyError, EOFError
 _NEEDS_PASSWORD = "encrypted PDF: a password is needed (--password-file)"
 _PDFIUM_LOCK = threading.Lock()
 """PDFium is not thread-safe, not even across documents: one call at a time in a process."""
+REOPEN_PAGES = 50
+"""PDFium keeps every object it has parsed until its document is closed, about the file's size over a long
+scan (a 300-page, 60 MB PDF: +49 MB after 250 pages): a document is opened anew after this many pages."""
 
 
 @dataclass
@@ -228,21 +231,27 @@ class _PdfiumSource(PdfSource):
 
     def __init__(self, data: Path | bytes, name: str, *, password: str | None, **options):
         self.data = data  # pdfium reads bytes where they are: they must live as long as the document
-        secret = None if password is None else password.encode("utf-8")
-        with _pdfium():  # not pdfium.PdfDocument(): it reads the error code of an earlier failure for a PDF of 0 pages
-            if isinstance(data, Path):
-                raw = pdfium_c.FPDF_LoadDocument(os.fsencode(data), secret)
-            else:
-                raw = pdfium_c.FPDF_LoadMemDocument64(data, len(data), secret)
-            if not raw:
-                raise InputError(_pdfium_reason(pdfium_c.FPDF_GetLastError(), password))
-            self.document = pdfium.PdfDocument(raw)
+        self.secret = None if password is None else password.encode("utf-8")
+        self.loads = 0  # pages loaded since the document was opened
+        with _pdfium():
+            self.document = self._open(password)
             count = len(self.document)
         try:
             super().__init__(name, count, **options)
         except BaseException:
             self.close()
             raise
+
+    def _open(self, password: str | None = None) -> pdfium.PdfDocument:
+        """The document loaded by PDFium (call under :func:`_pdfium`). Not ``pdfium.PdfDocument()``: it reads
+        the error code of an earlier failure for a PDF of 0 pages."""
+        if isinstance(self.data, Path):
+            raw = pdfium_c.FPDF_LoadDocument(os.fsencode(self.data), self.secret)
+        else:
+            raw = pdfium_c.FPDF_LoadMemDocument64(self.data, len(self.data), self.secret)
+        if not raw:
+            raise InputError(_pdfium_reason(pdfium_c.FPDF_GetLastError(), password))
+        return pdfium.PdfDocument(raw)
 
     def _box(self, number: int) -> tuple[float, float]:
         try:
@@ -253,8 +262,13 @@ class _PdfiumSource(PdfSource):
 
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
-        with _pdfium(), _loaded(self.document, number) as page:
-            yield page
+        with _pdfium():
+            if self.loads >= REOPEN_PAGES:  # no page is open: they are only used under the lock
+                self.document.close()
+                self.document, self.loads = self._open(), 0
+            self.loads += 1
+            with _loaded(self.document, number) as page:
+                yield page
 
     def render_regions(self, number: int, boxes: Sequence[tuple[int, int, int, int]]) -> list[np.ndarray]:
         """Only ``boxes`` are drawn, one by one: the page at its full size, shifted onto a bitmap of each box."""
@@ -345,7 +359,7 @@ class _PopplerSource(PdfSource):
     def __init__(self, path: Path, name: str, *, password: str | None, owned: bool, **options):
         if password is not None:
             raise InputError("the poppler renderer would show the password in process lists: use the pdfium renderer")
-        self.path, self.owned, self.pdfium = path, owned, None
+        self.path, self.owned, self.pdfium, self.loads = path, owned, None, 0
         timeout = options["timeout"]
         try:
             info = pdf2image.pdfinfo_from_path(str(path), timeout=timeout)
@@ -389,11 +403,16 @@ class _PopplerSource(PdfSource):
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
         with _pdfium():
+            if self.pdfium is not None and self.loads >= REOPEN_PAGES:
+                self.pdfium.close()
+                self.pdfium = None
             if self.pdfium is None:  # opened when the text layer is first read
                 try:
                     self.pdfium = pdfium.PdfDocument(self.path)
                 except pdfium.PdfiumError as err:
                     raise InputError(f"pdfium cannot read the text layer ({_one_line(err)})") from None
+                self.loads = 0
+            self.loads += 1
             with _loaded(self.pdfium, number) as page:
                 yield page
 

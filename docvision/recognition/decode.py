@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -38,13 +39,19 @@ def ctc_beam_search(
     log_scale = 0.0
     for step in probs:
         classes = np.flatnonzero(step > prune)
+        if len(classes) == 1 and classes[0] == 0:
+            # Only the blank (most steps of a word): every prefix keeps its rank and now ends in a blank.
+            log_scale += math.log(float(step[0]))
+            beams = {prefix: (blank + label, 0.0) for prefix, (blank, label) in beams.items()}
+            continue
+        choices = [(c, float(step[c])) for c in classes.tolist()]
         grown: defaultdict[tuple[int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
         for prefix, (blank, label) in beams.items():
-            for c in classes.tolist():
-                p = float(step[c])
+            last = prefix[-1] if prefix else -1
+            for c, p in choices:
                 if c == 0:
                     grown[prefix][0] += (blank + label) * p
-                elif prefix and prefix[-1] == c:
+                elif c == last:
                     grown[prefix + (c,)][1] += blank * p  # a repeat needs a blank in between
                     grown[prefix][1] += label * p  # else it collapses into the last label
                 else:
@@ -52,6 +59,6 @@ def ctc_beam_search(
         ranked = sorted(grown.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam_width]
         kept = [(prefix, (b, n)) for prefix, (b, n) in ranked if b + n > 0]
         total = sum(b + n for _, (b, n) in kept) or 1.0
-        log_scale += np.log(total)  # renormalized each step against underflow
+        log_scale += math.log(total)  # renormalized each step against underflow
         beams = {prefix: (b / total, n / total) for prefix, (b, n) in kept}
-    return [(prefix, float(np.log(b + n) + log_scale)) for prefix, (b, n) in beams.items()]
+    return [(prefix, math.log(b + n) + log_scale) for prefix, (b, n) in beams.items()]

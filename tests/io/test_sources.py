@@ -128,6 +128,33 @@ def test_pdfium_renders_in_process_one_page_at_a_time(make_pdf, monkeypatch):
         assert [p.index for p in pages] == [1, 2] and loaded == [0, 1, 2]
 
 
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_a_long_pdf_is_opened_anew_every_few_pages_and_renders_the_same(make_pdf, tmp_path, monkeypatch, as_bytes):
+    """PDFium keeps what it parsed until the document closes; reopening frees it. Encrypted: the
+    password opens it again."""
+    path = encrypt(make_pdf(pages=5), tmp_path / "locked.pdf")
+    source = path.read_bytes() if as_bytes else path
+    whole = [p.image for p in pages_of(source, dpi=36, password="secret")]
+    closed = []
+    real = pdfium.PdfDocument.close
+    monkeypatch.setattr(pdfium.PdfDocument, "close", lambda self: closed.append(self) or real(self))
+    monkeypatch.setattr(sources, "REOPEN_PAGES", 2)
+    again = [p.image for p in pages_of(source, dpi=36, password="secret")]
+    assert len(closed) == 3  # after pages 2 and 4, and at the end
+    assert all(np.array_equal(a, b) for a, b in zip(whole, again)) and len(again) == 5
+
+
+def test_the_poppler_renderers_text_layer_document_is_opened_anew_too(make_pdf, monkeypatch):
+    monkeypatch.setattr(sources, "REOPEN_PAGES", 2)
+    with open_document(make_pdf(pages=3), renderer="poppler") as document:
+        seen = []
+        for number in (1, 2, 3):
+            with document.pdfium_page(number) as page:
+                seen.append(document.pdfium)
+                assert page.get_size() == (300, 200)
+        assert seen[0] is seen[1] and seen[2] is not seen[1]
+
+
 def test_ctrl_c_during_a_pdfium_render_is_raised_after_it(make_pdf, monkeypatch, capfd):
     """SIGINT arrives while PDFium calls back into Python: it is raised once the render is done,
     not printed and swallowed by ctypes (which would lose the Ctrl-C)."""

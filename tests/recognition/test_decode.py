@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -54,3 +56,20 @@ def test_beam_search_keeps_doubled_letters_apart():
     assert max(candidates, key=candidates.get) == (1, 2, 3, 3, 4)  # "hello"
     assert all(np.isfinite(lp) and lp <= 0 for lp in candidates.values())
     assert ctc_beam_search(np.zeros((0, 5))) == [((), 0.0)]
+
+
+def test_beam_search_equals_the_sum_over_all_paths_with_steps_of_blank_alone():
+    """Every label sequence's probability summed over its paths by brute force; steps 1 and 3 hold
+    the blank alone (most steps of a word do), which the search takes a shortcut through."""
+    probs = np.random.default_rng(3).dirichlet(np.ones(3), size=6)
+    probs[[1, 3]] = [1 - 1e-4, 5e-5, 5e-5]  # the other classes under the prune threshold
+    total: dict[tuple[int, ...], float] = {}
+    for path in itertools.product(range(3), repeat=len(probs)):
+        labels = tuple(c for i, c in enumerate(path) if c and (i == 0 or path[i - 1] != c))
+        kept = np.where(probs[np.arange(len(path)), list(path)] > 1e-3, probs[np.arange(len(path)), list(path)], 0.0)
+        total[labels] = total.get(labels, 0.0) + float(np.prod(kept))
+    found = ctc_beam_search(probs, beam_width=100)
+    assert len(found) == sum(p > 0 for p in total.values())
+    for labels, log_p in found:
+        assert log_p == pytest.approx(np.log(total[labels]), abs=1e-9)
+    assert found[0][0] == max(total, key=total.get)
