@@ -196,10 +196,12 @@ class OCRPipeline:
         return scaled_page(image, min(self.detector.input_scale(image), 1.0))
 
     def _detect(
-        self, image: np.ndarray, small: ScaledPage, postprocess: PostprocessConfig | None = None
+        self, image: np.ndarray, small: ScaledPage, postprocess: PostprocessConfig | None = None,
+        scale: float | None = None,
     ) -> list[Detection]:
-        """:meth:`detect` of ``image``, on ``small`` (its :meth:`_small`) when detected at that scale."""
-        return self.detector.detect_page(self._detection_page(image, small), postprocess)
+        """:meth:`detect` of ``image`` at ``scale`` (default its :meth:`detection_scale`), on ``small``
+        (its :meth:`_small`) when that is its scale."""
+        return self.detector.detect_page(self._detection_page(image, small, scale), postprocess)
 
     def _detection_page(self, image: np.ndarray, small: ScaledPage, scale: float | None = None) -> ScaledPage:
         """``image`` at ``scale`` (default its :meth:`detection_scale`): ``small`` (its :meth:`_small`) when
@@ -294,7 +296,7 @@ class OCRPipeline:
     def _view(self, image: np.ndarray, to_view: np.ndarray, turns: int, scale: float | None = None) -> _View:
         """The view ``image`` (``to_view`` from the input), detected at ``scale`` (default its :meth:`detection_scale`)."""
         small = self._small(image)
-        return _View(image, to_view, small, self.detector.detect_page(self._detection_page(image, small, scale)), turns)
+        return _View(image, to_view, small, self._detect(image, small, scale=scale), turns)
 
     def _turned(self, view: _View, turns: int) -> _View:
         """``view`` turned ``turns`` quarter turns counter-clockwise, measured and detected again
