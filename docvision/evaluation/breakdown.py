@@ -1,5 +1,6 @@
-"""Recognition errors broken down by kind of word, crop height and font, and the character
-edits behind them: which data or capacity change would pay is read off these tables."""
+"""Recognition errors broken down by kind of word, crop height and font, the character edits
+behind them, and where a page's words are lost end to end (box or reading, and which kind of
+each): which data, capacity or post-processing change would pay is read off these tables."""
 
 from __future__ import annotations
 
@@ -7,12 +8,23 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from docvision.evaluation.metrics import IOU_THRESH, match_detections, overlap_matrices
 from docvision.extras import require
 
 Levenshtein = require("rapidfuzz.distance", "eval").Levenshtein
 
 HEIGHT_BINS = (0, 12, 16, 20, 25, 30, 40, 60)
 """Lower edges of the crop-height bins, in page pixels."""
+
+TOUCHING = 0.15
+"""Ground-truth words closer than this share of their height are one word to a reader: a box
+joining only such words (``Name/Phone`` labeled ``Name``, ``/``, ``Phone``) is the labels'
+tokenization, not a missed space."""
+
+COVERS = 0.6
+"""Share of a box inside another for one to count as covering (or lying inside) the other."""
 
 
 @dataclass(frozen=True)
@@ -100,3 +112,70 @@ def tables(readings: Sequence[Reading], top: int = 15) -> dict[str, list[tuple]]
         "tag": accuracy_by(readings, lambda r: r.tags),
         "edits": char_edits(wrong).most_common(top),
     }
+
+
+def end_to_end_losses(
+    pred: Sequence[tuple[np.ndarray, str]],
+    gt: Sequence[tuple[np.ndarray, str, bool]],
+    iou_thresh: float = IOU_THRESH,
+) -> list[tuple[str, int]]:
+    """What became of each ground-truth word of one page, ``(kind, index into gt)``, ignored ones
+    left out; matched as :func:`~docvision.evaluation.metrics.end_to_end` matches them.
+
+    Kinds: ``read`` (exact); ``misread: case only``, ``misread: signs only`` (letters and digits
+    right), ``misread: letters or digits``; not matched: ``joined: touching words`` (a box over it
+    and its neighbours, all closer than ``TOUCHING`` heights: the labels split what a reader calls
+    one word), ``joined: across a space``, ``split`` (two or more boxes inside it), ``box too
+    large``, ``box too small``, ``partly found``, ``missed`` (no box on it). Gaps are measured
+    along x: for upright pages.
+    """
+    polygons = [p for p, _ in pred]
+    m = match_detections(polygons, [g for g, _, _ in gt], [i for _, _, i in gt], iou_thresh)
+    inter, (pred_area, gt_area) = overlap_matrices(polygons, [g for g, _, _ in gt])
+    losses = []
+    for p, g in m.pairs:
+        read, truth = pred[p][1], gt[g][1]
+        if read == truth:
+            kind = "read"
+        elif read.casefold() == truth.casefold():
+            kind = "misread: case only"
+        elif _letters_digits(read) == _letters_digits(truth):
+            kind = "misread: signs only"
+        else:
+            kind = "misread: letters or digits"
+        losses.append((kind, g))
+    matched = {g for _, g in m.pairs}
+    for g in range(len(gt)):
+        if gt[g][2] or g in matched:
+            continue
+        of_gt = inter[:, g] / max(gt_area[g], 1e-9)  # share of the word under each box
+        of_pred = inter[:, g] / np.maximum(pred_area, 1e-9)  # share of each box on the word
+        inside = np.nonzero((of_pred > COVERS) & (of_gt > 0.05))[0]
+        over = np.nonzero((of_gt > COVERS) & (of_pred <= COVERS))[0]
+        if not (of_gt > 0.05).any():
+            kind = "missed"
+        elif len(inside) >= 2:
+            kind = "split"
+        elif len(over):
+            kind = _joined(over[0], gt, inter, gt_area)
+        elif len(inside):
+            kind = "box too small"
+        else:
+            kind = "partly found"
+        losses.append((kind, g))
+    return losses
+
+
+def _letters_digits(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _joined(p: int, gt: Sequence[tuple[np.ndarray, str, bool]], inter: np.ndarray, gt_area: np.ndarray) -> str:
+    """How box ``p``, over a word, lost it: joined with the words beside it (touching or across a
+    space), or just too large."""
+    under = [h for h in range(len(gt)) if not gt[h][2] and inter[p, h] > COVERS * gt_area[h]]
+    if len(under) < 2:
+        return "box too large"
+    spans = sorted((float(q[:, 0].min()), float(q[:, 0].max()), float(np.ptp(q[:, 1]))) for q in (gt[h][0] for h in under))
+    gaps = [(b[0] - a[1]) / max(a[2], b[2], 1.0) for a, b in zip(spans, spans[1:])]
+    return "joined: touching words" if max(gaps) < TOUCHING else "joined: across a space"

@@ -66,7 +66,7 @@ def polygon_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(iou_matrix([a], [b])[0, 0])
 
 
-def _overlap_matrices(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def overlap_matrices(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Intersection areas ``(P, G)`` and the areas of ``pred`` and ``gt``.
 
     Only pairs whose bounding boxes overlap are intersected exactly.
@@ -89,7 +89,7 @@ def _overlap_matrices(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray]) -> t
 
 def iou_matrix(pred: Sequence[np.ndarray], gt: Sequence[np.ndarray]) -> np.ndarray:
     """Pairwise polygon IoU, shape ``(len(pred), len(gt))``."""
-    inter, (pa, ga) = _overlap_matrices(pred, gt)
+    inter, (pa, ga) = overlap_matrices(pred, gt)
     union = pa[:, None] + ga[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
@@ -166,7 +166,7 @@ def match_detections(
 ) -> DetectionMatch:
     """Match predicted to ground-truth polygons on one page, with ignore handling."""
     ignore_arr = np.zeros(len(gt), dtype=bool) if ignore is None else np.asarray(ignore, dtype=bool)
-    inter, (pa, ga) = _overlap_matrices(pred, gt)
+    inter, (pa, ga) = overlap_matrices(pred, gt)
     covered = np.divide(inter, pa[:, None], out=np.zeros_like(inter), where=pa[:, None] > 0)
     dropped = np.nonzero((covered[:, ignore_arr] >= 0.5).any(axis=1))[0] if ignore_arr.any() else []
     keep_p = np.setdiff1d(np.arange(len(pred)), dropped)

@@ -1,6 +1,6 @@
 """The training loop shared by the detector and the recognizer.
 
-Time budget, periodic and final checkpoints (``last.pt``, also on Ctrl-C), ``resume``, validation
+Time budget, periodic and final checkpoints (``last.pt``, also on Ctrl-C or SIGTERM), ``resume``, validation
 at intervals keeping the best weights (``best.pt``), channels_last (2-4x faster convolutions on CPU
 too), bf16 autocast where the hardware has it (CUDA, CPUs with AVX-512 BF16 or AMX), a clear error
 on a non-finite loss, and the export of the best weights in the shipped format (``<run>/weights/``).
@@ -13,9 +13,12 @@ import logging
 import math
 import os
 import pickle
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -81,6 +84,25 @@ def _save(obj: dict[str, Any], path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a scheduler's stop) ends the steps as Ctrl-C does, so the run keeps its
+    checkpoint and exports. Needed beside Ctrl-C: a run started in the background by a script ignores SIGINT (the
+    shell's rule for background jobs). Only the main thread can set handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _batches_forever(task: Task, seed: int) -> Iterator[dict[str, Any]]:
@@ -153,42 +175,43 @@ def fit(
         validate()
     _train_mode(model, loop.freeze_norm)
     window_start, window_samples = time.monotonic(), 0
-    try:
-        while step < loop.max_steps and time.monotonic() - started < budget:
-            lr = loop.lr * lr_factor(loop, step, (time.monotonic() - started) / budget)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batch = next(batches)
-            with autocast:
-                losses = task.loss(batch, device)
-            total = losses["total"]
-            if not torch.isfinite(total):
-                raise TrainingError(
-                    f"{task.name}: loss is {total.item()} at step {step} (batch of samples {batch['indices']}); "
-                    "lower the learning rate or check those samples"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), loop.grad_clip)
-            optimizer.step()
-            step += 1
-            window_samples += len(batch["indices"])
-            bar.update()
-            if step % loop.log_every == 0:
-                elapsed = time.monotonic() - window_start
-                record = {k: round(v.item(), 5) for k, v in losses.items()}
-                record.update(step=step, lr=lr, samples_per_s=round(window_samples / elapsed, 2))
-                bar.set_postfix(loss=record["total"], sps=record["samples_per_s"])
-                if not show:
-                    log.info("step %d %s", step, _fmt(record))
-                _append(run_dir / "log.jsonl", record)
-                window_start, window_samples = time.monotonic(), 0
-            if step % loop.checkpoint_every == 0:
-                checkpoint()
-            if step % loop.val_every == 0:
-                validate()
-    except KeyboardInterrupt:  # Ctrl-C: keep what was learned (checkpoint, validation, export below)
-        log.warning("interrupted at step %d: saving the checkpoint and exporting the best weights", step)
+    with _stop_on_sigterm():
+        try:
+            while step < loop.max_steps and time.monotonic() - started < budget:
+                lr = loop.lr * lr_factor(loop, step, (time.monotonic() - started) / budget)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                batch = next(batches)
+                with autocast:
+                    losses = task.loss(batch, device)
+                total = losses["total"]
+                if not torch.isfinite(total):
+                    raise TrainingError(
+                        f"{task.name}: loss is {total.item()} at step {step} (batch of samples {batch['indices']}); "
+                        "lower the learning rate or check those samples"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), loop.grad_clip)
+                optimizer.step()
+                step += 1
+                window_samples += len(batch["indices"])
+                bar.update()
+                if step % loop.log_every == 0:
+                    elapsed = time.monotonic() - window_start
+                    record = {k: round(v.item(), 5) for k, v in losses.items()}
+                    record.update(step=step, lr=lr, samples_per_s=round(window_samples / elapsed, 2))
+                    bar.set_postfix(loss=record["total"], sps=record["samples_per_s"])
+                    if not show:
+                        log.info("step %d %s", step, _fmt(record))
+                    _append(run_dir / "log.jsonl", record)
+                    window_start, window_samples = time.monotonic(), 0
+                if step % loop.checkpoint_every == 0:
+                    checkpoint()
+                if step % loop.val_every == 0:
+                    validate()
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep what was learned (checkpoint, validation, export below)
+            log.warning("interrupted at step %d: saving the checkpoint and exporting the best weights", step)
     bar.close()
     checkpoint()
     if validated_at != step:

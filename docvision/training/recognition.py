@@ -336,8 +336,8 @@ class RecognizerTask:
         teacher = self.config.teacher
         labels = [label.tolist() for label in batch["labels"].split(batch["label_lengths"].tolist())] \
             if teacher.only_right else None
-        kd, share = distillation_loss(logits, self.teacher.probabilities(batch["image"]), steps, teacher.temperature,
-                                      labels, teacher.misread)
+        targets, target_steps = self.teacher.probabilities(batch["image"], steps)
+        kd, share = distillation_loss(logits, targets, steps, teacher.temperature, labels, teacher.misread, target_steps)
         total = ctc + teacher.weight * kd
         return {"total": total, "ctc": ctc.detach(), "kd": kd.detach(), "kd_share": torch.tensor(share)}
 

@@ -4,9 +4,10 @@ it reads in a training crop, in the student's vocabulary, as soft targets beside
 The teacher is an ONNX CTC recognizer in PaddleOCR's layout: input ``(N, 3, 48, W)`` in [-1, 1], output
 ``(N, W / 8, C)`` softmax with the blank first and a space last, its characters listed in the model's
 ``character`` metadata (the PP-OCR recognizer inside the ``rapidocr`` wheel, Apache-2.0). The student's
-crops are 32 px tall with one step per 4 columns; the teacher gets them 48 px tall and twice as wide, so
-that its steps fall on the student's one for one (the text stretched 4/3 across, which PP-OCRv6 reads
-as well as unstretched: 87.8% of FUNSD's every-5th-page crops, 89.0% through RapidOCR's own code).
+crops are 32 px tall with one step per 4 columns; the teacher gets them 48 px tall at their own aspect,
+so it has 3 steps for every 4 of the student's: the distillation pairs the characters' peaks, not steps.
+Until 2026-12-07 it got them twice as wide (steps one for one, the text stretched 4/3 across), which read
+FUNSD's crops no better (87.0% against 87.35% of every 10th page's 1,969) at 1.3-1.5x the teacher's time.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import torch.nn.functional as F
 
 from docvision.errors import WeightsError
 from docvision.extras import require
+from docvision.models.crnn import STEP
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import TeacherConfig
 
 TEACHER_HEIGHT = 48
+TEACHER_STEP = 8
+"""Input columns per output step of the teacher."""
 
 
 def teacher_path(config: TeacherConfig) -> Path:
@@ -47,9 +51,10 @@ class CTCTeacher:
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
-        # Every batch has its own width: ONNX Runtime's CPU arena and memory patterns keep a block per shape
-        # seen, which grew a training run's RSS from 0.6 to 5 GB over 100 widths; without them it stays flat.
-        options.enable_cpu_mem_arena = False
+        # Every batch has its own width: ONNX Runtime's memory patterns keep a plan per shape seen, which with
+        # the arena grew a training run's RSS from 0.6 to 5 GB over 100 widths. Without the patterns the arena
+        # levels off (1.8 GB after 30 batches of 32 crops of random widths, the same after 60); without the arena
+        # too the teacher took 1.6-2x as long a batch (3.4-3.9 s against 2.1 s for 64 crops 192 px wide).
         options.enable_mem_pattern = False
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
@@ -58,18 +63,22 @@ class CTCTeacher:
         # The teacher's class for each student class (blank first), -1 where the teacher lacks the character.
         self.columns = torch.tensor([0] + [index.get(c, -1) for c in vocab.chars])
 
-    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        """``(N, W / 4, C_student)`` teacher probabilities for student inputs ``(N, 1, 32, W)`` (ink 1, paper 0),
-        renormalised over the characters both know (the mass on the others is dropped)."""
-        n, _, _, width = images.shape
+    def probabilities(self, images: torch.Tensor, steps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher probabilities ``(N, T, C_student)`` for student inputs ``(N, 1, h, W)`` (ink 1, paper 0) whose
+        crops fill ``steps`` student steps of ``STEP`` columns, renormalised over the characters both know (the
+        mass on the others is dropped), and the teacher steps each crop fills."""
+        n, _, height, width = images.shape
+        scale = TEACHER_HEIGHT / height
+        columns = max(TEACHER_STEP, round(width * scale / TEACHER_STEP) * TEACHER_STEP)
         paper = 1.0 - images.float()
-        x = F.interpolate(paper, size=(TEACHER_HEIGHT, 2 * width), mode="bilinear", align_corners=False)
-        x = (x * 2.0 - 1.0).expand(n, 3, TEACHER_HEIGHT, 2 * width).contiguous()
+        x = F.interpolate(paper, size=(TEACHER_HEIGHT, columns), mode="bilinear", align_corners=False)
+        x = (x * 2.0 - 1.0).expand(n, 3, TEACHER_HEIGHT, columns).contiguous()
         out = torch.from_numpy(self.session.run(None, {self.input: x.numpy()})[0])
         known = self.columns >= 0
         probs = torch.zeros(*out.shape[:2], len(self.columns))
         probs[..., known] = out[..., self.columns[known]]
-        return probs / probs.sum(-1, keepdim=True).clamp_min(1e-8)
+        filled = torch.ceil(steps * (STEP * columns / width / TEACHER_STEP)).long().clamp(1, out.shape[1])
+        return probs / probs.sum(-1, keepdim=True).clamp_min(1e-8), filled
 
 
 def peaks(path: list[int], steps: int, probs: torch.Tensor) -> list[tuple[int, int]]:
@@ -122,11 +131,12 @@ def aligned_peaks(log_probs: torch.Tensor, label: list[int]) -> list[tuple[int, 
 
 
 def distillation_loss(logits: torch.Tensor, targets: torch.Tensor, steps: torch.Tensor, temperature: float,
-                      labels: list[list[int]] | None = None,
-                      misread: bool = False) -> tuple[torch.Tensor, float]:
+                      labels: list[list[int]] | None = None, misread: bool = False,
+                      target_steps: torch.Tensor | None = None) -> tuple[torch.Tensor, float]:
     """KL(teacher || student) at the characters' peaks, and the share of crops it used: the k-th character's
-    peak step in the teacher's probabilities ``targets`` against the k-th in the student's ``logits`` (both
-    ``(N, T, C)``), on the crops that both read the same (and, given ``labels``, as labeled). Two CTC models
+    peak step in the teacher's probabilities ``targets`` (``(N, T', C)``, each crop's first ``target_steps``,
+    default ``steps``) against the k-th in the student's ``logits`` (``(N, T, C)``, each crop's first
+    ``steps``), on the crops that both read the same (and, given ``labels``, as labeled). Two CTC models
     place their peaks at different steps (PP-OCR's 1-4 steps after ours within one word), so per-step targets
     would teach timing instead of reading. Both softened by ``temperature`` (Hinton et al. 2015), the loss
     scaled by its square. ``misread`` (with ``labels``): also the crops the teacher reads as labeled and the
@@ -134,8 +144,9 @@ def distillation_loss(logits: torch.Tensor, targets: torch.Tensor, steps: torch.
     student = logits.detach().float().softmax(-1)
     s_paths, t_paths = student.argmax(-1).tolist(), targets.argmax(-1).tolist()
     rows, s_steps, t_steps = [], [], []
+    theirs_counts = (steps if target_steps is None else target_steps).tolist()
     for n, count in enumerate(steps.tolist()):
-        theirs = peaks(t_paths[n], count, targets[n])
+        theirs = peaks(t_paths[n], theirs_counts[n], targets[n])
         read = [c for c, _ in theirs]
         if not read or (labels is not None and read != labels[n]):
             continue

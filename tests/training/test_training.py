@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import signal
 from dataclasses import replace
 from pathlib import Path
 
@@ -259,22 +261,27 @@ def test_nan_loss_names_step_and_batch(tmp_path):
         fit(task, config.loop, tmp_path / "nan", device=torch.device("cpu"))
 
 
-def test_ctrl_c_keeps_a_checkpoint_and_exports(tmp_path):
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_keeps_a_checkpoint_and_exports(tmp_path, stop):
     config = DetTrainConfig(model=TINY_DET, loop=_loop(max_steps=50), train=SYNTH, val=VAL, crop_size=64, max_side=256)
     task = DetectorTask(config)
     train_loss, calls = task.loss, []
 
-    def interrupted_at_step_3(batch, device):
+    def stopped_at_step_3(batch, device):
         calls.append(1)
-        if len(calls) == 4:
+        if len(calls) == 4 and stop == "ctrl-c":
             raise KeyboardInterrupt
+        if len(calls) == 4:
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` or a scheduler would; without the handler: the test dies
         return train_loss(batch, device)
 
-    task.loss = interrupted_at_step_3
+    task.loss = stopped_at_step_3
+    before = signal.getsignal(signal.SIGTERM)
     summary = fit(task, config.loop, tmp_path / "run", device=torch.device("cpu"))
     assert summary["steps"] == 3 and summary["best"]["step"] == 3
     assert torch.load(tmp_path / "run" / "last.pt", weights_only=True)["step"] == 3
     assert (tmp_path / "run" / "weights" / "detector.safetensors").is_file()
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 class _Planted:
