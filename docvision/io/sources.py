@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +54,7 @@ _NEEDS_PASSWORD = "encrypted PDF: a password is needed (--password-file)"
 _PDFIUM_LOCK = threading.Lock()
 """PDFium is not thread-safe, not even across documents: one call at a time in a process."""
 REOPEN_PAGES = 50
-"""PDFium keeps every object it has parsed until its document is closed, about the file's size over a long
-scan (a 300-page, 60 MB PDF: +49 MB after 250 pages): a document is opened anew after this many pages."""
+"""Pages a :class:`_Document` serves before it opens its PDF anew."""
 
 
 @dataclass
@@ -232,17 +231,16 @@ class _PdfiumSource(PdfSource):
     def __init__(self, data: Path | bytes, name: str, *, password: str | None, **options):
         self.data = data  # pdfium reads bytes where they are: they must live as long as the document
         self.secret = None if password is None else password.encode("utf-8")
-        self.loads = 0  # pages loaded since the document was opened
+        self.pdf = _Document(self._open)
         with _pdfium():
-            self.document = self._open(password)
-            count = len(self.document)
+            count = len(self.pdf.document())
         try:
             super().__init__(name, count, **options)
         except BaseException:
             self.close()
             raise
 
-    def _open(self, password: str | None = None) -> pdfium.PdfDocument:
+    def _open(self) -> pdfium.PdfDocument:
         """The document loaded by PDFium (call under :func:`_pdfium`). Not ``pdfium.PdfDocument()``: it reads
         the error code of an earlier failure for a PDF of 0 pages."""
         if isinstance(self.data, Path):
@@ -250,25 +248,20 @@ class _PdfiumSource(PdfSource):
         else:
             raw = pdfium_c.FPDF_LoadMemDocument64(self.data, len(self.data), self.secret)
         if not raw:
-            raise InputError(_pdfium_reason(pdfium_c.FPDF_GetLastError(), password))
+            raise InputError(_pdfium_reason(pdfium_c.FPDF_GetLastError(), bool(self.secret)))
         return pdfium.PdfDocument(raw)
 
     def _box(self, number: int) -> tuple[float, float]:
         try:
             with _pdfium():
-                return self.document.get_page_size(number - 1)
+                return self.pdf.document().get_page_size(number - 1)
         except pdfium.PdfiumError:
             raise InputError(f"page {number}: damaged page (pdfium cannot read its size)") from None
 
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
-        with _pdfium():
-            if self.loads >= REOPEN_PAGES:  # no page is open: they are only used under the lock
-                self.document.close()
-                self.document, self.loads = self._open(), 0
-            self.loads += 1
-            with _loaded(self.document, number) as page:
-                yield page
+        with _pdfium(), self.pdf.page(number) as page:
+            yield page
 
     def render_regions(self, number: int, boxes: Sequence[tuple[int, int, int, int]]) -> list[np.ndarray]:
         """Only ``boxes`` are drawn, one by one: the page at its full size, shifted onto a bitmap of each box."""
@@ -290,11 +283,37 @@ class _PdfiumSource(PdfSource):
         return bitmap.to_numpy().copy()
 
     def close(self) -> None:
-        document = getattr(self, "document", None)
-        if document is not None:
-            with _pdfium():
-                document.close()
-            self.document = None
+        with _pdfium():
+            self.pdf.close()
+
+
+class _Document:
+    """A PDF as PDFium holds it, opened by ``opener`` when first used and anew after every
+    :data:`REOPEN_PAGES` pages: PDFium keeps every object it has parsed until the document closes, about
+    the file's size over a long scan (a 300-page, 60 MB PDF: +49 MB after 250 pages). Use it under
+    :func:`_pdfium`, which also makes sure no page is open when it reopens."""
+
+    def __init__(self, opener: Callable[[], pdfium.PdfDocument]):
+        self.opener, self.opened, self.loads = opener, None, 0
+
+    def document(self) -> pdfium.PdfDocument:
+        if self.opened is None:
+            self.opened, self.loads = self.opener(), 0
+        return self.opened
+
+    @contextmanager
+    def page(self, number: int) -> Iterator[pdfium.PdfPage]:
+        if self.loads >= REOPEN_PAGES:
+            self.close()
+        document = self.document()
+        self.loads += 1
+        with _loaded(document, number) as page:
+            yield page
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.close()
+            self.opened = None
 
 
 @contextmanager
@@ -342,7 +361,7 @@ def _loaded(document: pdfium.PdfDocument, number: int) -> Iterator[pdfium.PdfPag
         page.close()
 
 
-def _pdfium_reason(code: int | None, password: str | None) -> str:
+def _pdfium_reason(code: int | None, password: bool) -> str:
     if code == pdfium_c.FPDF_ERR_PASSWORD:
         return "wrong password for encrypted PDF" if password else _NEEDS_PASSWORD
     if code == pdfium_c.FPDF_ERR_SECURITY:
@@ -359,7 +378,7 @@ class _PopplerSource(PdfSource):
     def __init__(self, path: Path, name: str, *, password: str | None, owned: bool, **options):
         if password is not None:
             raise InputError("the poppler renderer would show the password in process lists: use the pdfium renderer")
-        self.path, self.owned, self.pdfium, self.loads = path, owned, None, 0
+        self.path, self.owned, self.pdfium = path, owned, _Document(self._text_layer)
         timeout = options["timeout"]
         try:
             info = pdf2image.pdfinfo_from_path(str(path), timeout=timeout)
@@ -400,27 +419,21 @@ class _PopplerSource(PdfSource):
             raise InputError(f"page {number}: could not be rendered (corrupt PDF)")
         return _to_rgb(images[0])
 
+    def _text_layer(self) -> pdfium.PdfDocument:
+        """The PDF as PDFium reads it, for its text layer (opened when that is first read)."""
+        try:
+            return pdfium.PdfDocument(self.path)
+        except pdfium.PdfiumError as err:
+            raise InputError(f"pdfium cannot read the text layer ({_one_line(err)})") from None
+
     @contextmanager
     def pdfium_page(self, number: int) -> Iterator[pdfium.PdfPage]:
-        with _pdfium():
-            if self.pdfium is not None and self.loads >= REOPEN_PAGES:
-                self.pdfium.close()
-                self.pdfium = None
-            if self.pdfium is None:  # opened when the text layer is first read
-                try:
-                    self.pdfium = pdfium.PdfDocument(self.path)
-                except pdfium.PdfiumError as err:
-                    raise InputError(f"pdfium cannot read the text layer ({_one_line(err)})") from None
-                self.loads = 0
-            self.loads += 1
-            with _loaded(self.pdfium, number) as page:
-                yield page
+        with _pdfium(), self.pdfium.page(number) as page:
+            yield page
 
     def close(self) -> None:
-        if self.pdfium is not None:
-            with _pdfium():
-                self.pdfium.close()
-            self.pdfium = None
+        with _pdfium():
+            self.pdfium.close()
         if self.owned:
             self.path.unlink(missing_ok=True)
 

@@ -150,7 +150,7 @@ def test_the_poppler_renderers_text_layer_document_is_opened_anew_too(make_pdf, 
         seen = []
         for number in (1, 2, 3):
             with document.pdfium_page(number) as page:
-                seen.append(document.pdfium)
+                seen.append(document.pdfium.opened)
                 assert page.get_size() == (300, 200)
         assert seen[0] is seen[1] and seen[2] is not seen[1]
 
