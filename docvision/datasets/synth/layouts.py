@@ -176,13 +176,14 @@ def _value(ctx: Context) -> str:
 def _table(
     b: PageBuilder, ctx: Context, x0: float, y: float, x1: float, y_max: float, kinds: list[str], rows: int
 ) -> float:
-    """A table whose columns hold ``text``, ``amount``, ``number``, ``date`` or ``code`` cells."""
+    """A table whose columns hold ``text``, ``amount``, ``number``, ``figure``, ``date`` or ``code`` cells."""
     style = ctx.style(ctx.body_pt * ctx.uniform(0.85, 1.0))
     head = Style(ctx.bold_font, style.size_px)
     makers: dict[str, Callable[[], str]] = {
         "text": lambda: " ".join(ctx.text.case(ctx.rng, ctx.text.word(ctx.rng)) for _ in range(ctx.n(1, 4))),
         "amount": lambda: ctx.text.amount(ctx.rng),
         "number": lambda: ctx.text.number(ctx.rng),
+        "figure": lambda: ctx.text.figure(ctx.rng),
         "date": lambda: ctx.text.date(ctx.rng),
         "code": lambda: ctx.text.code(ctx.rng),
     }
@@ -206,7 +207,7 @@ def _table(
             break
         baseline = y + (row_h - style.size_px) / 2 + ascent * 0.9
         for j, (cell, kind) in enumerate(zip(row, kinds)):
-            align = "right" if kind in ("amount", "number") and r > 0 else "left"
+            align = "right" if kind in ("amount", "number", "figure") and r > 0 else "left"
             b.line_at(edges[j] + pad, edges[j + 1] - pad, baseline, cell.split(), head if r == 0 else style, align)
         y += row_h
         if ruling == "horizontal" or ruling == "grid" or (ruling == "header" and r == 0):
@@ -410,7 +411,7 @@ def table_page(b: PageBuilder, ctx: Context) -> None:
     y = _heading(b, ctx, y0, ctx.text.sentence(ctx.rng, ctx.n(2, 6)), ctx.uniform(12, 24))
     for _ in range(ctx.n(1, 2)):
         y = _paragraphs(b, ctx, x0, y, x1, y1, 1, "left")
-        kinds = ["text"] + [str(k) for k in ctx.rng.choice(["text", "amount", "number", "date", "code"], ctx.n(2, 6))]
+        kinds = ["text"] + [str(k) for k in ctx.rng.choice(["text", "amount", "number", "figure", "date", "code"], ctx.n(2, 6))]
         y = _table(b, ctx, x0, y, x1, y1, kinds, ctx.n(4, 25))
 
 

@@ -37,6 +37,12 @@ LOANWORDS = (
     "smörgåsbord œuvre Œuvre hors-d'œuvre façades pâté tête-à-tête vis-à-vis à la carte"
 ).split()
 """Words of English text that keep their accents (greedy readers drop them)."""
+Q_WORDS = (
+    "Iraq Iraqi Qatar Qatari Nasdaq Compaq Qantas Tariq Qing Qigong burqa niqab qi FAQ FAQs Qty Qty. Qtr. Qtrs. "
+    "Req. Reqd. req. sq. sq.ft. SQ. SQL QA QC Q&A QA/QC RA/QA CQA IQ HQ Q1 Q2 Q3 Q4 Q.E.D. Aqaba"
+).split()
+"""Words with a ``q`` not followed by ``u``: English text hardly has them, so readers write "irag", "Qtv"."""
+UNITS = "mm cm m km g kg mg ml oz lb lbs ft in. hrs h min sec s yd yds kW V Hz dpi pt px".split()
 BLOCKED = frozenset(
     "fuck fucking fucked shit bitch cunt dick cock pussy nigga nigger fag faggot whore slut porn asshole".split()
 )
@@ -75,6 +81,7 @@ class TextSource:
         self.first_names = [n for n in FIRST_NAMES if self.vocab.covers(n)]
         self.last_names = [n for n in LAST_NAMES if self.vocab.covers(n)]
         self.loanwords = [w for w in LOANWORDS if self.vocab.covers(w)]
+        self.q_words = [w for w in Q_WORDS if self.vocab.covers(w)]
         p = np.asarray(weights)
         self._cdf = np.cumsum(p / p.sum())
         self._symbols = [c for c in self.vocab.chars if c != " "]
@@ -101,13 +108,15 @@ class TextSource:
             r = rng.random()
             if r < 0.03:
                 tok = self.number(rng)
-            elif r < 0.045:
-                tok = self.special(rng)
+            elif r < 0.04:
+                tok = self.figure(rng)
             elif r < 0.05:
+                tok = self.special(rng)
+            elif r < 0.055:
                 tok = self.garble(rng)
-            elif r < 0.065:
+            elif r < 0.07:
                 tok = self.mark(rng)
-            elif r < 0.08:
+            elif r < 0.085:
                 tok = self.compound(rng)
             else:
                 tok = self.case(rng, self.word(rng))
@@ -174,11 +183,12 @@ class TextSource:
         return lines
 
     def date(self, rng: np.random.Generator) -> str:
-        """A date in one of several common formats."""
+        """A date in one of several common formats (``9/ 3/ 92`` too: a form's date typed into its blanks)."""
         y, m, d = int(rng.integers(1960, 2030)), int(rng.integers(1, 13)), int(rng.integers(1, 29))
-        fmt = int(rng.integers(7))
+        fmt = int(rng.integers(8))
         return [
             f"{m}/{d}/{y % 100:02d}",
+            f"{m}/ {d}/ {y % 100:02d}",
             f"{m:02d}/{d:02d}/{y}",
             f"{d:02d}.{m:02d}.{y}",
             f"{y}-{m:02d}-{d:02d}",
@@ -224,6 +234,47 @@ class TextSource:
         decimal = f"{rng.uniform(0, 100 if rng.random() < 0.5 else 1):.{int(rng.integers(1, 4))}f}"
         return decimal[1:] if decimal.startswith("0.") and rng.random() < 0.5 else decimal
 
+    def figure(self, rng: np.random.Generator) -> str:
+        """A figure with signs or letters around its digits, as forms and tables print them: a percentage
+        (``50%``, ``.38%``, ``(52.6%)``), a range (``16-25``, ``1982-83``, ``10-15%``), a fraction or ratio
+        (``3/4``, ``2:1``), a time (``9:00``, ``05:49PM``), a measure (``370mm``, ``24.7mm``, ``10mg``), an ordinal
+        (``68th``) or a plural (``100's``, ``1990s``). FUNSD's crops of these were misread most among figures
+        ("50%" -> "508", "5-9" -> "$-9")."""
+        small = int(rng.integers(0, 100))
+        decimal = f"{rng.uniform(0, 100 if rng.random() < 0.7 else 1):.{int(rng.integers(1, 3))}f}"
+        decimal = decimal[1:] if decimal.startswith("0.") and rng.random() < 0.5 else decimal
+        r = rng.random()
+        if r < 0.3:
+            pct = f"{self._pick(rng, (str(small), decimal, str(small), '100'))}%"
+            s = rng.random()
+            return pct if s < 0.6 else f"({pct})" if s < 0.75 else self._pick(rng, ("+", "-", "±", "~", "<", ">")) + pct
+        if r < 0.5:
+            lo = int(rng.integers(0, 100))
+            hi = lo + int(rng.integers(1, 40))
+            s = rng.random()
+            if s < 0.2:
+                y = int(rng.integers(1950, 2029))
+                return f"{y}-{(y + int(rng.integers(1, 3))) % 100:02d}"
+            span = f"{lo}{self._pick(rng, ('-', '-', '–'))}{hi}"
+            return span + "%" if s < 0.35 else f"({span})" if s < 0.45 else span
+        if r < 0.6:
+            a, b = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+            return self._pick(rng, (f"{a}/{b}", f"{a}:{b}", f"{a}/{b * 10}", f"1/{b}", f"{a}x{b}"))
+        if r < 0.7:
+            h, m = int(rng.integers(0, 24)), int(rng.integers(0, 60))
+            s = rng.random()
+            if s < 0.5:
+                return f"{h}:{m:02d}" if h < 10 and rng.random() < 0.5 else f"{h:02d}:{m:02d}"
+            return f"{h % 12 or 12:02d}:{m:02d}{self._pick(rng, ('PM', 'AM', 'pm', 'am', 'P.M.', 'a.m.'))}"
+        if r < 0.85:
+            value = self._pick(rng, (str(small), decimal, f"{int(rng.integers(100, 100000)):,}"))
+            return value + self._pick(rng, UNITS)
+        if r < 0.93:
+            n = int(rng.integers(1, 120))
+            suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+            return f"{n}{suffix}"
+        return self._pick(rng, (f"{small * 10}'s", f"{int(rng.integers(195, 203))}0s", f"'{int(rng.integers(5, 10))}0s"))
+
     def code(self, rng: np.random.Generator) -> str:
         """An identifier: invoice or order number, ZIP code, phone number, long digit string."""
         r = rng.random()
@@ -257,34 +308,45 @@ class TextSource:
         return host + (f"/{self.word(rng)}" if rng.random() < 0.4 else "")
 
     def special(self, rng: np.random.Generator) -> str:
-        """One of the structured tokens: date, amount, code, e-mail or URL."""
-        return [self.date, self.amount, self.code, self.email, self.url][int(rng.integers(5))](rng)
+        """One of the structured tokens: date, amount, figure, code, e-mail or URL."""
+        return [self.date, self.amount, self.figure, self.code, self.email, self.url][int(rng.integers(6))](rng)
 
     def mark(self, rng: np.random.Generator) -> str:
         """A short token forms and tables are full of: a lone sign (``$``, ``(+)``, ``(s)``), capitals joined by
-        ``&`` (``R&D``), a word broken at a hyphen, a figure with footnote stars (``3.45**``)."""
+        ``&`` (``R&D``), a word or figure broken at a hyphen or slash (``two-``, ``(625-``, ``Manager/``, ``9/``,
+        ``/26``: FUNSD's words with a ``/`` were read right 40% of the time), a figure with footnote stars
+        (``3.45**``)."""
         r = rng.random()
-        if r < 0.35:
+        if r < 0.3:
             return self._pick(rng, self._marks)
-        if r < 0.45:
-            return self._pick(rng, ("(+)", "(-)", "+/-", "(s)", "(S)", "#", "No.", "%"))
-        if r < 0.6:
+        if r < 0.38:
+            return self._pick(rng, ("(+)", "(-)", "+/-", "(s)", "(S)", "#", "No.", "%", "N/A", "Y/N", "c/o", "w/"))
+        if r < 0.48:
             return "&".join(rng.choice(list(string.ascii_uppercase), 2))
-        if r < 0.8:
-            return self.case(rng, self.word(rng)) + "-"
+        if r < 0.62:
+            return self.case(rng, self.word(rng)) + self._pick(rng, ("-", "-", "/"))
+        if r < 0.85:
+            digits = str(int(rng.integers(0, 1000 if rng.random() < 0.7 else 100)))
+            broken = (f"{digits}-", f"({digits}-", f"{digits}/", f"/{digits}", f"{digits}/", f"-{digits})")
+            return self._pick(rng, broken)  # a slash after the figure twice as often: dates typed "9/ 3/ 92"
         return f"{rng.uniform(0, 100):.{int(rng.integers(3))}f}" + "*" * int(rng.integers(1, 4))
 
     def compound(self, rng: np.random.Generator) -> str:
-        """A word readers cut or merge at its inner signs: a hyphenated compound (``co-operate``), a plural
-        in brackets (``name(s)``), an elided name (``O'Neil``, ``d'Arcy``) or an English word with accents (``naïve``)."""
+        """A word readers cut or merge at its inner signs: a hyphenated or slashed compound (``co-operate``,
+        ``Name/Title``), a plural in brackets (``name(s)``), an elided name (``O'Neil``, ``d'Arcy``), a ``q``
+        without ``u`` (``Iraq``, ``Qty.``) or an English word with accents (``naïve``)."""
         r = rng.random()
-        if r < 0.35:
+        if r < 0.28:
             return self.case(rng, f"{self.word(rng)}-{self.word(rng)}")
+        if r < 0.35:
+            return self.case(rng, f"{self.word(rng)}/{self.word(rng)}")  # Manager/Supervisor, and/or
         if r < 0.45:
             return self.case(rng, self.word(rng) + "(s)")  # NUMBER(S), name(s)
-        if r < 0.7:
+        if r < 0.65:
             prefix = self._pick(rng, ("O'", "D'", "d'", "L'", "l'", "O’", "d’"))
             return prefix + self.word(rng).title()
+        if r < 0.8:
+            return self.case(rng, self._pick(rng, self.q_words), upper=0.2, title=0.0)
         return self.case(rng, self._pick(rng, self.loanwords))
 
     def garble(self, rng: np.random.Generator) -> str:
