@@ -110,9 +110,5 @@ class RecTrainConfig:
     shrink: float = 0.0
     """Share of training crops first shrunk with area averaging to 6-12 px tall (``training.recognition
     .shrink``): a scanned page at half size, whose word crops the recognizer scales up again."""
-    enlarge_small: bool = False
-    """Enlarge crops under ``recognition.crops.SMALL_WORDS`` px tall twice (cubic) before the recognizer's
-    resize, as ``word_crops`` cuts the words of a page of small print: tiny words then reach the model
-    through the same interpolation in training as in reading (otherwise shrunk crops go up linearly)."""
     teacher: TeacherConfig | None = None
     """A stronger recognizer whose probabilities at each character's peak the model also learns (off when empty)."""

@@ -19,7 +19,7 @@ from docvision.datasets.types import LabeledPage, LabeledWord
 from docvision.evaluation.metrics import word_scores
 from docvision.models.crnn import CRNN, STEP
 from docvision.models.weights import Manifest
-from docvision.recognition.crops import SMALL_WORDS, pad_batch, to_recognizer_input
+from docvision.recognition.crops import pad_batch, to_recognizer_input
 from docvision.recognition.recognizer import Recognizer, output_steps
 from docvision.recognition.vocab import Vocab
 from docvision.training.config import RecTrainConfig
@@ -121,14 +121,6 @@ def shrink(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.resize(crop, (max(1, round(w * target / h)), target), interpolation=cv2.INTER_AREA)
 
 
-def enlarge_small(crop: np.ndarray) -> np.ndarray:
-    """``crop`` enlarged twice (cubic) when under ``SMALL_WORDS`` px tall, as ``word_crops`` cuts the words of a
-    page of small print; unchanged otherwise."""
-    if crop.shape[0] >= SMALL_WORDS:
-        return crop
-    return cv2.resize(crop, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-
-
 def _ink_columns_rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Columns and rows of ``gray`` with a pixel darker than halfway between its extremes."""
     ink = gray < (int(gray.min()) + int(gray.max())) / 2
@@ -210,8 +202,6 @@ class WordCrops(IterableDataset):
                 crop = cv2.resize(augment_crop(crop, rng), (max(1, round(crop.shape[1] * stretch)), crop.shape[0]))
                 if rng.random() < self.config.shrink:
                     crop = shrink(crop, rng)
-                if self.config.enlarge_small:
-                    crop = enlarge_small(crop)
                 x = to_recognizer_input(crop, height)
                 if x.shape[1] <= max_width and x.shape[1] // STEP >= 2 * len(text) - 1:
                     yield x, self.vocab.encode(text), f"{index}:{n}"

@@ -11,7 +11,6 @@ import signal
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -27,7 +26,6 @@ from docvision.models.crnn import CRNN
 from docvision.training.config import DataSource, DetTrainConfig, LoopConfig, RecTrainConfig
 from docvision.training.detection import DetectionCrops, DetectorTask, random_crop
 from docvision.training.loop import TrainingError, fit, lr_factor
-from docvision.recognition.crops import to_recognizer_input
 from docvision.recognition.vocab import Vocab
 from docvision.training import recognition
 from docvision.training.recognition import (
@@ -183,26 +181,6 @@ def test_shrink_brings_crops_to_half_size_scan_heights_with_area_averaging():
     assert len(heights) > 3
     small = _word_crop(6)
     assert recognition.shrink(small, np.random.default_rng(0)) is small
-
-
-def test_small_crops_reach_the_recognizer_enlarged_as_word_crops_cuts_them(monkeypatch):
-    """``enlarge_small``: a 7 px word goes up twice in cubic before the recognizer's linear resize, as
-    ``word_crops`` cuts a page of small print; an 11 px one is left as it is."""
-    tiny, larger = _word_crop(40)[::6, ::6].copy(), _word_crop(11)
-    assert tiny.shape[0] == 7
-    enlarged = recognition.enlarge_small(tiny)
-    assert enlarged.shape[:2] == (14, 2 * tiny.shape[1])
-    assert np.array_equal(enlarged, cv2.resize(tiny, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC))
-    assert recognition.enlarge_small(larger) is larger
-    monkeypatch.setattr(recognition, "augment_crop", lambda crop, rng: crop)
-    monkeypatch.setattr(recognition, "STRETCH", (1.0, 1.0))
-    samples = [(tiny, "a")]
-    for enlarge, expected in ((False, tiny), (True, enlarged)):
-        config = RecTrainConfig(model=TINY_REC, enlarge_small=enlarge)
-        (x, _, _), *_ = recognition.WordCrops(samples, [0], Vocab.load(), config, seed=0)._samples(
-            np.random.default_rng(0), [0]
-        )
-        assert np.array_equal(x, to_recognizer_input(expected, TINY_REC.height))
 
 
 def test_random_crop_scales_small_pages_up_as_the_pipeline():
