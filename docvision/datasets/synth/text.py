@@ -41,7 +41,8 @@ Q_WORDS = (
     "Iraq Iraqi Qatar Qatari Nasdaq Compaq Qantas Tariq Qing Qigong burqa niqab qi FAQ FAQs Qty Qty. Qtr. Qtrs. "
     "Req. Reqd. req. sq. sq.ft. SQ. SQL QA QC Q&A QA/QC RA/QA CQA IQ HQ Q1 Q2 Q3 Q4 Q.E.D. Aqaba"
 ).split()
-"""Words with a ``q`` not followed by ``u``: English text hardly has them, so readers write "irag", "Qtv"."""
+"""Words with a ``q`` not followed by ``u``: English text hardly has them, so readers write a ``g`` (v11:
+"iraq's" -> "irag's" in clean print, FUNSD's "QIP" -> "GIP")."""
 UNITS = "mm cm m km g kg mg ml oz lb lbs ft in. hrs h min sec s yd yds kW V Hz dpi pt px".split()
 BLOCKED = frozenset(
     "fuck fucking fucked shit bitch cunt dick cock pussy nigga nigger fag faggot whore slut porn asshole".split()
@@ -314,7 +315,7 @@ class TextSource:
     def mark(self, rng: np.random.Generator) -> str:
         """A short token forms and tables are full of: a lone sign (``$``, ``(+)``, ``(s)``), capitals joined by
         ``&`` (``R&D``), a word or figure broken at a hyphen or slash (``two-``, ``(625-``, ``Manager/``, ``9/``,
-        ``/26``: FUNSD's words with a ``/`` were read right 40% of the time), a figure with footnote stars
+        ``/26``: FUNSD's words with a ``/`` were read right 39% of the time by v11), a figure with footnote stars
         (``3.45**``)."""
         r = rng.random()
         if r < 0.3:
