@@ -110,8 +110,5 @@ class RecTrainConfig:
     shrink: float = 0.0
     """Share of training crops first shrunk with area averaging to 6-12 px tall (``training.recognition
     .shrink``): a scanned page at half size, whose word crops the recognizer scales up again."""
-    warp: float = 0.0
-    """Share of training crops slanted and bent by a smooth random field (``training.recognition.warp``):
-    the generator's handwriting is a few fonts, each letter the same every time it is written."""
     teacher: TeacherConfig | None = None
     """A stronger recognizer whose probabilities at each character's peak the model also learns (off when empty)."""

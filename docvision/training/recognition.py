@@ -45,12 +45,6 @@ bottom of its ink (:func:`field_rule`): v5 read such a stub as a period ("DATE_"
 "THRU."; the commonest of its 93 added periods on every fifth FUNSD page's crops)."""
 SHRUNK_HEIGHT = (6, 12)
 """Crop heights (px) that :func:`shrink` brings a crop to: FUNSD's words at half size (50 dpi)."""
-WARP_SLANT = 0.2
-"""Largest slant :func:`warp` gives a crop (horizontal shift per pixel of height)."""
-WARP_BEND = 0.08
-"""Largest displacement (in crop heights) of :func:`warp`'s field at its control points."""
-WARP_MIN_HEIGHT = 12
-"""Crops shorter than this (px) are left straight: bending 6-px letters makes them illegible."""
 MAX_VAL_WORDS = 3000
 
 
@@ -125,25 +119,6 @@ def shrink(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if h <= target:
         return crop
     return cv2.resize(crop, (max(1, round(w * target / h)), target), interpolation=cv2.INTER_AREA)
-
-
-def warp(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``crop`` slanted by up to :data:`WARP_SLANT` and bent by a displacement field drawn at control
-    points half a crop height apart and smoothed in cubic between them (up to :data:`WARP_BEND` of
-    the height): letters that lean, swell, shrink and leave their baseline a little, each differently,
-    as a hand writes them; the paper is extended at the edges. Unchanged under
-    :data:`WARP_MIN_HEIGHT`."""
-    h, w = crop.shape[:2]
-    if h < WARP_MIN_HEIGHT:
-        return crop
-    amount = WARP_BEND * h
-    grid = (3, max(2, round(2 * w / h) + 1))
-    dx, dy = (cv2.resize(rng.uniform(-amount, amount, grid).astype(np.float32), (w, h),
-                         interpolation=cv2.INTER_CUBIC) for _ in range(2))
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    slant = rng.uniform(-WARP_SLANT, WARP_SLANT)
-    map_x = xs + dx + slant * (ys - h / 2)
-    return cv2.remap(crop, map_x, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _ink_columns_rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,8 +200,6 @@ class WordCrops(IterableDataset):
                     continue
                 stretch = rng.uniform(*STRETCH)
                 crop = cv2.resize(augment_crop(crop, rng), (max(1, round(crop.shape[1] * stretch)), crop.shape[0]))
-                if rng.random() < self.config.warp:
-                    crop = warp(crop, rng)
                 if rng.random() < self.config.shrink:
                     crop = shrink(crop, rng)
                 x = to_recognizer_input(crop, height)

@@ -183,28 +183,6 @@ def test_shrink_brings_crops_to_half_size_scan_heights_with_area_averaging():
     assert recognition.shrink(small, np.random.default_rng(0)) is small
 
 
-def test_warp_slants_and_bends_a_crop_but_keeps_its_ink(monkeypatch):
-    crop = _word_crop(32)
-    outs = [recognition.warp(crop, np.random.default_rng(seed)) for seed in range(10)]
-    for out in outs:
-        assert out.shape == crop.shape and out.dtype == crop.dtype
-        assert 0.7 < (out < 128).sum() / (crop < 128).sum() < 1.3  # the strokes are moved, not lost
-        assert out[0].min() > 128 and out[:, 0].min() > 128  # the paper extended at the edges
-    assert len({out.tobytes() for out in outs}) == 10 and not any(np.array_equal(out, crop) for out in outs)
-    monkeypatch.setattr(recognition, "WARP_BEND", 0.0)  # slant alone: a vertical stroke leans
-    stroke = np.full((40, 40), 235, np.uint8)
-    stroke[:, 19:21] = 20
-    leans = []
-    for seed in range(10):
-        out = recognition.warp(stroke, np.random.default_rng(seed))
-        top, bottom = (np.flatnonzero(out[y] < 128).mean() for y in (2, 37))
-        assert abs(top - bottom) <= recognition.WARP_SLANT * 35 + 1
-        leans.append(top - bottom)
-    assert min(leans) < -1 and max(leans) > 1  # both ways
-    small = _word_crop(recognition.WARP_MIN_HEIGHT - 1)
-    assert recognition.warp(small, np.random.default_rng(0)) is small
-
-
 def test_random_crop_scales_small_pages_up_as_the_pipeline():
     page = _page()  # 400 px tall, one 60 x 20 word
     for max_upscale, size in ((1.0, (60, 20)), (2.0, (120, 40)), (1.5, (90, 30))):
