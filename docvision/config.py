@@ -131,6 +131,10 @@ class PipelineConfig:
     """wordfreq languages whose frequent words guide doubtful readings; empty: greedy decoding only."""
     lexicon_margin: float = 4.0
     """How much less likely (natural log) a dictionary word may be than the best reading and still win."""
+    lexicon_beam: int = 80
+    """Readings of a doubtful word read with confidence under 0.7 searched for a dictionary word (10 for
+    the others): a wide beam finds the word under small print's blurred letters (FUNSD's words at half
+    size: 52.2% read against 49.4% with 10)."""
     max_pixels: int = 60_000_000
     """Pages with more pixels are rendered at a lower DPI (PDF) or rejected (image)."""
     pdf_timeout: float = 120.0
@@ -144,7 +148,7 @@ class PipelineConfig:
     layout: LayoutConfig = field(default_factory=LayoutConfig)
 
     def __post_init__(self) -> None:
-        for name in ("dpi", "rec_batch_size", "max_pixels", "det_max_upscale", "pdf_timeout"):
+        for name in ("dpi", "rec_batch_size", "lexicon_beam", "max_pixels", "det_max_upscale", "pdf_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         for name in ("det_max_side", "det_batch_pages"):

@@ -207,6 +207,7 @@ def stages(weights: Weights, config: PipelineConfig, device: torch.device, lexic
         device=device,
         lexicon=lexicon,
         lexicon_margin=config.lexicon_margin,
+        lexicon_beam=config.lexicon_beam,
     )
     return detector, recognizer
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import numpy as np
 
@@ -34,31 +33,60 @@ def ctc_beam_search(
     """The ``beam_width`` most likely label sequences of ``probs`` ``(T, C)`` (blank = 0) with
     their log-probabilities, best first: a CTC prefix beam search that sums over all paths
     of a prefix (so it can prefer a reading no single path shows). Classes below ``prune``
-    at a step are skipped."""
-    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # prefix -> (ends in blank, not)
+    at a step are skipped.
+
+    Each step scores every beam's extensions at once as a (beams x classes) array, so a wide
+    beam (the lexicon's second look at doubtful words) costs little more than a narrow one."""
+    prefixes: list[tuple[int, ...]] = [()]
+    blank, label = np.ones(1), np.zeros(1)  # per prefix: probability of ending in a blank / in its last label
+    last = np.full(1, -1)
     log_scale = 0.0
     for step in probs:
         classes = np.flatnonzero(step > prune)
         if len(classes) == 1 and classes[0] == 0:
             # Only the blank (most steps of a word): every prefix keeps its rank and now ends in a blank.
             log_scale += math.log(float(step[0]))
-            beams = {prefix: (blank + label, 0.0) for prefix, (blank, label) in beams.items()}
+            blank, label = blank + label, np.zeros_like(label)
             continue
-        choices = [(c, float(step[c])) for c in classes.tolist()]
-        grown: defaultdict[tuple[int, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for prefix, (blank, label) in beams.items():
-            last = prefix[-1] if prefix else -1
-            for c, p in choices:
-                if c == 0:
-                    grown[prefix][0] += (blank + label) * p
-                elif c == last:
-                    grown[prefix + (c,)][1] += blank * p  # a repeat needs a blank in between
-                    grown[prefix][1] += label * p  # else it collapses into the last label
-                else:
-                    grown[prefix + (c,)][1] += (blank + label) * p
-        ranked = sorted(grown.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:beam_width]
-        kept = [(prefix, (b, n)) for prefix, (b, n) in ranked if b + n > 0]
-        total = sum(b + n for _, (b, n) in kept) or 1.0
+        p_blank = float(step[0]) if step[0] > prune else 0.0
+        labels = classes[classes != 0]
+        p = step[labels].astype(np.float64)
+        # Staying: a blank ends any prefix; the last label repeated collapses into it.
+        repeat = np.where(last >= 0, step[np.maximum(last, 0)], 0.0)
+        stay_blank = (blank + label) * p_blank
+        stay_label = label * np.where(repeat > prune, repeat, 0.0)
+        # Growing by one label: after a blank, or after another label (a repeat needs a blank in between).
+        grow = (blank + label)[:, None] * p[None, :]
+        same = last[:, None] == labels[None, :]
+        grow[same] = (blank[:, None] * p[None, :])[same]
+        # A grown prefix that is already a beam adds to that beam instead.
+        index = {prefix: i for i, prefix in enumerate(prefixes)}
+        column = {c: j for j, c in enumerate(labels.tolist())}
+        for i, prefix in enumerate(prefixes):
+            if prefix and (parent := index.get(prefix[:-1])) is not None and (j := column.get(prefix[-1])) is not None:
+                stay_label[i] += grow[parent, j]
+                grow[parent, j] = 0.0
+        scores = np.concatenate([stay_blank + stay_label, grow.ravel()])
+        keep = np.argsort(-scores, kind="stable")[:beam_width]
+        keep = keep[scores[keep] > 0]
+        n = len(prefixes)
+        new_prefixes, new_blank, new_label, new_last = [], [], [], []
+        for k in keep.tolist():
+            if k < n:
+                new_prefixes.append(prefixes[k])
+                new_blank.append(stay_blank[k])
+                new_label.append(stay_label[k])
+                new_last.append(last[k])
+            else:
+                parent, j = divmod(k - n, len(labels))
+                c = int(labels[j])
+                new_prefixes.append(prefixes[parent] + (c,))
+                new_blank.append(0.0)
+                new_label.append(grow[parent, j])
+                new_last.append(c)
+        prefixes, last = new_prefixes, np.array(new_last, dtype=np.int64)
+        blank, label = np.array(new_blank), np.array(new_label)
+        total = float(blank.sum() + label.sum()) or 1.0
         log_scale += math.log(total)  # renormalized each step against underflow
-        beams = {prefix: (b / total, n / total) for prefix, (b, n) in kept}
-    return [(prefix, math.log(b + n) + log_scale) for prefix, (b, n) in beams.items()]
+        blank, label = blank / total, label / total
+    return [(prefix, math.log(b + n) + log_scale) for prefix, b, n in zip(prefixes, blank.tolist(), label.tolist())]

@@ -66,6 +66,7 @@ class Recognizer:
         device: torch.device = torch.device("cpu"),
         lexicon: Lexicon | None = None,
         lexicon_margin: float = 4.0,
+        lexicon_beam: int = 80,
     ):
         if model.classifier.out_features != vocab.num_classes:
             raise ValueError(
@@ -75,7 +76,7 @@ class Recognizer:
         self.vocab = vocab
         self.batch_size = batch_size
         self.device = device
-        self.lexicon, self.lexicon_margin = lexicon, lexicon_margin
+        self.lexicon, self.lexicon_margin, self.lexicon_beam = lexicon, lexicon_margin, lexicon_beam
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         """Text and confidence of each crop (RGB or grayscale uint8), in input order; words
@@ -120,7 +121,7 @@ class Recognizer:
 
     def _decode(self, probs: np.ndarray) -> tuple[str, float]:
         if self.lexicon is not None:
-            return lexicon_decode(probs, self.vocab, self.lexicon, self.lexicon_margin)
+            return lexicon_decode(probs, self.vocab, self.lexicon, self.lexicon_margin, self.lexicon_beam)
         return ctc_greedy_decode(probs, self.vocab)
 
     def _words(self, probs: np.ndarray, image: np.ndarray, rows: tuple[int, int], crop_height: int) -> list[Reading]:

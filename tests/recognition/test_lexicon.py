@@ -71,3 +71,20 @@ def test_shipped_word_list_is_wordfreqs(monkeypatch):
         Lexicon.from_wordfreq(["en"], size=lexicon.SHIPPED_SIZE + 1)
     monkeypatch.delitem(sys.modules, "wordfreq")
     assert Lexicon.from_wordfreq(["de"], size=1000).knows("und")
+
+
+def test_a_wide_beam_finds_the_word_under_many_doubtful_letters():
+    """Four letters each nearly a tie (0.55 / 0.45): the dictionary word takes the rival at all four, the
+    last of 16 readings, which a beam of 10 has dropped and the default beam keeps."""
+    probs = reading("kammitnentz", {0: ("c", 0.45), 1: ("o", 0.45), 6: ("m", 0.45), 10: ("s", 0.45)})
+    assert lexicon_decode(probs, VOCAB, LEXICON, beam_width=10)[0] == "kammitnentz"
+    assert lexicon_decode(probs, VOCAB, LEXICON)[0] == "commitments"
+
+
+def test_a_confident_reading_is_searched_with_the_narrow_beam(monkeypatch):
+    widths = []
+    search = lexicon.ctc_beam_search
+    monkeypatch.setattr(lexicon, "ctc_beam_search", lambda probs, width: widths.append(width) or search(probs, width))
+    lexicon_decode(reading("Commitnents", {6: ("m", 0.2)}), VOCAB, LEXICON)  # confidence 0.8
+    lexicon_decode(reading("Commitnents", {6: ("m", 0.4)}), VOCAB, LEXICON)  # 0.6
+    assert widths == [lexicon.NARROW_BEAM, 80]
