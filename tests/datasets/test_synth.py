@@ -320,7 +320,6 @@ def test_words_wiped_out_by_the_degradation_are_ignored():
     assert vanished(word, np.zeros_like(ink), printed)  # no ink drawn at all
 
 
-
 def test_figures_put_signs_and_letters_around_digits():
     """FUNSD's figures v11 misread most: "50%" read "508", "5-9" read "$-9"; "QIP" read "GIP"."""
     source, rng = TextSource(n_words=2000), np.random.default_rng(0)

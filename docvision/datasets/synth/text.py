@@ -232,8 +232,15 @@ class TextSource:
             return str(int(rng.integers(1900, 2030)))
         if r < 0.8:
             return f"{int(rng.integers(1, 10**6)):,}"
-        decimal = f"{rng.uniform(0, 100 if rng.random() < 0.5 else 1):.{int(rng.integers(1, 4))}f}"
-        return decimal[1:] if decimal.startswith("0.") and rng.random() < 0.5 else decimal
+        return self._decimal(rng, 0.5, 3)
+
+    @staticmethod
+    def _decimal(rng: np.random.Generator, large: float, places: int) -> str:
+        """A decimal under 100 (a share ``large`` of them) or under 1, with 1 to ``places`` places; half of
+        those under 1 without their leading zero (``.25``)."""
+        value = rng.uniform(0, 100 if rng.random() < large else 1)
+        text = f"{value:.{int(rng.integers(1, places + 1))}f}"
+        return text[1:] if text.startswith("0.") and rng.random() < 0.5 else text
 
     def figure(self, rng: np.random.Generator) -> str:
         """A figure with signs or letters around its digits, as forms and tables print them: a percentage
@@ -242,8 +249,7 @@ class TextSource:
         (``68th``) or a plural (``100's``, ``1990s``). FUNSD's crops of these were misread most among figures
         ("50%" -> "508", "5-9" -> "$-9")."""
         small = int(rng.integers(0, 100))
-        decimal = f"{rng.uniform(0, 100 if rng.random() < 0.7 else 1):.{int(rng.integers(1, 3))}f}"
-        decimal = decimal[1:] if decimal.startswith("0.") and rng.random() < 0.5 else decimal
+        decimal = self._decimal(rng, 0.7, 2)
         r = rng.random()
         if r < 0.3:
             pct = f"{self._pick(rng, (str(small), decimal, str(small), '100'))}%"
