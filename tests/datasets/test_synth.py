@@ -95,9 +95,9 @@ class _Recording(PageBuilder):
         super().__init__(canvas)
         self.fonts: list = []
 
-    def line(self, x, baseline, tokens, style, gap=1.0):
+    def line(self, x, baseline, tokens, style, gap=1.0, lead=None):
         self.fonts.append(style.font)
-        return super().line(x, baseline, tokens, style, gap)
+        return super().line(x, baseline, tokens, style, gap, lead)
 
 
 def test_hand_filled_forms_write_by_hand_and_print_stays_print(small_synth, small_fonts):
@@ -346,3 +346,22 @@ def test_words_and_figures_broken_at_a_slash_or_hyphen():
     compounds = [source.compound(rng) for _ in range(300)]
     assert any(re.fullmatch(r"[^\W\d_]+/[^\W\d_]+", c) for c in compounds)  # Name/Title
     assert any(re.fullmatch(r"\d+/ \d+/ \d\d", source.date(rng)) for _ in range(200))  # 9/ 3/ 92
+
+
+def test_check_boxes_are_words_read_before_their_answer(small_fonts):
+    """Form check boxes are labeled ``☐`` (empty) or ``☑`` (ticked or crossed), tight on their ink
+    (the exact-box test covers that), and start the line of the answer beside them."""
+    ds = SyntheticPages(12, seed=5, config=SynthConfig(page_size=(6.0, 8.0), dpi=100, degrade=False, layouts={"form": 1}),
+                        fonts=small_fonts)
+    kinds = []
+    for index in range(len(ds)):
+        synth = ds.generate(index)
+        words = synth.page.words
+        for line in synth.lines:
+            boxes = [k for k, i in enumerate(line) if words[i].text in ("☐", "☑")]
+            assert boxes in ([], [0]), [words[i].text for i in line]
+            if boxes:
+                kinds.append(words[line[0]].text)
+                assert len(line) > 1 and words[line[1]].polygon[:, 0].min() > words[line[0]].polygon[:, 0].max()
+    assert kinds.count("☐") > kinds.count("☑") > 0  # 30% of boxes are checked
+    assert Vocab.load().covers("☐☑")

@@ -363,22 +363,9 @@ def form(b: PageBuilder, ctx: Context) -> None:
             for _ in range(ctx.n(2, 4)):
                 if xb > x1 - style.size_px * 8:
                     break
-                b.checkbox(xb, baseline - style.size_px * 0.75, style.size_px * 0.8, ctx.chance(0.3), ctx.rng)
-                xb = (
-                    b.line(
-                        xb + style.size_px * 1.2,
-                        baseline,
-                        [
-                            str(
-                                ctx.rng.choice(
-                                    ["Yes", "No", "N/A", ctx.text.case(ctx.rng, ctx.text.word(ctx.rng), title=0.5)]
-                                )
-                            )
-                        ],
-                        style,
-                    )
-                    + style.size_px * 1.5
-                )
+                box = b.checkbox(xb, baseline - style.size_px * 0.75, style.size_px * 0.8, ctx.chance(0.3), ctx.rng)
+                answer = ctx.rng.choice(["Yes", "No", "N/A", ctx.text.case(ctx.rng, ctx.text.word(ctx.rng), title=0.5)])
+                xb = b.line(xb + style.size_px * 1.2, baseline, [str(answer)], style, lead=box) + style.size_px * 1.5
             y += style.size_px * 2
         elif r < 0.3 and ctx.hand is not None:
             y = _handwritten_answer(b, ctx, x0, y, x1, y1 - style.size_px * 3, style.size_px) + style.size_px * 0.5

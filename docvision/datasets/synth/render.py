@@ -130,10 +130,13 @@ class PageBuilder:
         self.canvas.words.append(LabeledWord(text, polygon))
         return len(self.canvas.words) - 1
 
-    def line(self, x: float, baseline: float, tokens: list[str], style: Style, gap: float = 1.0) -> float:
-        """Draw tokens left to right as one text line; returns the pen position after it."""
+    def line(
+        self, x: float, baseline: float, tokens: list[str], style: Style, gap: float = 1.0, lead: int | None = None
+    ) -> float:
+        """Draw tokens left to right as one text line, after the word ``lead`` (e.g. a check box) if
+        given; returns the pen position after it."""
         tokens = split_tokens(tokens)
-        indices = []
+        indices = [] if lead is None else [lead]
         for tok in tokens:
             i = self.word(x, baseline, tok, style)
             if i is not None:
@@ -232,17 +235,38 @@ class PageBuilder:
         if thickness:
             cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness, cv2.LINE_AA)
 
-    def checkbox(self, x: float, y: float, size: float, checked: bool, rng: np.random.Generator) -> None:
-        """A square check box, maybe ticked or crossed by hand."""
-        self.box(x, y, x + size, y + size, max(1, int(size / 12)))
+    def checkbox(self, x: float, y: float, size: float, checked: bool, rng: np.random.Generator) -> int | None:
+        """A square check box, empty or ticked or crossed by hand; returns its word's index (``None``
+        off the page).
+
+        A box is a word of its own, labeled ``☐`` or ``☑`` as FUNSD labels the boxes of its forms, so
+        that the detector learns to find it and the recognizer to read it (its vocabulary has the signs).
+        A tick may overshoot the box, as pens do.
+        """
+        pad = int(size)  # room for the overshoot, on a patch of its own to find the ink's bounds
+        ox, oy = int(x) - pad, int(y) - pad
+        patch = np.zeros((3 * pad + 2, 3 * pad + 2), np.uint8)
+        cv2.rectangle(patch, (pad, pad), (pad + int(size), pad + int(size)), 255, max(1, int(size / 12)), cv2.LINE_AA)
         if checked:
-            pts = (
-                np.array([[0.2, 0.5], [0.45, 0.8], [0.9, 0.05]])
-                if rng.random() < 0.6
-                else np.array([[0.15, 0.15], [0.85, 0.85]])
-            )
-            pts = (pts * size + [x, y] + rng.normal(0, size * 0.04, pts.shape)).astype(np.int32)
-            cv2.polylines(self.canvas.marks, [pts], False, 255, max(1, int(size / 8)), cv2.LINE_AA)
+            if rng.random() < 0.6:  # a tick, 1-1.4 times the size, grown from its foot
+                pts = np.array([[0.2, 0.5], [0.45, 0.8], [0.9, 0.05]])
+                pts = [(pts - [0.45, 0.8]) * rng.uniform(1.0, 1.4) + [0.45, 0.8]]
+            else:  # a cross
+                pts = [np.array([[0.15, 0.15], [0.85, 0.85]]), np.array([[0.85, 0.15], [0.15, 0.85]])]
+            strokes = [(p * size + pad + rng.normal(0, size * 0.04, p.shape)).astype(np.int32) for p in pts]
+            cv2.polylines(patch, strokes, False, 255, max(1, int(size / 8)), cv2.LINE_AA)
+        h, w = self.canvas.text.shape
+        patch = patch[max(-oy, 0) : h - oy, max(-ox, 0) : w - ox]  # the part on the page
+        ox, oy = max(ox, 0), max(oy, 0)
+        region = self.canvas.text[oy : oy + patch.shape[0], ox : ox + patch.shape[1]]
+        np.maximum(region, patch, out=region)
+        x0, y0, bw, bh = cv2.boundingRect(patch)
+        if not bw:
+            return None
+        x0, y0 = x0 + ox, y0 + oy
+        polygon = np.array([[x0, y0], [x0 + bw, y0], [x0 + bw, y0 + bh], [x0, y0 + bh]], np.float32)
+        self.canvas.words.append(LabeledWord("☑" if checked else "☐", polygon))
+        return len(self.canvas.words) - 1
 
     def scribble(
         self, x0: float, y0: float, x1: float, y1: float, rng: np.random.Generator, layer: str = "color"
