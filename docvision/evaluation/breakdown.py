@@ -37,9 +37,15 @@ class Reading:
     tags: tuple[str, ...] = ()
 
 
+CHECK_BOXES = "☐☑☒"
+"""The signs check boxes are labeled with (empty, ticked, crossed; FUNSD and the generator use the first two)."""
+
+
 def word_kinds(text: str) -> list[str]:
     """The kinds a word belongs to (several at once): its case, digits, punctuation inside or at
-    its end, letters beyond ASCII, and its length."""
+    its end, letters beyond ASCII, and its length; a check box (``☐``, ``☑``, ``☒``) is a kind alone."""
+    if text and set(text) <= set(CHECK_BOXES):
+        return ["check box"]
     letters = [c for c in text if c.isalpha()]
     kinds = []
     if letters:

@@ -351,8 +351,8 @@ def test_words_and_figures_broken_at_a_slash_or_hyphen():
 def test_check_boxes_are_words_read_before_their_answer(small_fonts):
     """Form check boxes are labeled ``☐`` (empty) or ``☑`` (ticked or crossed), tight on their ink
     (the exact-box test covers that), and start the line of the answer beside them."""
-    ds = SyntheticPages(12, seed=5, config=SynthConfig(page_size=(6.0, 8.0), dpi=100, degrade=False, layouts={"form": 1}),
-                        fonts=small_fonts)
+    config = SynthConfig(page_size=(6.0, 8.0), dpi=100, degrade=False, layouts={"form": 1})
+    ds = SyntheticPages(12, seed=5, config=config, fonts=small_fonts)
     kinds = []
     for index in range(len(ds)):
         synth = ds.generate(index)

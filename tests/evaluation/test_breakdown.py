@@ -14,6 +14,7 @@ def test_word_kinds():
     assert word_kinds("naïve") == ["case: lower", "letters: beyond ASCII", "length: 3-5"]
     assert word_kinds("1,284.50") == ["digits: only", "punct: inside (-'@/.&)", "length: 6-9"]
     assert word_kinds("B4") == ["case: one capital", "digits: with letters", "length: 1-2"]
+    assert word_kinds("☐") == word_kinds("☑") == ["check box"]
 
 
 @pytest.mark.parametrize("height,label", [(5, "0-11 px"), (12, "12-15 px"), (19.9, "16-19 px"), (75, "60+ px")])
