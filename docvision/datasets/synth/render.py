@@ -120,7 +120,11 @@ class PageBuilder:
         if not text:
             return None
         mask, dx, dy = render_word(text, style)
-        x0, y0 = round(x) + dx, round(baseline) + dy
+        return self._ink_word(text, mask, round(x) + dx, round(baseline) + dy)
+
+    def _ink_word(self, text: str, mask: np.ndarray, x0: int, y0: int) -> int | None:
+        """Put ``mask`` (coverage cropped to its ink) on the text layer at ``(x0, y0)`` as the word
+        ``text``, its polygon the mask's box; ``None`` (nothing drawn) when it would leave the page."""
         h, w = mask.shape
         if w == 0 or x0 < 0 or y0 < 0 or x0 + w > self.canvas.width or y0 + h > self.canvas.height:
             return None
@@ -237,14 +241,13 @@ class PageBuilder:
 
     def checkbox(self, x: float, y: float, size: float, checked: bool, rng: np.random.Generator) -> int | None:
         """A square check box, empty or ticked or crossed by hand; returns its word's index (``None``
-        off the page).
+        when it would leave the page).
 
         A box is a word of its own, labeled ``☐`` or ``☑`` as FUNSD labels the boxes of its forms, so
         that the detector learns to find it and the recognizer to read it (its vocabulary has the signs).
         A tick may overshoot the box, as pens do.
         """
-        pad = int(size)  # room for the overshoot, on a patch of its own to find the ink's bounds
-        ox, oy = int(x) - pad, int(y) - pad
+        pad = int(size)  # room for the overshoot, on a patch of its own cropped to its ink
         patch = np.zeros((3 * pad + 2, 3 * pad + 2), np.uint8)
         cv2.rectangle(patch, (pad, pad), (pad + int(size), pad + int(size)), 255, max(1, int(size / 12)), cv2.LINE_AA)
         if checked:
@@ -255,18 +258,9 @@ class PageBuilder:
                 pts = [np.array([[0.15, 0.15], [0.85, 0.85]]), np.array([[0.85, 0.15], [0.15, 0.85]])]
             strokes = [(p * size + pad + rng.normal(0, size * 0.04, p.shape)).astype(np.int32) for p in pts]
             cv2.polylines(patch, strokes, False, 255, max(1, int(size / 8)), cv2.LINE_AA)
-        h, w = self.canvas.text.shape
-        patch = patch[max(-oy, 0) : h - oy, max(-ox, 0) : w - ox]  # the part on the page
-        ox, oy = max(ox, 0), max(oy, 0)
-        region = self.canvas.text[oy : oy + patch.shape[0], ox : ox + patch.shape[1]]
-        np.maximum(region, patch, out=region)
-        x0, y0, bw, bh = cv2.boundingRect(patch)
-        if not bw:
-            return None
-        x0, y0 = x0 + ox, y0 + oy
-        polygon = np.array([[x0, y0], [x0 + bw, y0], [x0 + bw, y0 + bh], [x0, y0 + bh]], np.float32)
-        self.canvas.words.append(LabeledWord("☑" if checked else "☐", polygon))
-        return len(self.canvas.words) - 1
+        x0, y0, w, h = cv2.boundingRect(patch)
+        ink = patch[y0 : y0 + h, x0 : x0 + w]
+        return self._ink_word("☑" if checked else "☐", ink, int(x) - pad + x0, int(y) - pad + y0)
 
     def scribble(
         self, x0: float, y0: float, x1: float, y1: float, rng: np.random.Generator, layer: str = "color"
