@@ -29,6 +29,8 @@ MIN_COLUMN_WIDTH = 8.0
 """In line heights: narrower would-be columns (labels, values, table cells) are not columns."""
 MIN_FILL = 0.75
 """Median share of a column's width its rows span: text fills its column, form labels do not."""
+TALL_ROW = 1.5
+"""In median box heights: a taller box joins a row without stretching it (see :func:`rows`)."""
 
 
 def _rotate_boxes(boxes: np.ndarray, slope: float) -> np.ndarray:
@@ -70,18 +72,43 @@ def _gaps(intervals: np.ndarray) -> list[tuple[float, float]]:
     return list(zip(((starts + reach) / 2)[empty].tolist(), (starts - reach)[empty].tolist()))
 
 
-def rows(boxes: np.ndarray) -> list[np.ndarray]:
-    """Indices of ``boxes`` grouped into rows: a box joins the row its vertical centre falls in."""
-    centres = (boxes[:, 1] + boxes[:, 3]) / 2
+def _grow_rows(boxes: np.ndarray, centres: np.ndarray, members: np.ndarray) -> list[list[int]]:
+    """``members`` (indices) grouped greedily by centre: a box joins the row its centre falls in, which
+    grows to hold it."""
     found: list[list[int]] = []
     top = bottom = 0.0
-    for i in np.argsort(centres, kind="stable"):
+    for i in members[np.argsort(centres[members], kind="stable")]:
         if found and top <= centres[i] <= bottom:
             found[-1].append(int(i))
             top, bottom = min(top, boxes[i, 1]), max(bottom, boxes[i, 3])
         else:
             found.append([int(i)])
             top, bottom = boxes[i, 1], boxes[i, 3]
+    return found
+
+
+def rows(boxes: np.ndarray) -> list[np.ndarray]:
+    """Indices of ``boxes`` grouped into rows: a box joins the row its vertical centre falls in.
+
+    Rows are grown from boxes of ordinary height; a box over ``TALL_ROW`` median heights (specks down
+    a margin, words merged across lines) then joins the row its centre falls in without stretching
+    it, so that it cannot pull two lines into one row, where their words would interleave. Tall
+    boxes in no row (a title's words) form rows of their own.
+    """
+    centres = (boxes[:, 1] + boxes[:, 3]) / 2
+    heights = boxes[:, 3] - boxes[:, 1]
+    tall = heights > TALL_ROW * np.median(heights)
+    found = _grow_rows(boxes, centres, np.flatnonzero(~tall))
+    spans = [(boxes[r, 1].min(), boxes[r, 3].max()) for r in found]
+    alone = []
+    for i in np.flatnonzero(tall):
+        inside = [k for k, (top, bottom) in enumerate(spans) if top <= centres[i] <= bottom]
+        if inside:
+            found[min(inside, key=lambda k: abs(centres[found[k]].mean() - centres[i]))].append(int(i))
+        else:
+            alone.append(i)
+    found += _grow_rows(boxes, centres, np.array(alone, int))
+    found.sort(key=lambda r: centres[r].min())
     return [np.array(sorted(row, key=lambda k: boxes[k, 0])) for row in found]
 
 

@@ -138,6 +138,20 @@ def test_table_row_between_paragraphs_is_one_line():
     assert line_texts(arrange(words))[2] == "Item Qty Price"
 
 
+def test_a_box_over_two_lines_does_not_interleave_them():
+    """Speck boxes as tall as two lines down a paragraph's margin (FUNSD page 0001129658: "8", "b", "8", 23-35 px
+    tall beside 10 px lines) used to stretch their rows over the next line: both lines' words came out interleaved."""
+    words = [w for i in range(4) for w in line_words(f"P{i}", 40, 560, 40 + PITCH * i, n=6)]
+    # a chain of tall specks down the margin, overlapping: no empty band between the lines is left to cut at
+    words += [word(f"X.{k}", 564, 36 + 20 * k, 580, h=30) for k in range(4)]
+    words += [word(f"T.{k}", 40 + 120 * k, 0, 140 + 120 * k, h=30) for k in range(3)]  # a title: tall words, one row
+    random.Random(0).shuffle(words)
+    lines = [[w.text.split(".")[0] for w in line.words] for block in arrange(words) for line in block.lines]
+    assert all(len(set(names) - {"X"}) <= 1 for names in lines), lines  # no two paragraph lines in one
+    assert [n for names in lines for n in dict.fromkeys(names) if n != "X"] == ["T", "P0", "P1", "P2", "P3"]
+    assert lines[0] == ["T", "T", "T"]
+
+
 def test_form_reads_each_label_with_its_value():
     # ragged labels at x 40, values at x 300: an empty band between them, but no text columns
     labels = ["Name:", "Date of Request:", "Account:", "Phone number:", "Signed:", "Remarks:"]

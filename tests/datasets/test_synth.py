@@ -363,5 +363,22 @@ def test_check_boxes_are_words_read_before_their_answer(small_fonts):
             if boxes:
                 kinds.append(words[line[0]].text)
                 assert len(line) > 1 and words[line[1]].polygon[:, 0].min() > words[line[0]].polygon[:, 0].max()
-    assert kinds.count("☐") > kinds.count("☑") > 0  # 30% of boxes are checked
+    assert kinds.count("☐") > kinds.count("☑") > 0  # 45% of boxes are checked
     assert Vocab.load().covers("☐☑")
+
+
+@pytest.mark.parametrize("mark", ["typed", "tick", "cross"])
+def test_a_checked_box_holds_its_mark(small_fonts, mark):
+    """A typed X or a cross sits inside its box (the word's box is the empty box's), a tick may overshoot it;
+    an empty box has no ink inside."""
+    inks, polygons = {}, {}
+    for m in (None, mark):
+        builder = PageBuilder(Canvas(80, 80))
+        i = builder.checkbox(20, 20, 24, m, np.random.default_rng(0), Style(small_fonts[0], 24))
+        word = builder.canvas.words[i]
+        assert word.text == ("☐" if m is None else "☑")
+        x0, y0 = word.polygon.min(0).astype(int)
+        inks[m], polygons[m] = builder.canvas.text[y0 + 6 : y0 + 21, x0 + 6 : x0 + 21], word.polygon
+    assert inks[None].max() == 0 and inks[mark].max() > 200  # inside the border
+    if mark != "tick":
+        np.testing.assert_array_equal(polygons[mark], polygons[None])

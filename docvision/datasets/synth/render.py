@@ -239,28 +239,38 @@ class PageBuilder:
         if thickness:
             cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), 255, thickness, cv2.LINE_AA)
 
-    def checkbox(self, x: float, y: float, size: float, checked: bool, rng: np.random.Generator) -> int | None:
-        """A square check box, empty or ticked or crossed by hand; returns its word's index (``None``
-        when it would leave the page).
+    def checkbox(
+        self, x: float, y: float, size: float, mark: str | None, rng: np.random.Generator, style: Style
+    ) -> int | None:
+        """A square check box, empty (``mark`` ``None``) or marked by a hand ``"tick"`` or ``"cross"`` or
+        a ``"typed"`` X in ``style``'s font; returns its word's index (``None`` when it would leave the page).
 
         A box is a word of its own, labeled ``☐`` or ``☑`` as FUNSD labels the boxes of its forms, so
         that the detector learns to find it and the recognizer to read it (its vocabulary has the signs).
-        A tick may overshoot the box, as pens do.
+        A tick may overshoot the box, as pens do; most of FUNSD's checked boxes hold a typed X.
         """
         pad = int(size)  # room for the overshoot, on a patch of its own cropped to its ink
         patch = np.zeros((3 * pad + 2, 3 * pad + 2), np.uint8)
         cv2.rectangle(patch, (pad, pad), (pad + int(size), pad + int(size)), 255, max(1, int(size / 12)), cv2.LINE_AA)
-        if checked:
-            if rng.random() < 0.6:  # a tick, 1-1.4 times the size, grown from its foot
+        if mark == "typed":
+            glyph, _, _ = render_word("X" if rng.random() < 0.8 else "x", Style(style.font, max(4, round(size))))
+            scale = min(1.0, 0.75 * size / max(glyph.shape))  # inside the box, clear of its border
+            if scale < 1:
+                glyph = cv2.resize(glyph, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            h, w = glyph.shape
+            y0, x0 = pad + (int(size) - h + 1) // 2, pad + (int(size) - w + 1) // 2
+            np.maximum(patch[y0 : y0 + h, x0 : x0 + w], glyph, out=patch[y0 : y0 + h, x0 : x0 + w])
+        elif mark is not None:
+            if mark == "tick":  # 1-1.4 times the size, grown from its foot
                 pts = np.array([[0.2, 0.5], [0.45, 0.8], [0.9, 0.05]])
                 pts = [(pts - [0.45, 0.8]) * rng.uniform(1.0, 1.4) + [0.45, 0.8]]
-            else:  # a cross
+            else:
                 pts = [np.array([[0.15, 0.15], [0.85, 0.85]]), np.array([[0.85, 0.15], [0.15, 0.85]])]
             strokes = [(p * size + pad + rng.normal(0, size * 0.04, p.shape)).astype(np.int32) for p in pts]
             cv2.polylines(patch, strokes, False, 255, max(1, int(size / 8)), cv2.LINE_AA)
         x0, y0, w, h = cv2.boundingRect(patch)
         ink = patch[y0 : y0 + h, x0 : x0 + w]
-        return self._ink_word("☑" if checked else "☐", ink, int(x) - pad + x0, int(y) - pad + y0)
+        return self._ink_word("☐" if mark is None else "☑", ink, int(x) - pad + x0, int(y) - pad + y0)
 
     def scribble(
         self, x0: float, y0: float, x1: float, y1: float, rng: np.random.Generator, layer: str = "color"
