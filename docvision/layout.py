@@ -99,12 +99,13 @@ def rows(boxes: np.ndarray) -> list[np.ndarray]:
     heights = boxes[:, 3] - boxes[:, 1]
     tall = heights > TALL_ROW * np.median(heights)
     found = _grow_rows(boxes, centres, np.flatnonzero(~tall))
-    spans = [(boxes[r, 1].min(), boxes[r, 3].max()) for r in found]
+    tops, bottoms = np.array([boxes[r, 1].min() for r in found]), np.array([boxes[r, 3].max() for r in found])
+    middles = np.array([centres[r].mean() for r in found])
     alone = []
-    for i in np.flatnonzero(tall):
-        inside = [k for k, (top, bottom) in enumerate(spans) if top <= centres[i] <= bottom]
-        if inside:
-            found[min(inside, key=lambda k: abs(centres[found[k]].mean() - centres[i]))].append(int(i))
+    for i in np.flatnonzero(tall):  # to the row holding its centre whose middle is nearest, else alone
+        off = np.where((tops <= centres[i]) & (centres[i] <= bottoms), np.abs(middles - centres[i]), np.inf)
+        if np.isfinite(off).any():
+            found[int(off.argmin())].append(int(i))
         else:
             alone.append(i)
     found += _grow_rows(boxes, centres, np.array(alone, int))

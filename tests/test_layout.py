@@ -144,7 +144,8 @@ def test_a_box_over_two_lines_does_not_interleave_them():
     words = [w for i in range(4) for w in line_words(f"P{i}", 40, 560, 40 + PITCH * i, n=6)]
     # a chain of tall specks down the margin, overlapping: no empty band between the lines is left to cut at
     words += [word(f"X.{k}", 564, 36 + 20 * k, 580, h=30) for k in range(4)]
-    words += [word(f"T.{k}", 40 + 120 * k, 0, 140 + 120 * k, h=30) for k in range(3)]  # a title: tall words, one row
+    # a title of tall words touching the paragraph (no band to cut at): a row of its own, first
+    words += [word(f"T.{k}", 40 + 120 * k, 10, 140 + 120 * k, h=30) for k in range(3)]
     random.Random(0).shuffle(words)
     lines = [[w.text.split(".")[0] for w in line.words] for block in arrange(words) for line in block.lines]
     assert all(len(set(names) - {"X"}) <= 1 for names in lines), lines  # no two paragraph lines in one

@@ -363,7 +363,7 @@ def test_check_boxes_are_words_read_before_their_answer(small_fonts):
             if boxes:
                 kinds.append(words[line[0]].text)
                 assert len(line) > 1 and words[line[1]].polygon[:, 0].min() > words[line[0]].polygon[:, 0].max()
-    assert kinds.count("☐") > kinds.count("☑") > 0  # 45% of boxes are checked
+    assert kinds.count("☐") > kinds.count("☑") > 0  # CHECKED: 45% of boxes are checked
     assert Vocab.load().covers("☐☑")
 
 
@@ -382,3 +382,9 @@ def test_a_checked_box_holds_its_mark(small_fonts, mark):
     assert inks[None].max() == 0 and inks[mark].max() > 200  # inside the border
     if mark != "tick":
         np.testing.assert_array_equal(polygons[mark], polygons[None])
+
+
+def test_an_unknown_check_mark_is_an_error(small_fonts):
+    """A mistyped mark must not draw an empty box labeled as checked."""
+    with pytest.raises(ValueError, match="unknown check mark"):
+        PageBuilder(Canvas(80, 80)).checkbox(20, 20, 24, "tik", np.random.default_rng(0), Style(small_fonts[0], 24))

@@ -24,6 +24,8 @@ HANDWRITTEN = 0.5
 """Share of pages filled in by hand where handwriting fonts are installed (forms use it): their fields,
 free-text answers and signer's name are written in one handwriting font, as on FUNSD's scanned forms
 (whose tallest words are mostly handwriting)."""
+CHECKED = 0.45
+"""Share of form check boxes checked (FUNSD's: 35 of 123; more here, for the rarer sign to be learnt)."""
 CHECK_MARKS = ("typed", "typed", "tick", "cross")
 """How checked boxes are marked: most of FUNSD's 35 hold a typed X, the rest a hand tick or cross."""
 STAMP_WORDS = ("RECEIVED", "PAID", "APPROVED", "COPY", "CONFIDENTIAL", "FAXED", "VOID", "URGENT")
@@ -365,7 +367,7 @@ def form(b: PageBuilder, ctx: Context) -> None:
             for _ in range(ctx.n(2, 4)):
                 if xb > x1 - style.size_px * 8:
                     break
-                mark = str(ctx.rng.choice(CHECK_MARKS)) if ctx.chance(0.45) else None
+                mark = str(ctx.rng.choice(CHECK_MARKS)) if ctx.chance(CHECKED) else None
                 box = b.checkbox(xb, baseline - style.size_px * 0.75, style.size_px * 0.8, mark, ctx.rng, style)
                 answer = ctx.rng.choice(["Yes", "No", "N/A", ctx.text.case(ctx.rng, ctx.text.word(ctx.rng), title=0.5)])
                 xb = b.line(xb + style.size_px * 1.2, baseline, [str(answer)], style, lead=box) + style.size_px * 1.5

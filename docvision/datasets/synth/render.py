@@ -260,7 +260,7 @@ class PageBuilder:
             h, w = glyph.shape
             y0, x0 = pad + (int(size) - h + 1) // 2, pad + (int(size) - w + 1) // 2
             np.maximum(patch[y0 : y0 + h, x0 : x0 + w], glyph, out=patch[y0 : y0 + h, x0 : x0 + w])
-        elif mark is not None:
+        elif mark in ("tick", "cross"):
             if mark == "tick":  # 1-1.4 times the size, grown from its foot
                 pts = np.array([[0.2, 0.5], [0.45, 0.8], [0.9, 0.05]])
                 pts = [(pts - [0.45, 0.8]) * rng.uniform(1.0, 1.4) + [0.45, 0.8]]
@@ -268,6 +268,8 @@ class PageBuilder:
                 pts = [np.array([[0.15, 0.15], [0.85, 0.85]]), np.array([[0.85, 0.15], [0.15, 0.85]])]
             strokes = [(p * size + pad + rng.normal(0, size * 0.04, p.shape)).astype(np.int32) for p in pts]
             cv2.polylines(patch, strokes, False, 255, max(1, int(size / 8)), cv2.LINE_AA)
+        elif mark is not None:
+            raise ValueError(f"unknown check mark {mark!r} (expected None, 'typed', 'tick' or 'cross')")
         x0, y0, w, h = cv2.boundingRect(patch)
         ink = patch[y0 : y0 + h, x0 : x0 + w]
         return self._ink_word("☐" if mark is None else "☑", ink, int(x) - pad + x0, int(y) - pad + y0)
